@@ -1,0 +1,382 @@
+"""Geometry of an N-D convolution: per-axis stride, padding and dilation, output sizes, validation.
+
+Conventions are PyTorch's (``torch.nn.functional.conv1d/2d/3d``), for any number of spatial
+dimensions ``d >= 1``:
+
+- input ``(N, C_in, *spatial)`` or unbatched ``(C_in, *spatial)``;
+- weight ``(C_out, C_in / groups, *kernel)``; bias ``(C_out,)``;
+- ``dilation=1`` means no gaps; the output size rounds down:
+  ``O = floor((I + P_before + P_after - D * (K - 1) - 1) / S) + 1``.
+
+Everything here works on shapes only; no array data is touched.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .errors import ParameterError, ShapeError
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+PADDING_NAMES = ("valid", "same", "full")
+MODES = ("cross-correlation", "convolution")
+
+
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """Everything about one convolution that follows from shapes and parameters alone.
+
+    ``padding`` holds one ``(before, after)`` pair per spatial axis. ``padded`` is the size of
+    each spatial axis after padding, ``out_spatial`` the output's spatial size.
+    """
+
+    batched: bool
+    n: int
+    c_in: int
+    c_out: int
+    groups: int
+    in_spatial: tuple[int, ...]
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+    padding_mode: str
+    mode: str
+    out_spatial: tuple[int, ...]
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial dimensions."""
+        return len(self.kernel)
+
+    @property
+    def flip(self) -> bool:
+        """True convolution flips the kernel along every spatial axis."""
+        return self.mode == "convolution"
+
+    @property
+    def padded(self) -> tuple[int, ...]:
+        return tuple(i + b + a for i, (b, a) in zip(self.in_spatial, self.padding, strict=True))
+
+    @property
+    def extent(self) -> tuple[int, ...]:
+        """Size of the dilated kernel footprint per axis: ``D * (K - 1) + 1``."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation, strict=True))
+
+    @property
+    def c_in_group(self) -> int:
+        return self.c_in // self.groups
+
+    @property
+    def c_out_group(self) -> int:
+        return self.c_out // self.groups
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.n, self.c_in, *self.in_spatial)
+
+    @property
+    def weight_shape(self) -> tuple[int, ...]:
+        return (self.c_out, self.c_in_group, *self.kernel)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """The output's shape, unbatched when the input was."""
+        shape = (self.n, self.c_out, *self.out_spatial)
+        return shape if self.batched else shape[1:]
+
+    @property
+    def zero_padding(self) -> bool:
+        """True when no padded cell needs a value other than zero."""
+        return self.padding_mode == "zeros" or not any(b or a for b, a in self.padding)
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulate count of the forward pass."""
+        return (
+            self.n * self.c_out * math.prod(self.out_spatial)
+            * self.c_in_group * math.prod(self.kernel)
+        )
+
+
+def _int_param(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ParameterError(field, f"{field} must be an integer, got {_describe(value)}")
+    return int(value)
+
+
+def _describe(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _per_axis(value: object, ndim: int, field: str, minimum: int) -> tuple[int, ...]:
+    """An int or one int per spatial axis, each at least ``minimum``."""
+    if isinstance(value, tuple | list):
+        if len(value) != ndim:
+            raise ParameterError(
+                field,
+                f"{field} must be an integer or a list of {ndim} integers (one per spatial "
+                f"dimension), got {len(value)} values",
+            )
+        values = tuple(_int_param(v, field) for v in value)
+    else:
+        values = (_int_param(value, field),) * ndim
+    for v in values:
+        if v < minimum:
+            what = "positive" if minimum == 1 else "non-negative"
+            raise ParameterError(field, f"{field} must be {what}, got {v}")
+    return values
+
+
+def _padding_pairs(
+    padding: object,
+    ndim: int,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> tuple[tuple[int, int], ...]:
+    """Normalise every accepted form of ``padding`` to one ``(before, after)`` pair per axis."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * ndim
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ParameterError(
+                    "padding",
+                    "padding='same' is not supported for strided convolutions "
+                    f"(stride is {list(stride)}); use stride 1 or a number",
+                )
+            pairs = []
+            for k, d in zip(kernel, dilation, strict=True):
+                total = d * (k - 1)
+                pairs.append((total // 2, total - total // 2))  # the odd one goes after
+            return tuple(pairs)
+        if padding == "full":
+            return tuple((d * (k - 1),) * 2 for k, d in zip(kernel, dilation, strict=True))
+        raise ParameterError(
+            "padding",
+            f"padding must be a number, a list, or one of 'valid', 'same', 'full', "
+            f"got {_describe(padding)}",
+        )
+    if isinstance(padding, tuple | list) and any(isinstance(p, tuple | list) for p in padding):
+        if len(padding) != ndim or not all(
+            isinstance(p, tuple | list) and len(p) == 2 for p in padding
+        ):
+            raise ParameterError(
+                "padding",
+                f"padding as pairs must be {ndim} (before, after) pairs, one per spatial "
+                f"dimension, got {_describe(padding)}",
+            )
+        pairs = tuple(
+            (_int_param(b, "padding"), _int_param(a, "padding")) for b, a in padding
+        )
+        for pair in pairs:
+            if min(pair) < 0:
+                raise ParameterError("padding", f"padding must be non-negative, got {list(pair)}")
+        return pairs
+    return tuple((p, p) for p in _per_axis(padding, ndim, "padding", 0))
+
+
+def _freeze(value: object) -> object:
+    """Lists to tuples (recursively) so parameters can key a cache."""
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def plan(
+    input_shape: tuple[int, ...],
+    weight_shape: tuple[int, ...],
+    *,
+    stride: object = 1,
+    padding: object = 0,
+    dilation: object = 1,
+    groups: object = 1,
+    padding_mode: str = "zeros",
+    mode: str = "cross-correlation",
+    bias_shape: tuple[int, ...] | None = None,
+) -> Geometry:
+    """Validate shapes and parameters and work out the geometry (cached for repeated calls).
+
+    Raises a :class:`~app.engine.errors.ConvolutionError` subclass naming the argument at
+    fault and what was expected.
+    """
+    try:
+        return _plan_cached(
+            tuple(input_shape), tuple(weight_shape), _freeze(stride), _freeze(padding),
+            _freeze(dilation), _freeze(groups), padding_mode, mode,
+            None if bias_shape is None else tuple(bias_shape),
+        )
+    except TypeError as exc:  # an unhashable parameter such as a dict
+        if "unhashable" not in str(exc):
+            raise
+        return _plan(
+            tuple(input_shape), tuple(weight_shape), stride, padding, dilation, groups,
+            padding_mode, mode, None if bias_shape is None else tuple(bias_shape),
+        )
+
+
+def _plan(
+    input_shape: tuple[int, ...],
+    weight_shape: tuple[int, ...],
+    stride: object,
+    padding: object,
+    dilation: object,
+    groups: object,
+    padding_mode: object,
+    mode: object,
+    bias_shape: tuple[int, ...] | None,
+) -> Geometry:
+    if len(weight_shape) < 3:
+        raise ShapeError(
+            "weight",
+            "weight must have at least 3 dimensions (C_out, C_in/groups, *kernel), got "
+            f"{len(weight_shape)} dimensions with shape {list(weight_shape)}",
+        )
+    ndim = len(weight_shape) - 2
+    if len(input_shape) not in (ndim + 1, ndim + 2):
+        raise ShapeError(
+            "input",
+            f"expected input with {ndim + 1} dimensions (C_in, *spatial) or {ndim + 2} "
+            f"dimensions (N, C_in, *spatial) for a weight with {ndim} spatial dimensions, "
+            f"got {len(input_shape)} dimensions with shape {list(input_shape)}",
+        )
+    for field, shape in (("input", input_shape), ("weight", weight_shape)):
+        if 0 in shape:
+            raise ShapeError(field, f"{field} has an empty dimension: shape {list(shape)}")
+    if padding_mode not in PADDING_MODES:
+        raise ParameterError(
+            "padding_mode",
+            f"padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
+            f"got {_describe(padding_mode)}",
+        )
+    if mode not in MODES:
+        raise ParameterError(
+            "mode", f"mode must be one of {', '.join(map(repr, MODES))}, got {_describe(mode)}"
+        )
+
+    batched = len(input_shape) == ndim + 2
+    n, c_in, *in_spatial = input_shape if batched else (1, *input_shape)
+    c_out, c_in_group, *kernel = weight_shape
+    kernel_t, in_t = tuple(kernel), tuple(in_spatial)
+
+    groups_i = _int_param(groups, "groups")
+    if groups_i < 1:
+        raise ParameterError("groups", f"groups must be positive, got {groups_i}")
+    if c_in % groups_i:
+        raise ParameterError(
+            "groups", f"input channels ({c_in}) must be divisible by groups ({groups_i})"
+        )
+    if c_out % groups_i:
+        raise ParameterError(
+            "groups",
+            f"output channels (weight's first dimension, {c_out}) must be divisible by "
+            f"groups ({groups_i})",
+        )
+    if c_in_group * groups_i != c_in:
+        raise ShapeError(
+            "weight",
+            f"weight expects {c_in_group} input channel{'s' * (c_in_group != 1)} per group "
+            f"(groups={groups_i}, so {c_in_group * groups_i} in all), input has {c_in}",
+        )
+    if bias_shape is not None and bias_shape != (c_out,):
+        raise ShapeError(
+            "bias",
+            f"bias must have shape [{c_out}] (one value per output channel), "
+            f"got shape {list(bias_shape)}",
+        )
+
+    stride_t = _per_axis(stride, ndim, "stride", 1)
+    dilation_t = _per_axis(dilation, ndim, "dilation", 1)
+    pads = _padding_pairs(padding, ndim, kernel_t, stride_t, dilation_t)
+
+    for axis, (size, (before, after)) in enumerate(zip(in_t, pads, strict=True)):
+        if padding_mode == "reflect" and max(before, after) >= size:
+            raise ParameterError(
+                "padding",
+                f"reflect padding must be smaller than the input size: spatial axis {axis} "
+                f"has size {size}, padding ({before}, {after})",
+            )
+        if padding_mode == "circular" and max(before, after) > size:
+            raise ParameterError(
+                "padding",
+                f"circular padding can wrap around at most once: spatial axis {axis} has "
+                f"size {size}, padding ({before}, {after})",
+            )
+
+    out = []
+    for size, k, s, d, (before, after) in zip(in_t, kernel_t, stride_t, dilation_t, pads,
+                                               strict=True):
+        span = size + before + after - d * (k - 1)
+        if span < 1:
+            padded = [i + b + a for i, (b, a) in zip(in_t, pads, strict=True)]
+            extent = [dd * (kk - 1) + 1 for kk, dd in zip(kernel_t, dilation_t, strict=True)]
+            raise ShapeError(
+                "weight",
+                f"Kernel size can't be greater than actual input size: padded input size "
+                f"{' x '.join(map(str, padded))}, dilated kernel size "
+                f"{' x '.join(map(str, extent))}",
+            )
+        out.append((span - 1) // s + 1)
+
+    return Geometry(
+        batched=batched, n=n, c_in=c_in, c_out=c_out, groups=groups_i, in_spatial=in_t,
+        kernel=kernel_t, stride=stride_t, dilation=dilation_t, padding=pads,
+        padding_mode=padding_mode, mode=mode, out_spatial=tuple(out),
+    )
+
+
+_plan_cached = lru_cache(maxsize=512)(_plan)
+
+
+def output_shape(
+    input_shape: tuple[int, ...],
+    weight_shape: tuple[int, ...],
+    *,
+    stride: object = 1,
+    padding: object = 0,
+    dilation: object = 1,
+    groups: object = 1,
+    padding_mode: str = "zeros",
+) -> tuple[int, ...]:
+    """Shape of ``forward(x, weight, ...)`` for ``x.shape == input_shape``.
+
+    Per spatial axis ``O = floor((I + P_before + P_after - D * (K - 1) - 1) / S) + 1``; the
+    result is unbatched, ``(C_out, *O)``, when the input shape is.
+    """
+    return plan(
+        input_shape, weight_shape, stride=stride, padding=padding, dilation=dilation,
+        groups=groups, padding_mode=padding_mode,
+    ).output_shape
+
+
+def source_index(position: np.ndarray | int, size: int, padding_mode: str) -> np.ndarray:
+    """Where the value of a (possibly padded) position along one axis comes from.
+
+    ``position`` counts from the first real element (padding before it is negative). The
+    result is the index of the input element whose value the position holds, or ``-1`` for a
+    zero-padding cell. Positions inside ``[0, size)`` map to themselves.
+    """
+    p = np.asarray(position)
+    if padding_mode == "zeros":
+        return np.where((p >= 0) & (p < size), p, -1)
+    if padding_mode == "replicate":
+        return np.clip(p, 0, size - 1)
+    if padding_mode == "circular":
+        return np.mod(p, size)
+    # reflect, mirroring about the edge element without repeating it (padding < size)
+    src = np.where(p < 0, -p, p)
+    return np.where(src >= size, 2 * (size - 1) - src, src)
+
+
+def padded_sources(size: int, before: int, after: int, padding_mode: str) -> np.ndarray:
+    """``source_index`` of every position of a padded axis, first padded cell first."""
+    return source_index(np.arange(-before, size + after), size, padding_mode)
+

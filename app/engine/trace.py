@@ -1,0 +1,388 @@
+"""Step records for the animations, built from the definition (see :mod:`app.engine.naive`).
+
+A trace is a sequence of steps, each producing one number of a result: one output element
+(forward), one kernel-weight gradient, one input gradient or one bias gradient (backward).
+Each step carries the terms that make its number: the two factors of every product, where
+they come from, the products and their sum. A window of steps ``[start, start + count)`` is
+computed on its own, in O(count x terms): step *i* never needs steps before it.
+
+Coordinates: a *position* counts from the first real input element along each spatial axis,
+so padding cells have negative positions or positions ``>= size``; the *source* of a
+position is the input element whose value it holds (``-1`` on every axis for zero padding).
+Step order is C order over the result's shape (batched: ``(N, C, *spatial)``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from .arrays import prepare, prepare_backward
+from .errors import ParameterError
+from .geometry import Geometry, source_index
+
+Part = Literal["weight", "input", "bias"]
+PARTS: tuple[str, ...] = ("weight", "input", "bias")
+
+
+def _flip(k: np.ndarray, geom: Geometry) -> np.ndarray:
+    """Kernel indices as the weight array stores them: reversed in convolution mode."""
+    return np.asarray(geom.kernel) - 1 - k if geom.flip else k
+
+
+def _window(start: int, count: int | None, total: int) -> np.ndarray:
+    if isinstance(start, bool) or not isinstance(start, int | np.integer) or start < 0:
+        raise ParameterError("start", f"start must be a non-negative integer, got {start!r}")
+    if start >= total:
+        raise ParameterError(
+            "start", f"start must be below the number of steps ({total}), got {start}"
+        )
+    if count is None:
+        count = total - start
+    if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 1:
+        raise ParameterError("count", f"count must be a positive integer, got {count!r}")
+    return np.arange(start, min(total, start + count))
+
+
+def _sources(position: np.ndarray, geom: Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """Sources of positions (..., d) and a mask of zero-padding cells (...)."""
+    src = np.stack(
+        [source_index(position[..., a], size, geom.padding_mode)
+         for a, size in enumerate(geom.in_spatial)], axis=-1,
+    )
+    zero = (src < 0).any(axis=-1)
+    src[zero] = -1
+    return src, zero
+
+
+def _in_padding(position: np.ndarray, geom: Geometry) -> np.ndarray:
+    return ((position < 0) | (position >= np.asarray(geom.in_spatial))).any(axis=-1)
+
+
+class _Steps:
+    """A window of steps: every field is an array whose first axis is the step."""
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def one(self, j: int):
+        """The ``j``-th step of the window alone, as a record of the same type."""
+        return dataclasses.replace(self, **{
+            f.name: getattr(self, f.name)[j] for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), np.ndarray) and f.name not in self._shared
+        })
+
+    _shared: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ForwardSteps(_Steps):
+    """Forward steps: one output element each, ``T = C_in/groups * prod(kernel)`` terms.
+
+    Terms run in C order over ``(c, *k)``: input channel within the group, then the
+    footprint index along each axis.
+
+    index : (count, 2 + d) int, the output element ``(n, c_out, *o)``
+    channel : (count, T) int, input channel of each term
+    position, source : (count, T, d) int, the input cell each term reads (see module doc)
+    padding : (count, T) bool, the term reads a padding cell
+    kernel_index : (count, T, d) int, weight element used (flipped in convolution mode)
+    inputs, weights, products : (count, T) the factors and their products
+    total : (count,) sum of the products; bias : (count,); value : (count,) total + bias
+    """
+
+    index: np.ndarray
+    channel: np.ndarray
+    position: np.ndarray
+    source: np.ndarray
+    padding: np.ndarray
+    kernel_index: np.ndarray
+    inputs: np.ndarray
+    weights: np.ndarray
+    products: np.ndarray
+    total: np.ndarray
+    bias: np.ndarray
+    value: np.ndarray
+
+
+class ForwardTrace:
+    """The forward pass, one step per output element.
+
+    Arguments are those of :func:`app.engine.forward`; they are checked once, here.
+    """
+
+    def __init__(self, x, weight, bias=None, **params) -> None:
+        self.x, self.weight, self.bias, self.geometry = prepare(x, weight, bias, **params)
+        geom = self.geometry
+        self.shape = (geom.n, geom.c_out, *geom.out_spatial)
+        taps = list(itertools.product(range(geom.c_in_group), *map(range, geom.kernel)))
+        tap_array = np.array(taps, dtype=np.intp).reshape(len(taps), 1 + geom.ndim)
+        self._tap_c, self._tap_k = tap_array[:, 0], tap_array[:, 1:]
+        self._tap_kw = _flip(self._tap_k, geom)
+
+    def __len__(self) -> int:
+        return math.prod(self.shape)
+
+    def steps(self, start: int = 0, count: int | None = None) -> ForwardSteps:
+        """Steps ``start .. start + count - 1`` (to the end when ``count`` is None)."""
+        geom = self.geometry
+        index = np.stack(np.unravel_index(_window(start, count, len(self)), self.shape), -1)
+        n, co, o = index[:, 0], index[:, 1], index[:, 2:]
+        stride, dilation = np.asarray(geom.stride), np.asarray(geom.dilation)
+        before = np.asarray([b for b, _ in geom.padding])
+        position = o[:, None, :] * stride + self._tap_k[None] * dilation - before
+        source, zero = _sources(position, geom)
+        channel = (co // geom.c_out_group)[:, None] * geom.c_in_group + self._tap_c[None]
+        safe = np.where(source < 0, 0, source)
+        inputs = self.x[(n[:, None], channel, *np.moveaxis(safe, -1, 0))]
+        inputs = np.where(zero, 0, inputs).astype(self.x.dtype)
+        weights = self.weight[(co[:, None], self._tap_c[None], *self._tap_kw.T[:, None, :])]
+        products = inputs * weights
+        total = products.sum(axis=1)
+        bias = np.zeros_like(total) if self.bias is None else self.bias[co]
+        count_ = len(index)
+        return ForwardSteps(
+            index=index, channel=channel, position=position, source=source,
+            padding=_in_padding(position, geom),
+            kernel_index=np.broadcast_to(self._tap_kw, (count_, *self._tap_kw.shape)),
+            inputs=inputs, weights=weights, products=products, total=total, bias=bias,
+            value=total + bias,
+        )
+
+    def step(self, i: int) -> ForwardSteps:
+        """Step ``i`` alone (its arrays without the leading step axis)."""
+        return self.steps(i, 1).one(0)
+
+
+@dataclass(frozen=True)
+class GradWeightSteps(_Steps):
+    """dL/dw steps: one weight element each; ``T = N * prod(out)`` terms, C order over
+    ``(n, *o)`` (every output position the weight touched), the lesson's
+    ``dL/dw1 = d1*x1 + d2*x2 + d3*x3``.
+
+    index : (count, 2 + d) int, the weight element ``(c_out, c_in_local, *k)``
+    channel : (count,) int, the absolute input channel the weight reads
+    out_index : (T, 1 + d) int, ``(n, *o)`` of each term (the same for every step)
+    position, source : (count, T, d) int; padding : (count, T) bool — the input cell of each term
+    deltas, inputs, products : (count, T); total, value : (count,) the gradient
+    """
+
+    index: np.ndarray
+    channel: np.ndarray
+    out_index: np.ndarray
+    position: np.ndarray
+    source: np.ndarray
+    padding: np.ndarray
+    deltas: np.ndarray
+    inputs: np.ndarray
+    products: np.ndarray
+    total: np.ndarray
+    value: np.ndarray
+    _shared = ("out_index",)
+
+
+@dataclass(frozen=True)
+class GradBiasSteps(_Steps):
+    """dL/db steps: one output channel each, the sum of its deltas over ``(n, *o)``.
+
+    index : (count, 1) int; out_index : (T, 1 + d) int; deltas : (count, T);
+    total, value : (count,)
+    """
+
+    index: np.ndarray
+    out_index: np.ndarray
+    deltas: np.ndarray
+    total: np.ndarray
+    value: np.ndarray
+    _shared = ("out_index",)
+
+
+@dataclass(frozen=True)
+class GradInputSteps(_Steps):
+    """dL/dx steps: one input element each, a variable number of terms (ragged, CSR).
+
+    The terms of step ``j`` are ``offsets[j]:offsets[j + 1]`` of the term arrays. Each term is
+    one ``delta * weight`` reaching the input element: the full convolution of the deltas
+    (dilated by the stride) with the flipped kernel.
+
+    index : (count, 2 + d) int, the input element ``(n, c_in, *i)``
+    offsets : (count + 1,) int
+    out_channel : (terms,) int; out_position : (terms, d) int, the output (delta) of each term
+    kernel_index : (terms, d) int, the weight element multiplied (as the weight stores it)
+    via : (terms, d) int, the position the gradient arrives at: the element itself, or a
+        padding cell that copies it (reflect/replicate/circular), from where it hops back
+    deltas, weights, products : (terms,); total, value : (count,)
+    """
+
+    index: np.ndarray
+    offsets: np.ndarray
+    out_channel: np.ndarray
+    out_position: np.ndarray
+    kernel_index: np.ndarray
+    via: np.ndarray
+    deltas: np.ndarray
+    weights: np.ndarray
+    products: np.ndarray
+    total: np.ndarray
+    value: np.ndarray
+
+    def one(self, j: int) -> GradInputSteps:
+        lo, hi = int(self.offsets[j]), int(self.offsets[j + 1])
+        terms = {f: getattr(self, f)[lo:hi] for f in (
+            "out_channel", "out_position", "kernel_index", "via", "deltas", "weights",
+            "products")}
+        return GradInputSteps(
+            index=self.index[j], offsets=np.array([0, hi - lo]), total=self.total[j],
+            value=self.value[j], **terms,
+        )
+
+
+class BackwardTrace:
+    """One part of the backward pass (``"weight"``, ``"input"`` or ``"bias"``), one step per
+    element of that gradient. Arguments are those of :func:`app.engine.backward`.
+    """
+
+    def __init__(self, x, weight, grad_output, part: Part = "weight", **params) -> None:
+        if part not in PARTS:
+            raise ParameterError(
+                "part", f"part must be one of {', '.join(map(repr, PARTS))}, got {part!r}"
+            )
+        (self.x, self.weight, _, self.geometry), self.grad_output = prepare_backward(
+            x, weight, grad_output, **params
+        )
+        self.part = part
+        geom = self.geometry
+        self.shape = {
+            "weight": self.weight.shape,
+            "input": self.x.shape,
+            "bias": (geom.c_out,),
+        }[part]
+        outs = list(itertools.product(range(geom.n), *map(range, geom.out_spatial)))
+        self._out_index = np.array(outs, dtype=np.intp).reshape(len(outs), 1 + geom.ndim)
+        # Per axis and input index: the positions holding that element's value (itself, plus
+        # the padding cells that copy it), so an input step never scans a whole axis.
+        self._vias: list[list[list[int]]] = []
+        for size, (before, after) in zip(geom.in_spatial, geom.padding, strict=True):
+            vias: list[list[int]] = [[] for _ in range(size)]
+            for position in range(-before, size + after):
+                src = int(source_index(position, size, geom.padding_mode))
+                if src >= 0:
+                    vias[src].append(position)
+            self._vias.append(vias)
+
+    def __len__(self) -> int:
+        return math.prod(self.shape)
+
+    def steps(self, start: int = 0, count: int | None = None):
+        """Steps ``start .. start + count - 1`` (to the end when ``count`` is None)."""
+        flat = _window(start, count, len(self))
+        index = np.stack(np.unravel_index(flat, self.shape), -1)
+        return {"weight": self._weight_steps, "input": self._input_steps,
+                "bias": self._bias_steps}[self.part](index)
+
+    def step(self, i: int):
+        """Step ``i`` alone (its arrays without the leading step axis)."""
+        return self.steps(i, 1).one(0)
+
+    def _deltas(self, co: np.ndarray) -> np.ndarray:
+        """(count, T) deltas of output channels ``co`` at every ``(n, *o)``."""
+        n, o = self._out_index[:, 0], self._out_index[:, 1:]
+        return self.grad_output[(n[None], co[:, None], *o.T[:, None, :])]
+
+    def _bias_steps(self, index: np.ndarray) -> GradBiasSteps:
+        deltas = self._deltas(index[:, 0])
+        total = deltas.sum(axis=1)
+        return GradBiasSteps(index=index, out_index=self._out_index, deltas=deltas,
+                             total=total, value=total)
+
+    def _weight_steps(self, index: np.ndarray) -> GradWeightSteps:
+        geom = self.geometry
+        co, c_local, kw = index[:, 0], index[:, 1], index[:, 2:]
+        k = _flip(kw, geom)  # footprint index of this weight as the kernel slides
+        channel = (co // geom.c_out_group) * geom.c_in_group + c_local
+        n, o = self._out_index[:, 0], self._out_index[:, 1:]
+        before = np.asarray([b for b, _ in geom.padding])
+        position = (o[None] * np.asarray(geom.stride) + k[:, None, :] * np.asarray(geom.dilation)
+                    - before)
+        source, zero = _sources(position, geom)
+        safe = np.where(source < 0, 0, source)
+        inputs = self.x[(n[None], channel[:, None], *np.moveaxis(safe, -1, 0))]
+        inputs = np.where(zero, 0, inputs).astype(self.x.dtype)
+        deltas = self._deltas(co)
+        products = deltas * inputs
+        total = products.sum(axis=1)
+        return GradWeightSteps(
+            index=index, channel=channel, out_index=self._out_index, position=position,
+            source=source, padding=_in_padding(position, geom), deltas=deltas, inputs=inputs,
+            products=products, total=total, value=total,
+        )
+
+    def _input_steps(self, index: np.ndarray) -> GradInputSteps:
+        geom = self.geometry
+        per_step = [self._input_terms(tuple(int(v) for v in row)) for row in index]
+        counts = [len(t[0]) for t in per_step]
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
+        d = geom.ndim
+
+        def cat(i: int, width: int | None) -> np.ndarray:
+            parts = [t[i] for t in per_step]
+            if width is None:
+                return np.concatenate(parts) if parts else np.empty(0)
+            return np.concatenate(parts).reshape(-1, width)
+
+        deltas, weights = cat(4, None), cat(5, None)
+        products = deltas * weights
+        total = np.add.reduceat(products, offsets[:-1]) if len(products) else np.zeros(0)
+        total = np.where(np.diff(offsets) == 0, 0, total).astype(self.x.dtype)
+        return GradInputSteps(
+            index=index, offsets=offsets, out_channel=cat(0, None).astype(np.intp),
+            out_position=cat(1, d), kernel_index=cat(2, d), via=cat(3, d), deltas=deltas,
+            weights=weights, products=products, total=total, value=total,
+        )
+
+    def _input_terms(self, element: tuple[int, ...]):
+        """Every (delta, weight) pair reaching input element ``(n, c, *i)``."""
+        geom = self.geometry
+        n, c, *i = element
+        per_axis = []
+        for a in range(geom.ndim):
+            before, stride, dilation = geom.padding[a][0], geom.stride[a], geom.dilation[a]
+            options = []
+            for via in self._vias[a][i[a]]:
+                for k in range(geom.kernel[a]):
+                    o, rest = divmod(via + before - k * dilation, stride)
+                    if rest == 0 and 0 <= o < geom.out_spatial[a]:
+                        options.append((o, k, via))
+            per_axis.append(options)
+        group, c_local = divmod(c, geom.c_in_group)
+        out_channels = range(group * geom.c_out_group, (group + 1) * geom.c_out_group)
+        rows = [
+            (co, *(opt[0] for opt in combo), *(opt[1] for opt in combo),
+             *(opt[2] for opt in combo))
+            for co in out_channels for combo in itertools.product(*per_axis)
+        ]
+        d = geom.ndim
+        table = np.array(rows, dtype=np.intp).reshape(len(rows), 1 + 3 * d)
+        co, o, k, via = table[:, 0], table[:, 1:1 + d], table[:, 1 + d:1 + 2 * d], \
+            table[:, 1 + 2 * d:]
+        kw = _flip(k, geom)
+        deltas = self.grad_output[(n, co, *o.T)]
+        weights = self.weight[(co, c_local, *kw.T)]
+        return co, o, kw, via, deltas, weights
+
+
+def replay(trace: ForwardTrace | BackwardTrace) -> np.ndarray:
+    """Rebuild the whole result by playing every step: the output for a forward trace, the
+    gradient for a backward one (unbatched when the input was)."""
+    steps = trace.steps()
+    result = np.zeros(trace.shape, dtype=trace.x.dtype)
+    result[tuple(steps.index.T)] = steps.value
+    drop_batch = not trace.geometry.batched and (
+        isinstance(trace, ForwardTrace) or trace.part == "input"
+    )
+    return result[0] if drop_batch else result
