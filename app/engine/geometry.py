@@ -182,6 +182,12 @@ def _padding_pairs(
     return tuple((p, p) for p in _per_axis(padding, ndim, "padding", 0))
 
 
+def _has_bool(value: object) -> bool:
+    if isinstance(value, list | tuple):
+        return any(_has_bool(v) for v in value)
+    return isinstance(value, bool | np.bool_)
+
+
 def _freeze(value: object) -> object:
     """Lists to tuples (recursively) so parameters can key a cache."""
     if isinstance(value, list | tuple):
@@ -208,6 +214,10 @@ def plan(
     Raises a :class:`~app.engine.errors.ConvolutionError` subclass naming the argument at
     fault and what was expected.
     """
+    params = (stride, padding, dilation, groups)
+    if _has_bool(params):  # True == 1 as a cache key: validate uncached, which rejects it
+        return _plan(tuple(input_shape), tuple(weight_shape), *params, padding_mode, mode,
+                     None if bias_shape is None else tuple(bias_shape))
     try:
         return _plan_cached(
             tuple(input_shape), tuple(weight_shape), _freeze(stride), _freeze(padding),
@@ -380,3 +390,40 @@ def padded_sources(size: int, before: int, after: int, padding_mode: str) -> np.
     """``source_index`` of every position of a padded axis, first padded cell first."""
     return source_index(np.arange(-before, size + after), size, padding_mode)
 
+
+
+def axis_names(ndim: int) -> tuple[str, ...]:
+    """Names of the spatial axes as the lesson writes them: L; H, W; D, H, W."""
+    return {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(
+        ndim, tuple(str(a + 1) for a in range(ndim))
+    )
+
+
+def size_formulas(
+    in_spatial: tuple[int, ...],
+    kernel: tuple[int, ...],
+    *,
+    stride: object = 1,
+    padding: object = 0,
+    dilation: object = 1,
+) -> list[str]:
+    """The output-size formula of every spatial axis with the numbers filled in, e.g.
+    ``O_H = ⌊(3 + 2×0 − 1×(2 − 1) − 1) / 1⌋ + 1 = 2``.
+
+    Parameters are checked (a :class:`ParameterError` names the bad one), sizes are not: an
+    axis whose dilated kernel is larger than its padded input says so instead of a number.
+    """
+    ndim = len(kernel)
+    stride_t = _per_axis(stride, ndim, "stride", 1)
+    dilation_t = _per_axis(dilation, ndim, "dilation", 1)
+    pads = _padding_pairs(padding, ndim, tuple(kernel), stride_t, dilation_t)
+    lines = []
+    for name, i, k, s, d, (b, a) in zip(axis_names(ndim), in_spatial, kernel, stride_t,
+                                         dilation_t, pads, strict=True):
+        pad = f"2×{b}" if b == a else f"{b} + {a}"
+        span = i + b + a - d * (k - 1) - 1
+        result = str(span // s + 1) if span >= 0 else (
+            f"{span // s + 1}: no output, the kernel spans {d * (k - 1) + 1} cells but the "
+            f"padded input has only {i + b + a}")
+        lines.append(f"O_{name} = ⌊({i} + {pad} − {d}×({k} − 1) − 1) / {s}⌋ + 1 = {result}")
+    return lines

@@ -49,6 +49,11 @@ def _window(start: int, count: int | None, total: int) -> np.ndarray:
     return np.arange(start, min(total, start + count))
 
 
+def _c_order(shape: tuple[int, ...]) -> np.ndarray:
+    """Every index of an array of ``shape``, in C order: shape (prod(shape), len(shape))."""
+    return np.stack(np.unravel_index(np.arange(math.prod(shape)), shape), -1)
+
+
 def _sources(position: np.ndarray, geom: Geometry) -> tuple[np.ndarray, np.ndarray]:
     """Sources of positions (..., d) and a mask of zero-padding cells (...)."""
     src = np.stack(
@@ -120,10 +125,11 @@ class ForwardTrace:
         self.x, self.weight, self.bias, self.geometry = prepare(x, weight, bias, **params)
         geom = self.geometry
         self.shape = (geom.n, geom.c_out, *geom.out_spatial)
-        taps = list(itertools.product(range(geom.c_in_group), *map(range, geom.kernel)))
-        tap_array = np.array(taps, dtype=np.intp).reshape(len(taps), 1 + geom.ndim)
-        self._tap_c, self._tap_k = tap_array[:, 0], tap_array[:, 1:]
-        self._tap_kw = _flip(self._tap_k, geom)
+        taps = _c_order((geom.c_in_group, *geom.kernel))
+        #: per term: the input channel within the group, and the footprint index
+        self.tap_channel, self._tap_k = taps[:, 0], taps[:, 1:]
+        #: per term: the weight element used (the footprint index, flipped in convolution mode)
+        self.tap_kernel_index = _flip(self._tap_k, geom)
 
     def __len__(self) -> int:
         return math.prod(self.shape)
@@ -137,11 +143,12 @@ class ForwardTrace:
         before = np.asarray([b for b, _ in geom.padding])
         position = o[:, None, :] * stride + self._tap_k[None] * dilation - before
         source, zero = _sources(position, geom)
-        channel = (co // geom.c_out_group)[:, None] * geom.c_in_group + self._tap_c[None]
+        channel = (co // geom.c_out_group)[:, None] * geom.c_in_group + self.tap_channel[None]
         safe = np.where(source < 0, 0, source)
         inputs = self.x[(n[:, None], channel, *np.moveaxis(safe, -1, 0))]
         inputs = np.where(zero, 0, inputs).astype(self.x.dtype)
-        weights = self.weight[(co[:, None], self._tap_c[None], *self._tap_kw.T[:, None, :])]
+        kw = self.tap_kernel_index
+        weights = self.weight[(co[:, None], self.tap_channel[None], *kw.T[:, None, :])]
         products = inputs * weights
         total = products.sum(axis=1)
         bias = np.zeros_like(total) if self.bias is None else self.bias[co]
@@ -149,7 +156,7 @@ class ForwardTrace:
         return ForwardSteps(
             index=index, channel=channel, position=position, source=source,
             padding=_in_padding(position, geom),
-            kernel_index=np.broadcast_to(self._tap_kw, (count_, *self._tap_kw.shape)),
+            kernel_index=np.broadcast_to(kw, (count_, *kw.shape)),
             inputs=inputs, weights=weights, products=products, total=total, bias=bias,
             value=total + bias,
         )
@@ -262,8 +269,8 @@ class BackwardTrace:
             "input": self.x.shape,
             "bias": (geom.c_out,),
         }[part]
-        outs = list(itertools.product(range(geom.n), *map(range, geom.out_spatial)))
-        self._out_index = np.array(outs, dtype=np.intp).reshape(len(outs), 1 + geom.ndim)
+        #: per term of a weight or bias step: the output position (n, *o) it comes from
+        self.out_index = _c_order((geom.n, *geom.out_spatial))
         # Per axis and input index: the positions holding that element's value (itself, plus
         # the padding cells that copy it), so an input step never scans a whole axis.
         self._vias: list[list[list[int]]] = []
@@ -291,13 +298,13 @@ class BackwardTrace:
 
     def _deltas(self, co: np.ndarray) -> np.ndarray:
         """(count, T) deltas of output channels ``co`` at every ``(n, *o)``."""
-        n, o = self._out_index[:, 0], self._out_index[:, 1:]
+        n, o = self.out_index[:, 0], self.out_index[:, 1:]
         return self.grad_output[(n[None], co[:, None], *o.T[:, None, :])]
 
     def _bias_steps(self, index: np.ndarray) -> GradBiasSteps:
         deltas = self._deltas(index[:, 0])
         total = deltas.sum(axis=1)
-        return GradBiasSteps(index=index, out_index=self._out_index, deltas=deltas,
+        return GradBiasSteps(index=index, out_index=self.out_index, deltas=deltas,
                              total=total, value=total)
 
     def _weight_steps(self, index: np.ndarray) -> GradWeightSteps:
@@ -305,7 +312,7 @@ class BackwardTrace:
         co, c_local, kw = index[:, 0], index[:, 1], index[:, 2:]
         k = _flip(kw, geom)  # footprint index of this weight as the kernel slides
         channel = (co // geom.c_out_group) * geom.c_in_group + c_local
-        n, o = self._out_index[:, 0], self._out_index[:, 1:]
+        n, o = self.out_index[:, 0], self.out_index[:, 1:]
         before = np.asarray([b for b, _ in geom.padding])
         position = (o[None] * np.asarray(geom.stride) + k[:, None, :] * np.asarray(geom.dilation)
                     - before)
@@ -317,7 +324,7 @@ class BackwardTrace:
         products = deltas * inputs
         total = products.sum(axis=1)
         return GradWeightSteps(
-            index=index, channel=channel, out_index=self._out_index, position=position,
+            index=index, channel=channel, out_index=self.out_index, position=position,
             source=source, padding=_in_padding(position, geom), deltas=deltas, inputs=inputs,
             products=products, total=total, value=total,
         )
