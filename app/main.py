@@ -5,20 +5,50 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
+from .api import compute, docs, presets
+from .api.bodylimit import BodyLimitMiddleware
+from .api.errors import install_error_handlers
+from .config import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
+DESCRIPTION = """
+A NumPy convolution engine over HTTP, with PyTorch's names and layouts: `input` is
+`(N, C_in, *spatial)` (or unbatched `(C_in, *spatial)`), `weight` is
+`(C_out, C_in / groups, *kernel)`, and `stride`, `padding`, `dilation`, `groups`,
+`padding_mode` mean what they mean in `torch.nn.functional.conv2d`. `mode` chooses
+cross-correlation (what CNNs compute) or true convolution (the kernel flipped).
 
-def create_app() -> FastAPI:
-    """Build the app: static files, routers, error handlers."""
+Every error has the same shape: `{"error": ..., "field": ..., "code": ...}`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app: static files, routers, error handlers, limits."""
+    settings = settings or get_settings()
     application = FastAPI(
         title="ConvScope",
         version=__version__,
         summary="See how the convolution in a CNN works, forward and backward.",
+        description=DESCRIPTION,
+        docs_url=None,  # served from vendored assets by app.api.docs
+        redoc_url=None,
     )
+    application.state.settings = settings
+    application.dependency_overrides[get_settings] = lambda: settings
+    application.add_middleware(
+        CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+        allow_methods=["GET", "POST"], allow_headers=["Content-Type"],
+    )
+    application.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_error_handlers(application)
+    application.include_router(compute.router)
+    application.include_router(presets.router)
+    application.include_router(docs.router)
     application.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
 
     @application.get("/healthz", tags=["health"])

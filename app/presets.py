@@ -1,0 +1,178 @@
+"""The lesson's examples and the kernels, images and signals the pages and the API offer.
+
+Everything here is plain data (lists of numbers); every example is a request body ready to
+POST to the API endpoint it names.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str
+    kind: str  # example | kernel-2d | image-2d | kernel-1d | signal-1d
+    description: str
+    endpoint: str | None = None
+    body: dict[str, Any] | None = None
+    values: list | None = None
+    tags: tuple[str, ...] = field(default=())
+
+    def summary(self) -> dict[str, str]:
+        return {"name": self.name, "title": self.title, "kind": self.kind,
+                "description": self.description}
+
+
+def _round(values: np.ndarray, digits: int = 4) -> list:
+    return np.round(values, digits).tolist()
+
+
+def _signal(name: str, n: int) -> list[float]:
+    t = np.arange(n)
+    centre = (n - 1) / 2
+    if name == "box":
+        return ((np.abs(t - centre) <= n / 6).astype(float)).tolist()
+    if name == "spiky":  # decaying spikes, as in the lesson's first animation
+        out = np.zeros(n)
+        start = n // 3
+        width = max(n // 4, 1)
+        ramp = np.arange(width)
+        out[start:start + width] = np.exp(-ramp / (width / 3))
+        return _round(out)
+    if name == "triangle":
+        return _round(np.clip(1 - np.abs(t - centre) / (n / 4), 0, None))
+    if name == "gaussian":
+        return _round(np.exp(-0.5 * ((t - centre) / (n / 10)) ** 2))
+    if name == "sine":
+        return _round(np.sin(2 * math.pi * t / (n / 3)))
+    if name == "step":
+        return (t >= n // 2).astype(float).tolist()
+    if name == "noise":
+        return _round(np.random.default_rng(7).normal(0, 1, n))
+    raise KeyError(name)
+
+
+_SIGNAL_WORDS = {
+    "box": "a rectangular pulse: 1 in the middle third, 0 elsewhere",
+    "spiky": "a spike that decays exponentially, as in the lesson's first animation",
+    "triangle": "a triangular bump",
+    "gaussian": "a Gaussian bump",
+    "sine": "three periods of a sine",
+    "step": "0, then 1 from the middle on",
+    "noise": "Gaussian noise (fixed seed)",
+}
+
+KERNELS_2D: dict[str, tuple[str, list]] = {
+    "lesson": ("The lesson's kernel", [[0, 1], [2, 3]]),
+    "identity": ("Identity", [[0, 0, 0], [0, 1, 0], [0, 0, 0]]),
+    "box-blur": ("Box blur", (np.ones((3, 3)) / 9).round(4).tolist()),
+    "gaussian": ("Gaussian blur", (np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16).tolist()),
+    "sharpen": ("Sharpen", [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
+    "sobel-x": ("Sobel x (vertical edges)", [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]),
+    "sobel-y": ("Sobel y (horizontal edges)", [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]),
+    "laplacian": ("Laplacian", [[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+    "emboss": ("Emboss", [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
+}
+
+_DIGIT = [  # a handwritten 7, 8x8
+    [0, 0, 0, 0, 0, 0, 0, 0],
+    [0, 6, 9, 9, 9, 9, 8, 0],
+    [0, 0, 0, 0, 0, 7, 6, 0],
+    [0, 0, 0, 0, 3, 9, 1, 0],
+    [0, 0, 0, 1, 9, 4, 0, 0],
+    [0, 0, 0, 6, 8, 0, 0, 0],
+    [0, 0, 2, 9, 3, 0, 0, 0],
+    [0, 0, 5, 7, 0, 0, 0, 0],
+]
+_SMILEY = [
+    [0, 0, 1, 1, 1, 1, 0, 0],
+    [0, 1, 0, 0, 0, 0, 1, 0],
+    [1, 0, 1, 0, 0, 1, 0, 1],
+    [1, 0, 0, 0, 0, 0, 0, 1],
+    [1, 0, 1, 0, 0, 1, 0, 1],
+    [1, 0, 0, 1, 1, 0, 0, 1],
+    [0, 1, 0, 0, 0, 0, 1, 0],
+    [0, 0, 1, 1, 1, 1, 0, 0],
+]
+IMAGES_2D: dict[str, tuple[str, list]] = {
+    "lesson": ("The lesson's input", [[0, 1, 2], [3, 4, 5], [6, 7, 8]]),
+    "digit": ("A handwritten 7", _DIGIT),
+    "smiley": ("A smiley", _SMILEY),
+    "edge": ("A vertical edge", [[0] * 4 + [9] * 4 for _ in range(8)]),
+    "checkerboard": ("A checkerboard", [[(r + c) % 2 for c in range(8)] for r in range(8)]),
+    "random": ("Random integers", np.random.default_rng(3).integers(-4, 5, (6, 6)).tolist()),
+}
+
+KERNELS_1D: dict[str, tuple[str, list]] = {
+    "box": ("Box", [1, 1, 1]),
+    "lesson": ("The lesson's w1, w2, w3", [2, -1, 1]),
+    "edge": ("Edge [-1, 0, 1]", [-1, 0, 1]),
+    "moving-average": ("Moving average of 5", [0.2] * 5),
+    "gaussian": ("Gaussian", _round(np.exp(-0.5 * (np.arange(-3, 4) / 1.2) ** 2) /
+                                    np.exp(-0.5 * (np.arange(-3, 4) / 1.2) ** 2).sum())),
+    "ramp": ("Asymmetric ramp", [1, 2, 3, 4]),
+}
+
+LESSON_1D = {"x": [1, 2, 3, 4, 5], "w": [2, -1, 1], "delta": [1, -1, 2]}
+
+EXAMPLES: list[Preset] = [
+    Preset(
+        "lesson-2d", "The worked example", "example",
+        "The lesson's 3x3 input and 2x2 kernel; the output is [[19, 25], [37, 43]].",
+        "/api/v1/forward",
+        {"input": [[IMAGES_2D["lesson"][1]]], "weight": [[KERNELS_2D["lesson"][1]]]},
+    ),
+    Preset(
+        "lesson-1d-backprop", "Backpropagation in 1-D", "example",
+        "Inputs x1..x5, kernel w1..w3, upstream deltas d1..d3: "
+        "dL/dw1 = d1*x1 + d2*x2 + d3*x3.",
+        "/api/v1/backward",
+        {"input": [LESSON_1D["x"]], "weight": [[LESSON_1D["w"]]],
+         "grad_output": [LESSON_1D["delta"]]},
+    ),
+    Preset(
+        "multi-channel", "Many channels, one kernel", "example",
+        "Two 3x3 input channels and one 2x2x2 kernel: each channel's sum is added into the "
+        "single output map.",
+        "/api/v1/forward",
+        {"input": [[[[1, 0, 2], [0, 1, 0], [2, 0, 1]], [[0, 1, 0], [1, 2, 1], [0, 1, 0]]]],
+         "weight": [[[[1, 0], [0, 1]], [[0, 1], [1, 0]]]], "bias": [1]},
+    ),
+    Preset(
+        "many-kernels", "Many channels, many kernels", "example",
+        "Three kernels over a 4x4 RGB image: one output map per kernel.",
+        "/api/v1/forward",
+        {"input": [np.random.default_rng(5).integers(0, 4, (3, 4, 4)).tolist()],
+         "weight": np.random.default_rng(6).integers(-1, 2, (3, 3, 2, 2)).tolist(),
+         "bias": [0, 1, -1]},
+    ),
+]
+
+
+def _catalogue() -> dict[str, Preset]:
+    presets = {p.name: p for p in EXAMPLES}
+    for name, (title, values) in KERNELS_2D.items():
+        presets[f"kernel-2d-{name}"] = Preset(f"kernel-2d-{name}", title, "kernel-2d",
+                                              f"{title}: a {len(values)}x{len(values[0])} kernel",
+                                              values=values)
+    for name, (title, values) in IMAGES_2D.items():
+        presets[f"image-2d-{name}"] = Preset(f"image-2d-{name}", title, "image-2d",
+                                             f"{title}: a {len(values)}x{len(values[0])} image",
+                                             values=values)
+    for name, (title, values) in KERNELS_1D.items():
+        presets[f"kernel-1d-{name}"] = Preset(f"kernel-1d-{name}", title, "kernel-1d",
+                                              f"{title}: {len(values)} taps", values=values)
+    for name, words in _SIGNAL_WORDS.items():
+        presets[f"signal-1d-{name}"] = Preset(f"signal-1d-{name}", name.capitalize(),
+                                              "signal-1d", f"{words}; 24 samples",
+                                              values=_signal(name, 24))
+    return presets
+
+
+PRESETS: dict[str, Preset] = _catalogue()

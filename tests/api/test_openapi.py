@@ -1,0 +1,80 @@
+"""The contract: OpenAPI 3 with examples and errors, an offline /docs, and Schemathesis."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+import schemathesis
+from schemathesis.config import PositiveDataAcceptanceConfig
+
+from app.main import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def spec(client: httpx.Client) -> dict:
+    return client.get("/openapi.json").json()
+
+
+def test_every_endpoint_is_described_with_its_errors(spec: dict) -> None:
+    assert spec["openapi"].startswith("3.")
+    for path in ("/api/v1/forward", "/api/v1/backward", "/api/v1/trace"):
+        operation = spec["paths"][path]["post"]
+        assert operation["description"] or operation["summary"]
+        assert {"200", "400", "413", "415", "422"} <= set(operation["responses"])
+    assert {"200", "422"} <= set(spec["paths"]["/api/v1/shape"]["get"]["responses"])
+    assert "/api/v1/presets/{name}" in spec["paths"]
+
+
+def test_the_forward_example_is_the_lessons_worked_example(spec: dict,
+                                                           client: httpx.Client) -> None:
+    schema = spec["components"]["schemas"]["ForwardRequest"]
+    example = schema["examples"][0]
+    assert example["input"] == [[[[0, 1, 2], [3, 4, 5], [6, 7, 8]]]]
+    response = client.post("/api/v1/forward", json=example)
+    assert response.json()["output"] == [[[[19, 25], [37, 43]]]]
+
+
+def test_docs_page_loads_only_local_assets(client: httpx.Client) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets and all(url.startswith("/static/") for url in assets)
+    for url in assets:
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize(("path", "sha256"), [
+    (line.split("|")[1].strip(), line.split("|")[3].strip())
+    for line in (ROOT / "static/vendor/README.md").read_text().splitlines()
+    if line.startswith("| ") and re.search(r"\| [0-9a-f]{64} \|$", line)
+])
+def test_vendored_assets_are_the_pinned_files(path: str, sha256: str) -> None:
+    data = (ROOT / "static/vendor" / path).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == sha256
+    assert (ROOT / "static/vendor" / path.split("/")[0] / "LICENSE").exists()
+
+
+def test_vendored_htmx_is_version_2_0() -> None:
+    text = (ROOT / "static/vendor/htmx-2.0.11/htmx.min.js").read_text()
+    assert re.search(r'version:"2\.0\.\d+"', text)
+
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
+schema.config.generation.update(max_examples=25)
+# JSON Schema cannot say that the weight's channels must match the input's, or that the
+# kernel must fit the padded input: a schema-valid body can still be refused with a 422
+# naming the field (or a 413 for a limit; a 404 for an unknown preset). Every other default
+# check runs as it is.
+schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
+    expected_statuses=["2xx", "404", "413", "422"])
+
+
+@schema.include(path_regex="^/api/").parametrize()
+def test_api_conforms_to_its_schema(case: schemathesis.Case) -> None:
+    case.call_and_validate()
