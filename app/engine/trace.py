@@ -344,8 +344,9 @@ class BackwardTrace:
 
         deltas, weights = cat(4, None), cat(5, None)
         products = deltas * weights
-        total = np.add.reduceat(products, offsets[:-1]) if len(products) else np.zeros(0)
-        total = np.where(np.diff(offsets) == 0, 0, total).astype(self.x.dtype)
+        # a step with no terms (an input cell no window reads) sums to zero
+        owner = np.repeat(np.arange(len(index)), counts)
+        total = np.bincount(owner, weights=products, minlength=len(index)).astype(self.x.dtype)
         return GradInputSteps(
             index=index, offsets=offsets, out_channel=cat(0, None).astype(np.intp),
             out_position=cat(1, d), kernel_index=cat(2, d), via=cat(3, d), deltas=deltas,
