@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -13,8 +11,8 @@ from .api import compute, docs, presets
 from .api.bodylimit import BodyLimitMiddleware
 from .api.errors import install_error_handlers
 from .config import Settings, get_settings
-
-ROOT = Path(__file__).resolve().parent.parent
+from .paths import STATIC
+from .web import pages
 
 DESCRIPTION = """
 A NumPy convolution engine over HTTP, with PyTorch's names and layouts: `input` is
@@ -49,7 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application.include_router(compute.router)
     application.include_router(presets.router)
     application.include_router(docs.router)
-    application.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    application.include_router(pages.router)
+    application.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @application.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

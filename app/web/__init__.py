@@ -1,0 +1,1 @@
+"""Server-rendered pages and the HTMX fragments they swap in."""

@@ -1,0 +1,227 @@
+"""What the 2D page draws, computed from the engine: grids of cells, the current window and
+the current step's arithmetic. Templates only lay these out; every number comes from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ..engine import ConvolutionError, forward, plan
+from ..engine.geometry import Geometry, axis_names, padded_sources, size_formulas
+from ..engine.trace import ForwardSteps, ForwardTrace
+from .state import View2D, format_factor, format_number
+
+TAP_COLOURS = 8  # Okabe-Ito palette, cycled
+
+
+def bucket(value: float, scale: float) -> int:
+    """Colour class -5..5 on a diverging scale centred on zero."""
+    if scale == 0:
+        return 0
+    return int(np.clip(np.round(value / scale * 5), -5, 5))
+
+
+@dataclass(frozen=True)
+class Cell:
+    id: str
+    text: str
+    bucket: int
+    row: int
+    col: int
+    ghost: bool = False
+    current: bool = False
+    empty: bool = False
+    tap: int | None = None
+    badge: str | None = None  # the kernel weight sitting on this cell during the step
+
+    @property
+    def classes(self) -> str:
+        names = ["cell", f"v{self.bucket}"]
+        if self.ghost:
+            names.append("ghost")
+        if self.empty:
+            names.append("empty")
+        if self.current:
+            names.append("current")
+        if self.tap is not None:
+            names.append(f"tap{self.tap % TAP_COLOURS}")
+        if self.badge is not None:
+            names.append("win")
+        return " ".join(names)
+
+
+@dataclass(frozen=True)
+class Term:
+    tap: int
+    weight: str
+    value: str
+    product: str
+
+
+class Scene2D:
+    """One view of the 2D page: the engine's geometry, output and trace for a :class:`View2D`.
+
+    Raises :class:`~app.engine.ConvolutionError` when the geometry is impossible.
+    """
+
+    def __init__(self, view: View2D) -> None:
+        self.view = view
+        x = np.asarray(view.input_values, dtype=np.float64)
+        w = np.asarray(view.kernel_values, dtype=np.float64)
+        self.x, self.w = x, w
+        bias = np.array([view.bias]) if view.bias else None
+        self.geom: Geometry = plan((1, *x.shape), (1, 1, *w.shape), **view.engine_params())
+        self.output = forward(x[None], w[None, None], bias, **view.engine_params())[0]
+        self.trace = ForwardTrace(x[None], w[None, None], bias, **view.engine_params())
+        #: steps are outputs computed so far: 0 (none yet) to ``steps`` (all of them);
+        #: at step k the kernel has just produced output element k - 1 (C order)
+        self.steps = len(self.trace)
+        self.step = min(view.step, self.steps)
+
+    # --- geometry shown on the page ---------------------------------------------------
+    @property
+    def padding(self) -> tuple[tuple[int, int], ...]:
+        return self.geom.padding
+
+    @cached_property
+    def formulas(self) -> list[str]:
+        return size_formulas(self.x.shape, self.w.shape, stride=self.view.stride,
+                             padding=self.view.padding, dilation=self.view.dilation)
+
+    @property
+    def geometry_data(self) -> dict[str, str]:
+        """Geometry for the receptive-field highlight in the browser (no values)."""
+        g = self.geom
+        return {
+            "stride": ",".join(map(str, g.stride)), "dilation": ",".join(map(str, g.dilation)),
+            "pad": ",".join(str(b) for b, _ in g.padding), "kernel": ",".join(map(str, g.kernel)),
+            "out": ",".join(map(str, g.out_spatial)), "padded": ",".join(map(str, g.padded)),
+        }
+
+    @property
+    def axis_names(self) -> tuple[str, ...]:
+        return axis_names(2)
+
+    # --- the current step -------------------------------------------------------------
+    def step_record(self, step: int) -> ForwardSteps:
+        """The trace step that produced output element ``step - 1``."""
+        return self.trace.step(step - 1)
+
+    def window(self, step: int) -> dict[tuple[int, int], tuple[int, float]]:
+        """Padded-grid coordinates of the window at ``step`` -> (tap, kernel weight)."""
+        if step == 0:
+            return {}
+        record = self.step_record(step)
+        (pb_h, _), (pb_w, _) = self.padding
+        return {
+            (int(r) + pb_h, int(c) + pb_w): (tap, float(record.weights[tap]))
+            for tap, (r, c) in enumerate(record.position)
+        }
+
+    def out_position(self, step: int) -> tuple[int, int]:
+        """Row and column of the output element computed at ``step`` (>= 1)."""
+        _, _, r, c = np.unravel_index(step - 1, self.trace.shape)
+        return int(r), int(c)
+
+    def terms(self, step: int) -> list[Term]:
+        record = self.step_record(step)
+        return [Term(tap, format_factor(record.weights[tap]), format_factor(record.inputs[tap]),
+                     format_number(float(record.products[tap])))
+                for tap in range(len(record.products))]
+
+    def sentence(self, step: int) -> str:
+        """The step's arithmetic as the lesson writes it: ``0×0 + 1×1 + 2×3 + 3×4 = 19``."""
+        record = self.step_record(step)
+        text = " + ".join(f"{t.weight}×{t.value}" for t in self.terms(step))
+        if self.view.bias:
+            text += f" + {format_factor(record.bias)}"
+        return f"{text} = {format_number(float(record.value))}"
+
+    # --- grids --------------------------------------------------------------------------
+    @cached_property
+    def padded_values(self) -> np.ndarray:
+        """The input as the kernel sees it, padding included (the engine's padding map)."""
+        (pb_h, pa_h), (pb_w, pa_w) = self.padding
+        rows = padded_sources(self.x.shape[0], pb_h, pa_h, self.view.padding_mode)
+        cols = padded_sources(self.x.shape[1], pb_w, pa_w, self.view.padding_mode)
+        values = self.x[np.ix_(np.maximum(rows, 0), np.maximum(cols, 0))]
+        values[rows < 0, :] = 0
+        values[:, cols < 0] = 0
+        return values
+
+    def input_cell(self, r: int, c: int, step: int | None = None,
+                   window: dict | None = None) -> Cell:
+        (pb_h, _), (pb_w, _) = self.padding
+        value = float(self.padded_values[r, c])
+        ghost = not (0 <= r - pb_h < self.x.shape[0] and 0 <= c - pb_w < self.x.shape[1])
+        if window is None and step is not None:
+            window = self.window(step)
+        tap, weight = (window or {}).get((r, c), (None, None))
+        return Cell(
+            id=f"in-{r}-{c}", text=format_number(value), row=r, col=c, ghost=ghost,
+            bucket=bucket(value, self.input_scale), tap=tap,
+            badge=None if weight is None else "×" + format_number(weight),
+        )
+
+    @cached_property
+    def input_scale(self) -> float:
+        return float(np.abs(self.x).max())
+
+    def input_rows(self) -> list[list[Cell]]:
+        window = self.window(self.step)
+        return [[self.input_cell(r, c, window=window) for c in range(self.padded_values.shape[1])]
+                for r in range(self.padded_values.shape[0])]
+
+    def kernel_rows(self, flipped: bool = False) -> list[list[Cell]]:
+        w = self.w[::-1, ::-1] if flipped else self.w
+        scale = float(np.abs(self.w).max())
+        prefix = "kf" if flipped else "k"
+        taps = flipped or not self.geom.flip  # the grid that slides carries the tap colours
+        return [[Cell(id=f"{prefix}-{r}-{c}", text=format_number(float(w[r, c])), row=r, col=c,
+                      bucket=bucket(float(w[r, c]), scale),
+                      tap=r * w.shape[1] + c if taps else None)
+                 for c in range(w.shape[1])] for r in range(w.shape[0])]
+
+    @cached_property
+    def output_scale(self) -> float:
+        return float(np.abs(self.output).max())
+
+    def output_cell(self, r: int, c: int, step: int) -> Cell:
+        index = r * self.output.shape[1] + c  # C order, as the steps run
+        value = float(self.output[r, c])
+        shown = index < step
+        return Cell(id=f"out-{r}-{c}", text=format_number(value) if shown else "", row=r, col=c,
+                    bucket=bucket(value, self.output_scale) if shown else 0, empty=not shown,
+                    current=index == step - 1)
+
+    def output_rows(self) -> list[list[Cell]]:
+        return [[self.output_cell(r, c, self.step) for c in range(self.output.shape[1])]
+                for r in range(self.output.shape[0])]
+
+    def changed_cells(self, previous: int) -> tuple[list[Cell], list[Cell]]:
+        """Cells that look different at ``self.step`` than at ``previous``: both windows'
+        input cells, and the output cells between the two steps."""
+        window = self.window(self.step)
+        coords = set(self.window(previous)) | set(window)
+        inputs = [self.input_cell(r, c, window=window) for r, c in sorted(coords)]
+        lo, hi = sorted((previous, self.step))
+        outputs = [self.output_cell(*self.out_position(i), self.step)
+                   for i in range(max(lo, 1), hi + 1)]
+        return inputs, outputs
+
+
+def explain(view: View2D) -> tuple[Scene2D | None, str | None, list[str]]:
+    """The scene, or why there is none (with the size formulas when they can be written)."""
+    try:
+        return Scene2D(view), None, []
+    except ConvolutionError as exc:
+        try:
+            formulas = size_formulas(np.shape(view.input_values),
+                                     np.shape(view.kernel_values), stride=view.stride,
+                                     padding=view.padding, dilation=view.dilation)
+        except ConvolutionError:
+            formulas = []
+        return None, exc.message, formulas

@@ -1,0 +1,43 @@
+"""Jinja2 templates with block rendering (jinja2-fragments): a fragment is a named block of
+its page, rendered alone for HTMX requests."""
+
+from __future__ import annotations
+
+import re
+
+from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup, escape
+
+from ..paths import TEMPLATES
+from .state import format_factor, format_matrix, format_number
+
+templates = Jinja2Blocks(directory=str(TEMPLATES))
+
+
+def _size_class(rows: list) -> str:
+    cols = max((len(r) for r in rows), default=0)
+    side = max(cols, len(rows))
+    for limit, name in ((4, "g-xs"), (6, "g-s"), (12, "g-m"), (20, "g-l")):
+        if side <= limit:
+            return name
+    return "g-xl"
+
+
+def _axis_text(value: object) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def _subscripts(text: str) -> Markup:
+    """``O_H = ...`` with the axis as a subscript, the rest escaped."""
+    return Markup(re.sub(r"_([A-Za-z0-9]+)", r"<sub>\1</sub>", str(escape(text))))
+
+
+templates.env.filters["subscripts"] = _subscripts
+templates.env.globals.update(
+    fmt=lambda v: format_number(float(v)),
+    fmt_factor=format_factor,
+    matrix_text=lambda m: "\n".join(" ".join(format_number(v) for v in row) for row in m),
+    axis_text=_axis_text,
+    size_class=_size_class,
+    format_matrix=format_matrix,
+)

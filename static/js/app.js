@@ -1,0 +1,259 @@
+// ConvScope's one script: theme and projector toggles, the player (it asks htmx for one step
+// at a time), the keyboard map, and the receptive-field highlight. No numbers are computed
+// here: every value on screen comes from the server's engine.
+(function () {
+  "use strict";
+
+  const root = document.documentElement;
+
+  // ---- theme: the system's, unless the person chose ------------------------------------
+  const savedTheme = localStorage.getItem("convscope-theme");
+  const systemDark = window.matchMedia("(prefers-color-scheme: dark)").matches;
+  root.dataset.theme = savedTheme || (systemDark ? "dark" : "light");
+
+  function syncToggles() {
+    const theme = document.getElementById("theme-toggle");
+    if (theme) theme.setAttribute("aria-pressed", String(root.dataset.theme === "dark"));
+    const projector = document.getElementById("projector-toggle");
+    if (projector) {
+      projector.setAttribute("aria-pressed", String(document.body.classList.contains("projector")));
+    }
+  }
+
+  function toggleTheme() {
+    root.dataset.theme = root.dataset.theme === "dark" ? "light" : "dark";
+    localStorage.setItem("convscope-theme", root.dataset.theme);
+    syncToggles();
+  }
+
+  // ---- URL state -------------------------------------------------------------------------
+  function setParam(url, name, value) {
+    const u = new URL(url, location.href);
+    if (value === null) u.searchParams.delete(name); else u.searchParams.set(name, value);
+    return u.pathname + (u.searchParams.toString() ? "?" + u.searchParams.toString() : "");
+  }
+
+  function toggleProjector() {
+    const on = !document.body.classList.contains("projector");
+    document.body.classList.toggle("projector", on);
+    history.replaceState(history.state, "", setParam(location.href, "projector", on ? "1" : null));
+    const hidden = document.querySelector('#controls input[name="projector"]');
+    if (on && !hidden) {
+      const controls = document.getElementById("controls");
+      if (controls) {
+        const input = document.createElement("input");
+        Object.assign(input, { type: "hidden", name: "projector", value: "1" });
+        controls.appendChild(input);
+      }
+    } else if (!on && hidden) {
+      hidden.remove();
+    }
+    const player = document.getElementById("player");
+    if (player) player.dataset.base = setParam(player.dataset.base, "projector", on ? "1" : null);
+    syncToggles();
+  }
+
+  // ---- the player ----------------------------------------------------------------------
+  const player = {
+    playing: false,
+    busy: null,
+    el() { return document.getElementById("player"); },
+    step() { const p = this.el(); return p ? Number(p.dataset.step) : 0; },
+    steps() { const p = this.el(); return p ? Number(p.dataset.steps) : 0; },
+    speed() {
+      const s = document.getElementById("speed");
+      return s ? Number(s.dataset.speeds.split(",")[Number(s.value)]) : 4;
+    },
+
+    // Ask the server for step i; it answers with the arithmetic and the cells that changed.
+    go(i) {
+      const p = this.el();
+      if (!p) return Promise.resolve();
+      const target = Math.max(0, Math.min(this.steps(), i));
+      const previous = this.step();
+      if (target === previous && !this.busy) return Promise.resolve();
+      const base = p.dataset.base;
+      const url = setParam(setParam(base, "step", String(target)), "prev", String(previous));
+      p.dataset.step = String(target);
+      const scrubber = document.getElementById("scrubber");
+      if (scrubber) {
+        scrubber.value = String(target);
+        scrubber.setAttribute("aria-valuetext", "step " + target + " of " + this.steps());
+      }
+      const request = htmx.ajax("GET", url, { target: "#arith", swap: "outerHTML" });
+      this.busy = request;
+      return request.then(() => {
+        history.replaceState(history.state, "", setParam(base, "step", target ? String(target) : null));
+        if (this.busy === request) this.busy = null;
+      });
+    },
+
+    async play() {
+      if (this.playing) return;
+      if (this.step() >= this.steps()) await this.go(0);
+      this.playing = true;
+      this.render();
+      while (this.playing && this.step() < this.steps()) {
+        const started = performance.now();
+        await this.go(this.step() + 1);
+        // wait for the frame that shows this step, so no step goes unpainted
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        const rest = 1000 / this.speed() - (performance.now() - started);
+        if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+      }
+      this.playing = false;
+      this.render();
+    },
+
+    pause() { this.playing = false; this.render(); },
+    toggle() { if (this.playing) this.pause(); else this.play(); },
+
+    render() {
+      const button = document.querySelector('#player [data-action="play"]');
+      if (!button) return;
+      button.setAttribute("aria-label", this.playing ? "Pause" : "Play");
+      button.classList.toggle("playing", this.playing);
+    },
+
+    nudgeSpeed(delta) {
+      const s = document.getElementById("speed");
+      if (!s) return;
+      s.value = String(Math.max(0, Math.min(Number(s.max), Number(s.value) + delta)));
+      showSpeed();
+    },
+  };
+
+  function showSpeed() {
+    const s = document.getElementById("speed");
+    if (!s) return;
+    const value = player.speed();
+    const out = document.getElementById("speed-value");
+    if (out) out.textContent = value + "/s";
+    s.setAttribute("aria-valuetext", value + " steps per second");
+    const hidden = document.querySelector('#controls input[name="speed"]');
+    if (hidden) hidden.value = String(value);
+    const p = player.el();
+    if (p) p.dataset.base = setParam(p.dataset.base, "speed", value === 4 ? null : String(value));
+    history.replaceState(history.state, "", setParam(location.href, "speed", value === 4 ? null : String(value)));
+  }
+
+  // ---- receptive field: which cells made an output, which outputs an input feeds ---------
+  function geometry() {
+    const stage = document.getElementById("stage");
+    if (!stage) return null;
+    const nums = (name) => stage.dataset[name].split(",").map(Number);
+    return {
+      stride: nums("stride"), dilation: nums("dilation"), kernel: nums("kernel"),
+      out: nums("out"),
+    };
+  }
+
+  function windowOf(g, r, c) { // padded-grid cells that output (r, c) reads
+    const cells = [];
+    for (let i = 0; i < g.kernel[0]; i++) {
+      for (let j = 0; j < g.kernel[1]; j++) {
+        cells.push("in-" + (r * g.stride[0] + i * g.dilation[0]) + "-" + (c * g.stride[1] + j * g.dilation[1]));
+      }
+    }
+    return cells;
+  }
+
+  function feedsOf(g, r, c) { // outputs that padded-grid cell (r, c) feeds
+    const cells = [];
+    for (let oi = 0; oi < g.out[0]; oi++) {
+      for (let oj = 0; oj < g.out[1]; oj++) {
+        const di = r - oi * g.stride[0], dj = c - oj * g.stride[1];
+        if (di >= 0 && dj >= 0 && di % g.dilation[0] === 0 && dj % g.dilation[1] === 0 &&
+            di / g.dilation[0] < g.kernel[0] && dj / g.dilation[1] < g.kernel[1]) {
+          cells.push("out-" + oi + "-" + oj);
+        }
+      }
+    }
+    return cells;
+  }
+
+  function clearMarks() {
+    document.querySelectorAll(".rf, .hl").forEach((el) => el.classList.remove("rf", "hl"));
+  }
+
+  function mark(target) {
+    clearMarks();
+    if (!target || !target.classList) return;
+    if (target.dataset.tap !== undefined && (target.closest(".arith") || target.closest('[data-grid="input"]') ||
+        target.closest('[data-grid="kernel"]') || target.closest('[data-grid="flipped"]'))) {
+      document.querySelectorAll('[data-tap="' + target.dataset.tap + '"]').forEach((el) => el.classList.add("hl"));
+    }
+    const grid = target.closest("[data-grid]");
+    const g = geometry();
+    if (!grid || !g || !target.classList.contains("cell")) return;
+    const r = Number(target.dataset.r), c = Number(target.dataset.c);
+    let ids = [];
+    if (grid.dataset.grid === "output") ids = windowOf(g, r, c);
+    if (grid.dataset.grid === "input") ids = feedsOf(g, r, c);
+    if (ids.length) target.classList.add("rf");
+    ids.forEach((id) => { const el = document.getElementById(id); if (el) el.classList.add("rf"); });
+  }
+
+  // ---- events (delegated, so they survive htmx swaps) -----------------------------------
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button");
+    if (!button) return;
+    if (button.id === "theme-toggle") return toggleTheme();
+    if (button.id === "projector-toggle" || button.classList.contains("exit-projector")) return toggleProjector();
+    const action = button.dataset.action;
+    if (!action) return;
+    if (action === "play") return player.toggle();
+    player.pause();
+    if (action === "start") player.go(0);
+    if (action === "end") player.go(player.steps());
+    if (action === "back") player.go(player.step() - 1);
+    if (action === "forward") player.go(player.step() + 1);
+  });
+
+  document.addEventListener("input", (event) => {
+    if (event.target.id === "scrubber") { player.pause(); player.go(Number(event.target.value)); }
+    if (event.target.id === "speed") showSpeed();
+  });
+
+  document.addEventListener("mouseover", (event) => mark(event.target.closest("[data-tap], .cell")));
+  document.addEventListener("focusin", (event) => mark(event.target.closest("[data-tap], .cell")));
+  document.addEventListener("mouseleave", clearMarks);
+
+  function moveInGrid(cell, key) {
+    const grid = cell.closest("[data-grid]");
+    let r = Number(cell.dataset.r), c = Number(cell.dataset.c);
+    if (key === "ArrowUp") r -= 1; else if (key === "ArrowDown") r += 1;
+    else if (key === "ArrowLeft") c -= 1; else if (key === "ArrowRight") c += 1; else return false;
+    const next = grid.querySelector('[data-r="' + r + '"][data-c="' + c + '"]');
+    if (next) { cell.tabIndex = -1; next.tabIndex = 0; next.focus(); }
+    return true;
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    const typing = target.matches("input:not([type=range]), textarea, select");
+    if (typing) return;
+    if (target.matches('[role="gridcell"]') && moveInGrid(target, event.key)) {
+      event.preventDefault();
+      return;
+    }
+    const key = event.key;
+    if (key === " " && !target.matches("button")) { event.preventDefault(); player.toggle(); }
+    else if (key === "ArrowRight" && !target.matches("input")) { event.preventDefault(); player.pause(); player.go(player.step() + 1); }
+    else if (key === "ArrowLeft" && !target.matches("input")) { event.preventDefault(); player.pause(); player.go(player.step() - 1); }
+    else if (key === "Home") { event.preventDefault(); player.pause(); player.go(0); }
+    else if (key === "End") { event.preventDefault(); player.pause(); player.go(player.steps()); }
+    else if (key === "+" || key === "=") { player.nudgeSpeed(1); }
+    else if (key === "-" || key === "_") { player.nudgeSpeed(-1); }
+    else if (key === "p" || key === "P") { toggleProjector(); }
+  });
+
+  // a parameter change swaps the scene: the player there starts paused
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "scene") player.pause();
+  });
+
+  document.addEventListener("DOMContentLoaded", syncToggles);
+  window.convscope = { player };
+})();

@@ -1,0 +1,142 @@
+"""The 2D page in a real browser: the flows a teacher and a student go through."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from playwright.sync_api import Page, expect
+
+from app.engine import forward
+from tests.e2e.conftest import screenshot, serious_violations
+
+
+def grid_text(page: Page, name: str) -> list[str]:
+    return page.get_by_role("grid", name=name, exact=True).get_by_role("gridcell").all_inner_texts()
+
+
+def output_numbers(page: Page) -> np.ndarray:
+    rows = page.get_by_role("grid", name="Output", exact=True).get_by_role("row")
+    return np.array([[float(t) for t in r.get_by_role("gridcell").all_inner_texts()]
+                     for r in rows.all()])
+
+
+def test_first_step_forward_shows_19_and_its_four_terms(page: Page) -> None:
+    page.goto("/2d")
+    screenshot(page, "2d-default")
+    page.get_by_role("button", name="Step forward").click()
+    arithmetic = page.locator("#arith")
+    expect(arithmetic).to_contain_text("0×0 + 1×1 + 2×3 + 3×4 = 19")
+    expect(page.locator("#step-status")).to_have_text("Step 1 of 4")
+    assert grid_text(page, "Output")[0] == "19"
+    assert arithmetic.get_attribute("aria-live") == "polite"
+    assert re.search(r"[?&]step=1\b", page.url)
+
+
+def test_play_runs_to_the_end(page: Page) -> None:
+    page.goto("/2d?speed=4")
+    page.get_by_role("button", name="Play").click()
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    page.locator("#step-status").filter(has_text="Step 2 of 4").wait_for()
+    screenshot(page, "2d-mid-animation")
+    expect(page.locator("#step-status")).to_have_text("Step 4 of 4")
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    assert grid_text(page, "Output") == ["19", "25", "37", "43"]
+
+
+def test_changing_parameters_gives_the_engines_output(page: Page) -> None:
+    page.goto("/2d")
+    page.get_by_label("Preset").first.select_option("digit")
+    page.get_by_label("Preset").nth(1).select_option("sobel-x")
+    page.get_by_label("Stride").fill("2")
+    page.get_by_label("Stride").press("Tab")
+    page.get_by_label("Padding", exact=True).fill("1")
+    page.get_by_label("Padding", exact=True).press("Tab")
+    page.get_by_role("radio", name="Convolution").check()
+    expect(page).to_have_url(re.compile(r"mode=convolution"))
+    page.get_by_role("button", name="To end").click()
+    expect(page.locator("#step-status")).to_have_text("Step 16 of 16")
+    from app.presets import IMAGES_2D, KERNELS_2D
+
+    expected = forward(np.array([IMAGES_2D["digit"][1]], float),
+                       np.array([[KERNELS_2D["sobel-x"][1]]], float), stride=2, padding=1,
+                       mode="convolution")[0]
+    np.testing.assert_allclose(output_numbers(page), expected)
+    assert "stride=2" in page.url and "padding=1" in page.url
+
+
+def test_keyboard_drives_the_player(page: Page) -> None:
+    page.goto("/2d")
+    page.locator("body").press("ArrowRight")
+    expect(page.locator("#step-status")).to_have_text("Step 1 of 4")
+    page.keyboard.press("End")
+    expect(page.locator("#step-status")).to_have_text("Step 4 of 4")
+    page.keyboard.press("Home")
+    expect(page.locator("#step-status")).to_have_text("Step 0 of 4")
+    before = page.locator("#speed-value").inner_text()
+    page.keyboard.press("+")
+    assert page.locator("#speed-value").inner_text() != before
+    page.keyboard.press("-")
+    expect(page.locator("#speed-value")).to_have_text(before)
+    page.keyboard.press("Space")
+    expect(page.locator("#step-status")).to_have_text("Step 4 of 4")
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("#step-status")).to_have_text("Step 3 of 4")
+
+
+def test_projector_mode(page: Page) -> None:
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto("/2d?step=2")
+    page.get_by_role("button", name="Projector").click()
+    expect(page.locator("body")).to_have_class(re.compile("projector"))
+    expect(page.locator("#controls")).to_be_hidden()
+    assert "projector=1" in page.url
+    page.reload()
+    expect(page.locator("body")).to_have_class(re.compile("projector"))
+    cell = page.get_by_role("grid", name="Input", exact=True).get_by_role("gridcell").first
+    assert cell.bounding_box()["height"] >= 60  # readable from the back of the room
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    screenshot(page, "2d-projector")
+    page.keyboard.press("p")
+    expect(page.locator("#controls")).to_be_visible()
+
+
+def test_reload_and_back_keep_state(page: Page) -> None:
+    page.goto("/2d")
+    page.get_by_label("Stride").fill("2")
+    page.get_by_label("Stride").press("Tab")
+    expect(page).to_have_url(re.compile(r"stride=2"))
+    page.get_by_role("button", name="Step forward").click()
+    expect(page).to_have_url(re.compile(r"step=1"))
+    page.reload()
+    expect(page.get_by_label("Stride")).to_have_value("2")
+    expect(page.locator("#step-status")).to_have_text("Step 1 of 1")
+    page.go_back()
+    expect(page.get_by_label("Stride")).to_have_value("1")
+    expect(page.locator("#step-status")).to_have_text("Step 0 of 4")
+
+
+def test_receptive_field_both_ways(page: Page) -> None:
+    page.goto("/2d?step=4")
+    page.locator("#out-1-1").hover()
+    marked = page.locator('[data-grid="input"] .rf')
+    expect(marked).to_have_count(4)
+    assert sorted(marked.evaluate_all("els => els.map(e => e.id)")) == [
+        "in-1-1", "in-1-2", "in-2-1", "in-2-2"]
+    page.locator("#in-1-1").hover()  # the centre feeds every output
+    expect(page.locator('[data-grid="output"] .rf')).to_have_count(4)
+
+
+def test_an_impossible_setting_is_explained_not_broken(page: Page) -> None:
+    page.expected_errors.append("status of 422 (Unprocessable Entity)")
+    page.goto("/2d")
+    page.get_by_label("Padding", exact=True).fill("same")
+    page.get_by_label("Stride").fill("2")
+    page.get_by_label("Stride").press("Tab")
+    expect(page.get_by_role("alert")).to_contain_text("'same' is not supported for strided")
+
+
+def test_no_serious_accessibility_violations(page: Page, axe) -> None:
+    for url in ("/", "/2d?step=2", "/2d?mode=convolution&padding=1&step=3&projector=1"):
+        page.goto(url)
+        assert serious_violations(axe, page) == [], url
