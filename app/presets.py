@@ -100,9 +100,24 @@ _SMILEY = [
     [0, 1, 0, 0, 0, 0, 1, 0],
     [0, 0, 1, 1, 1, 1, 0, 0],
 ]
+def _digit28() -> list[list[int]]:
+    """A 28x28 handwritten-looking 7, MNIST's size, as integers 0-9 (drawn, then blurred)."""
+    canvas = np.zeros((28, 28))
+    strokes = [((6, 6), (6, 21)), ((6, 21), (23, 11))]  # top bar, then the slanted stem
+    for (r0, c0), (r1, c1) in strokes:
+        for t in np.linspace(0, 1, 80):
+            r, c = r0 + t * (r1 - r0), c0 + t * (c1 - c0)
+            canvas[int(round(r)) - 1:int(round(r)) + 1, int(round(c)) - 1:int(round(c)) + 1] = 1
+    kernel = np.array([1, 4, 6, 4, 1]) / 16  # binomial blur, separable
+    for axis in (0, 1):
+        canvas = np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="same"), axis, canvas)
+    return np.round(canvas / canvas.max() * 9).astype(int).tolist()
+
+
 IMAGES_2D: dict[str, tuple[str, list]] = {
     "lesson": ("The lesson's input", [[0, 1, 2], [3, 4, 5], [6, 7, 8]]),
     "digit": ("A handwritten 7", _DIGIT),
+    "digit28": ("A 28x28 digit, MNIST's size", _digit28()),
     "smiley": ("A smiley", _SMILEY),
     "edge": ("A vertical edge", [[0] * 4 + [9] * 4 for _ in range(8)]),
     "checkerboard": ("A checkerboard", [[(r + c) % 2 for c in range(8)] for r in range(8)]),
