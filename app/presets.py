@@ -106,8 +106,8 @@ def _digit28() -> list[list[int]]:
     strokes = [((6, 6), (6, 21)), ((6, 21), (23, 11))]  # top bar, then the slanted stem
     for (r0, c0), (r1, c1) in strokes:
         for t in np.linspace(0, 1, 80):
-            r, c = r0 + t * (r1 - r0), c0 + t * (c1 - c0)
-            canvas[int(round(r)) - 1:int(round(r)) + 1, int(round(c)) - 1:int(round(c)) + 1] = 1
+            r, c = round(r0 + t * (r1 - r0)), round(c0 + t * (c1 - c0))
+            canvas[r - 1:r + 1, c - 1:c + 1] = 1
     kernel = np.array([1, 4, 6, 4, 1]) / 16  # binomial blur, separable
     for axis in (0, 1):
         canvas = np.apply_along_axis(lambda v: np.convolve(v, kernel, mode="same"), axis, canvas)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -182,19 +181,16 @@ def _padding_pairs(
     return tuple((p, p) for p in _per_axis(padding, ndim, "padding", 0))
 
 
-def _has_bool(value: object) -> bool:
+def _cache_key(value: object) -> object:
+    """A hashable key that tells ``2`` from ``2.0`` and ``True`` (equal as dict keys), so a
+    cached plan is never reused for a parameter that validation would refuse."""
     if isinstance(value, list | tuple):
-        return any(_has_bool(v) for v in value)
-    return isinstance(value, bool | np.bool_)
+        return (list, tuple(_cache_key(v) for v in value))
+    return (type(value), value)
 
 
-def _freeze(value: object) -> object:
-    """Lists to tuples (recursively) so parameters can key a cache."""
-    if isinstance(value, list | tuple):
-        return tuple(_freeze(v) for v in value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+_PLANS: dict[tuple, Geometry] = {}
+_PLANS_MAX = 512
 
 
 def plan(
@@ -214,23 +210,24 @@ def plan(
     Raises a :class:`~app.engine.errors.ConvolutionError` subclass naming the argument at
     fault and what was expected.
     """
-    params = (stride, padding, dilation, groups)
-    if _has_bool(params):  # True == 1 as a cache key: validate uncached, which rejects it
-        return _plan(tuple(input_shape), tuple(weight_shape), *params, padding_mode, mode,
-                     None if bias_shape is None else tuple(bias_shape))
+    params = [p.tolist() if isinstance(p, np.ndarray) else p
+              for p in (stride, padding, dilation, groups)]
+    shapes = (tuple(input_shape), tuple(weight_shape),
+              None if bias_shape is None else tuple(bias_shape))
+    plain = all(type(d) is int for shape in shapes if shape is not None for d in shape)
     try:
-        return _plan_cached(
-            tuple(input_shape), tuple(weight_shape), _freeze(stride), _freeze(padding),
-            _freeze(dilation), _freeze(groups), padding_mode, mode,
-            None if bias_shape is None else tuple(bias_shape),
-        )
-    except TypeError as exc:  # an unhashable parameter such as a dict
-        if "unhashable" not in str(exc):
-            raise
-        return _plan(
-            tuple(input_shape), tuple(weight_shape), stride, padding, dilation, groups,
-            padding_mode, mode, None if bias_shape is None else tuple(bias_shape),
-        )
+        key = (*shapes, *map(_cache_key, params), padding_mode, mode) if plain else None
+        cached = _PLANS.get(key)
+    except TypeError:  # an unhashable parameter (a dict, say): validate it uncached
+        key, cached = None, None
+    if cached is not None:
+        return cached
+    geom = _plan(shapes[0], shapes[1], *params, padding_mode, mode, shapes[2])
+    if key is not None:
+        if len(_PLANS) >= _PLANS_MAX:
+            _PLANS.clear()
+        _PLANS[key] = geom
+    return geom
 
 
 def _plan(
@@ -244,6 +241,11 @@ def _plan(
     mode: object,
     bias_shape: tuple[int, ...] | None,
 ) -> Geometry:
+    for field, shape in (("input", input_shape), ("weight", weight_shape)):
+        if not all(isinstance(d, int | np.integer) and not isinstance(d, bool) and d >= 0
+                   for d in shape):
+            raise ShapeError(field, f"{field} shape must be non-negative integers, got "
+                                    f"{_describe(list(shape))}")
     if len(weight_shape) < 3:
         raise ShapeError(
             "weight",
@@ -341,9 +343,6 @@ def _plan(
         kernel=kernel_t, stride=stride_t, dilation=dilation_t, padding=pads,
         padding_mode=padding_mode, mode=mode, out_spatial=tuple(out),
     )
-
-
-_plan_cached = lru_cache(maxsize=512)(_plan)
 
 
 def output_shape(

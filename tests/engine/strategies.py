@@ -1,0 +1,200 @@
+"""Hypothesis strategies shared by the engine tests.
+
+Valid geometry is built directly (sizes are drawn large enough for the kernel, the padding
+and the padding mode) rather than filtered, so almost no example is thrown away. Everything a
+test needs to predict the result (the padding as ``(before, after)`` pairs, per-axis stride
+and dilation, the output shape) is worked out here from the parameters, independently of
+:mod:`app.engine.geometry`.
+
+Shapes stay tiny: the naive oracle is plain Python loops.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import HealthCheck, assume, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+MODES = ("cross-correlation", "convolution")
+PADDING_FORMS = ("int", "per-dim", "pairs", "valid", "same", "full")
+# The same padding modes by numpy.pad's names: an oracle independent of the engine's.
+NP_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge",
+                "circular": "wrap"}
+
+# Upper bound on multiply-accumulates per example, which keeps the naive loops at a few ms.
+MAX_MACS = 600
+
+# One example budget for the whole engine suite: property tests that run the naive loops use
+# ``SLOW``, the cheap vectorised-only ones ``FAST``.
+SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Values away from the subnormal range, so relative errors mean something.
+values = st.floats(-2, 2, allow_nan=False, allow_subnormal=False).map(
+    lambda v: 0.0 if abs(v) < 1e-3 else v
+)
+
+
+def real_arrays(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    """float64 arrays of ``shape`` with entries in [-2, 2]."""
+    return hnp.arrays(np.float64, shape, elements=values)
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    """One valid convolution: arrays, the keyword arguments as passed, and the resolved
+    geometry the test predicts from them.
+
+    x : ndarray, shape (N, C_in, *spatial) or (C_in, *spatial)
+    weight : ndarray, shape (C_out, C_in / groups, *kernel)
+    bias : ndarray, shape (C_out,), or None
+    """
+
+    x: np.ndarray
+    weight: np.ndarray
+    bias: np.ndarray | None
+    kwargs: dict = field(hash=False)
+    pairs: tuple[tuple[int, int], ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+
+    @property
+    def ndim(self) -> int:
+        return self.weight.ndim - 2
+
+    @property
+    def batched(self) -> bool:
+        return self.x.ndim == self.ndim + 2
+
+    @property
+    def out_spatial(self) -> tuple[int, ...]:
+        """``floor((I + Pb + Pa - D * (K - 1) - 1) / S) + 1`` per axis."""
+        _, *kernel = self.weight.shape[1:]
+        spatial = self.x.shape[-self.ndim:]
+        return tuple(
+            (i + b + a - d * (k - 1) - 1) // s + 1
+            for i, k, (b, a), s, d in zip(spatial, kernel, self.pairs, self.stride,
+                                          self.dilation, strict=True)
+        )
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        lead = self.x.shape[:1] if self.batched else ()
+        return (*lead, self.weight.shape[0], *self.out_spatial)
+
+    @property
+    def geometry_kwargs(self) -> dict:
+        """The keyword arguments :func:`app.engine.output_shape` takes (no ``mode``)."""
+        return {k: v for k, v in self.kwargs.items() if k != "mode"}
+
+
+def _axis_param(draw, values_: tuple[int, ...]) -> object:
+    """An int when every axis agrees (sometimes), else a list or tuple of per-axis ints."""
+    if len(set(values_)) == 1 and draw(st.booleans()):
+        return values_[0]
+    return draw(st.sampled_from((list, tuple)))(values_)
+
+
+def _padding(draw, form, ndim, kernel, dilation, max_pad):
+    """``(padding argument, resolved (before, after) pairs)`` for one padding form."""
+    pad = st.integers(0, max_pad)
+    if form == "int":
+        p = draw(pad)
+        return p, ((p, p),) * ndim
+    if form == "per-dim":
+        ps = tuple(draw(pad) for _ in range(ndim))
+        return draw(st.sampled_from((list, tuple)))(ps), tuple((p, p) for p in ps)
+    if form == "pairs":
+        pairs = tuple((draw(pad), draw(pad)) for _ in range(ndim))
+        as_list = draw(st.booleans())
+        return ([list(p) for p in pairs] if as_list else pairs), pairs
+    totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
+    if form == "valid":
+        return "valid", ((0, 0),) * ndim
+    if form == "same":
+        return "same", tuple((t // 2, t - t // 2) for t in totals)
+    return "full", tuple((t, t) for t in totals)
+
+
+@st.composite
+def conv_cases(
+    draw,
+    *,
+    ndims: tuple[int, ...] = (1, 2, 3),
+    padding_forms: tuple[str, ...] = PADDING_FORMS,
+    padding_modes: tuple[str, ...] = PADDING_MODES,
+    modes: tuple[str, ...] = MODES,
+    single_channel: bool = False,
+    batched: bool | None = None,
+    with_bias: bool | None = None,
+    odd_kernel: bool = False,
+    max_stride: int = 3,
+    max_dilation: int = 2,
+) -> Case:
+    """A valid convolution in 1, 2 or 3 spatial dimensions with every kind of parameter.
+
+    ``single_channel`` fixes N = C_in = C_out = groups = 1 (for single-channel oracles);
+    ``batched`` / ``with_bias`` fix those choices instead of drawing them.
+    """
+    ndim = draw(st.sampled_from(ndims))
+    max_k = (4, 3, 2)[ndim - 1]
+    ks = st.integers(0, (max_k - 1) // 2).map(lambda h: 2 * h + 1) if odd_kernel else \
+        st.integers(1, max_k)
+    kernel = tuple(draw(ks) for _ in range(ndim))
+    dilation = tuple(draw(st.integers(1, max_dilation)) for _ in range(ndim))
+    form = draw(st.sampled_from(padding_forms))
+    stride = (1,) * ndim if form == "same" else \
+        tuple(draw(st.integers(1, max_stride)) for _ in range(ndim))
+    padding, pairs = _padding(draw, form, ndim, kernel, dilation, max_pad=2 if ndim < 3 else 1)
+    padding_mode = draw(st.sampled_from(padding_modes))
+
+    spatial = []
+    for k, d, (b, a) in zip(kernel, dilation, pairs, strict=True):
+        smallest = max(1, d * (k - 1) + 1 - b - a)
+        if padding_mode == "reflect":
+            smallest = max(smallest, max(b, a) + 1)
+        elif padding_mode == "circular":
+            smallest = max(smallest, b, a)
+        spatial.append(smallest + draw(st.integers(0, 3 if ndim < 3 else 1)))
+
+    if single_channel:
+        groups, c_in_group, c_out_group, n = 1, 1, 1, 1
+    else:
+        groups = draw(st.integers(1, 3 if ndim < 3 else 2))
+        c_in_group, c_out_group = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+        n = draw(st.integers(1, 2))
+    c_in, c_out = groups * c_in_group, groups * c_out_group
+    is_batched = draw(st.booleans()) if batched is None else batched
+    n = n if is_batched else 1
+
+    out = [(i + b + a - d * (k - 1) - 1) // s + 1 for i, k, d, s, (b, a)
+           in zip(spatial, kernel, dilation, stride, pairs, strict=True)]
+    assume(n * c_out * c_in_group * math.prod(out) * math.prod(kernel) <= MAX_MACS)
+
+    x_shape = (n, c_in, *spatial) if is_batched else (c_in, *spatial)
+    x = draw(real_arrays(x_shape))
+    weight = draw(real_arrays((c_out, c_in_group, *kernel)))
+    has_bias = draw(st.booleans()) if with_bias is None else with_bias
+    bias = draw(real_arrays((c_out,))) if has_bias else None
+
+    kwargs = {
+        "stride": _axis_param(draw, stride),
+        "padding": padding,
+        "dilation": _axis_param(draw, dilation),
+        "groups": groups,
+        "padding_mode": padding_mode,
+        "mode": draw(st.sampled_from(modes)),
+    }
+    return Case(x, weight, bias, kwargs, pairs, stride, dilation)
+
+
+@st.composite
+def backward_cases(draw, **options) -> tuple[Case, np.ndarray]:
+    """A :func:`conv_cases` case and an upstream gradient ``dL/dy`` of its output's shape."""
+    case = draw(conv_cases(**options))
+    return case, draw(real_arrays(case.output_shape))
