@@ -21,7 +21,7 @@ def bucket(value: float, scale: float) -> int:
     """Colour class -5..5 on a diverging scale centred on zero."""
     if scale == 0:
         return 0
-    return int(np.clip(np.round(value / scale * 5), -5, 5))
+    return max(-5, min(5, round(value / scale * 5)))
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ class Scene2D:
         #: at step k the kernel has just produced output element k - 1 (C order)
         self.steps = len(self.trace)
         self.step = min(view.step, self.steps)
+        self._records: dict[int, ForwardSteps] = {}
 
     # --- geometry shown on the page ---------------------------------------------------
     @property
@@ -108,7 +109,9 @@ class Scene2D:
     # --- the current step -------------------------------------------------------------
     def step_record(self, step: int) -> ForwardSteps:
         """The trace step that produced output element ``step - 1``."""
-        return self.trace.step(step - 1)
+        if step not in self._records:
+            self._records[step] = self.trace.step(step - 1)
+        return self._records[step]
 
     def window(self, step: int) -> dict[tuple[int, int], tuple[int, float]]:
         """Padded-grid coordinates of the window at ``step`` -> (tap, kernel weight)."""

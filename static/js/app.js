@@ -56,7 +56,7 @@
   // ---- the player ----------------------------------------------------------------------
   const player = {
     playing: false,
-    busy: null,
+    queue: null,
     el() { return document.getElementById("player"); },
     step() { const p = this.el(); return p ? Number(p.dataset.step) : 0; },
     steps() { const p = this.el(); return p ? Number(p.dataset.steps) : 0; },
@@ -65,38 +65,61 @@
       return s ? Number(s.dataset.speeds.split(",")[Number(s.value)]) : 4;
     },
 
-    // Ask the server for step i; it answers with the arithmetic and the cells that changed.
-    go(i) {
-      const p = this.el();
-      if (!p) return Promise.resolve();
-      const target = Math.max(0, Math.min(this.steps(), i));
-      const previous = this.step();
-      if (target === previous && !this.busy) return Promise.resolve();
-      const base = p.dataset.base;
-      const url = setParam(setParam(base, "step", String(target)), "prev", String(previous));
-      p.dataset.step = String(target);
-      const scrubber = document.getElementById("scrubber");
-      if (scrubber) {
-        scrubber.value = String(target);
-        scrubber.setAttribute("aria-valuetext", "step " + target + " of " + this.steps());
-      }
-      const request = htmx.ajax("GET", url, { target: "#arith", swap: "outerHTML" });
-      this.busy = request;
-      return request.then(() => {
-        history.replaceState(history.state, "", setParam(base, "step", target ? String(target) : null));
-        if (this.busy === request) this.busy = null;
-      });
+    stepUrl(i, previous) {
+      const base = this.el().dataset.base;
+      return setParam(setParam(base, "step", String(i)), "prev", String(previous));
     },
 
+    // Ask the server for step i, seen from step `previous`: it answers with the arithmetic and
+    // only the cells that changed, which htmx swaps in by id (out of band).
+    fetchStep(i, previous) {
+      return fetch(this.stepUrl(i, previous), { headers: { "HX-Request": "true" } })
+        .then((response) => response.text());
+    },
+
+    show(i, html) {
+      const p = this.el();
+      if (!p) return;
+      htmx.swap("#arith", html, { swapStyle: "outerHTML" });
+      p.dataset.step = String(i);
+      const scrubber = document.getElementById("scrubber");
+      if (scrubber) {
+        scrubber.value = String(i);
+        scrubber.setAttribute("aria-valuetext", "step " + i + " of " + this.steps());
+      }
+      history.replaceState(history.state, "", setParam(p.dataset.base, "step", i ? String(i) : null));
+    },
+
+    clamp(i) { return Math.max(0, Math.min(this.steps(), i)); },
+
+    // One step at a time, in order: a new request waits for the one before it.
+    go(i) {
+      if (!this.el()) return Promise.resolve();
+      this.queue = (this.queue || Promise.resolve()).then(() => {
+        const target = this.clamp(i), previous = this.step();
+        if (target === previous) return undefined;
+        return this.fetchStep(target, previous).then((html) => this.show(target, html));
+      });
+      return this.queue;
+    },
+
+    // Playing fetches step k + 1 while step k is on screen, so the server's time hides
+    // behind the frame; every step is still shown, in order, each in a painted frame.
     async play() {
       if (this.playing) return;
+      await this.queue;
       if (this.step() >= this.steps()) await this.go(0);
       this.playing = true;
       this.render();
-      while (this.playing && this.step() < this.steps()) {
+      let k = this.step();
+      let next = k < this.steps() ? this.fetchStep(k + 1, k) : null;
+      while (this.playing && next) {
         const started = performance.now();
-        await this.go(this.step() + 1);
-        // wait for the frame that shows this step, so no step goes unpainted
+        const html = await next;
+        if (!this.playing || !this.el()) break;
+        this.show(k + 1, html);
+        k += 1;
+        next = k < this.steps() ? this.fetchStep(k + 1, k) : null;
         await new Promise((resolve) => requestAnimationFrame(resolve));
         const rest = 1000 / this.speed() - (performance.now() - started);
         if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
