@@ -88,6 +88,8 @@
         scrubber.setAttribute("aria-valuetext", "step " + i + " of " + this.steps());
       }
       history.replaceState(history.state, "", setParam(p.dataset.base, "step", i ? String(i) : null));
+      const kept = document.querySelector('#controls input[name="step"]');
+      if (kept) kept.value = String(i);  // a parameter change keeps the step
     },
 
     clamp(i) { return Math.max(0, Math.min(this.steps(), i)); },
@@ -217,6 +219,59 @@
     ids.forEach((id) => { const el = document.getElementById(id); if (el) el.classList.add("rf"); });
   }
 
+  // ---- editing a value in place: it goes into the values box, which asks for the scene --
+  function editableBox(cell) {
+    const grid = cell.closest("[data-grid]");
+    if (!grid || cell.classList.contains("ghost")) return null;
+    const name = { input: "x", kernel: "w" }[grid.dataset.grid];
+    return name ? document.getElementById(name + "-values") : null;
+  }
+
+  function startEdit(cell) {
+    const box = editableBox(cell);
+    if (!box || cell.querySelector("input")) return;
+    const stage = document.getElementById("stage");
+    const inputGrid = cell.closest('[data-grid="input"]') !== null;
+    const pad = inputGrid && stage ? stage.dataset.pad.split(",").map(Number) : [0, 0];
+    const r = Number(cell.dataset.r) - pad[0], c = Number(cell.dataset.c) - pad[1];
+    const editor = document.createElement("input");
+    Object.assign(editor, { type: "number", step: "any", value: cell.textContent.trim() });
+    editor.className = "cell-editor";
+    editor.setAttribute("aria-label", (inputGrid ? "Input" : "Kernel") + " row " + (r + 1) + ", column " + (c + 1));
+    const original = cell.textContent;
+    cell.textContent = "";
+    cell.appendChild(editor);
+    editor.focus();
+    editor.select();
+    let done = false;
+    const finish = (commit) => {
+      if (done) return;
+      done = true;
+      const value = editor.value.trim();
+      cell.textContent = original;
+      if (!commit || value === "" || !Number.isFinite(Number(value)) || value === original.trim()) {
+        cell.focus();
+        return;
+      }
+      const rows = box.value.trim().split(/\n|;/).map((row) => row.trim().split(/[\s,]+/));
+      if (!rows[r] || rows[r][c] === undefined) return;
+      rows[r][c] = value;
+      box.value = rows.map((row) => row.join(" ")).join("\n");
+      box.dispatchEvent(new Event("change", { bubbles: true }));
+    };
+    editor.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") { event.preventDefault(); finish(true); }
+      if (event.key === "Escape") { event.preventDefault(); finish(false); }
+      event.stopPropagation();
+    });
+    editor.addEventListener("blur", () => finish(true));
+  }
+
+  document.addEventListener("dblclick", (event) => {
+    const cell = event.target.closest(".cell");
+    if (cell) startEdit(cell);
+  });
+
   // ---- events (delegated, so they survive htmx swaps) -----------------------------------
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button");
@@ -257,9 +312,13 @@
     const target = event.target;
     const typing = target.matches("input:not([type=range]), textarea, select");
     if (typing) return;
-    if (target.matches('[role="gridcell"]') && moveInGrid(target, event.key)) {
-      event.preventDefault();
-      return;
+    if (target.matches('[role="gridcell"]')) {
+      if (moveInGrid(target, event.key)) { event.preventDefault(); return; }
+      if ((event.key === "Enter" || event.key === "F2") && editableBox(target)) {
+        event.preventDefault();
+        startEdit(target);
+        return;
+      }
     }
     const key = event.key;
     if (key === " " && !target.matches("button")) { event.preventDefault(); player.toggle(); }

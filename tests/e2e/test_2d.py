@@ -140,3 +140,27 @@ def test_no_serious_accessibility_violations(page: Page, axe) -> None:
     for url in ("/", "/2d?step=2", "/2d?mode=convolution&padding=1&step=3&projector=1"):
         page.goto(url)
         assert serious_violations(axe, page) == [], url
+
+
+def test_editing_a_cell_recomputes_the_output(page: Page) -> None:
+    page.goto("/2d?step=4")
+    page.locator("#in-0-0").dblclick()
+    editor = page.get_by_role("spinbutton", name="Input row 1, column 1")
+    editor.fill("10")
+    editor.press("Enter")
+    expect(page).to_have_url(re.compile(r"x=10"))
+    expect(page.locator("#in-0-0")).to_have_text("10")
+    # the step is kept; w[0,0] = 0, so x[0,0] changes nothing yet
+    assert grid_text(page, "Output") == ["19", "25", "37", "43"]
+    page.get_by_role("grid", name="Kernel", exact=True).get_by_role("gridcell").first.focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("spinbutton", name="Kernel row 1, column 1").fill("1")
+    page.keyboard.press("Enter")
+    expect(page.locator("#out-0-0")).to_have_text("29")  # 1×10 + 1×1 + 2×3 + 3×4
+
+
+def test_a_phone_has_no_horizontal_scrolling(page: Page) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url in ("/", "/2d?input=digit28&kernel=sobel-x&padding=1&step=30"):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
