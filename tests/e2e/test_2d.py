@@ -137,9 +137,16 @@ def test_an_impossible_setting_is_explained_not_broken(page: Page) -> None:
 
 
 def test_no_serious_accessibility_violations(page: Page, axe) -> None:
-    for url in ("/", "/2d?step=2", "/2d?mode=convolution&padding=1&step=3&projector=1"):
-        page.goto(url)
-        assert serious_violations(axe, page) == [], url
+    urls = ("/", "/2d?step=2", "/2d?mode=convolution&padding=1&step=3&projector=1",
+            "/2d?input=random&kernel=emboss&padding=1&padding_mode=reflect&step=20")
+    for theme in ("light", "dark"):
+        for url in urls:
+            page.goto(url)
+            page.evaluate(f"localStorage.setItem('convscope-theme', '{theme}')")
+            page.reload()
+            assert page.evaluate("document.documentElement.dataset.theme") == theme
+            assert serious_violations(axe, page) == [], (theme, url)
+    screenshot(page, "2d-dark")
 
 
 def test_editing_a_cell_recomputes_the_output(page: Page) -> None:
