@@ -134,6 +134,39 @@ KERNELS_1D: dict[str, tuple[str, list]] = {
     "ramp": ("Asymmetric ramp", [1, 2, 3, 4]),
 }
 
+# Densely sampled versions for the continuous view: 200-sample signals and 66-sample kernels
+# (66 is the box signal's own width, so box * box is the lesson's triangle).
+DENSE_SAMPLES, DENSE_KERNEL = 200, 66
+
+
+def _dense_kernel(name: str) -> list[float]:
+    t = np.linspace(0, 1, DENSE_KERNEL)
+    shapes = {
+        "box": np.ones_like(t),
+        "triangle": 1 - np.abs(2 * t - 1),
+        "gaussian": np.exp(-0.5 * ((t - 0.5) / 0.15) ** 2),
+        "ramp": t,  # asymmetric: flipping it changes the result
+        "spiky": np.exp(-t / 0.25),
+    }
+    return _round(shapes[name])
+
+
+KERNELS_1D_DENSE: dict[str, tuple[str, list]] = {
+    name: (title, _dense_kernel(name)) for name, title in (
+        ("box", "Box"), ("triangle", "Triangle"), ("gaussian", "Gaussian"),
+        ("ramp", "Asymmetric ramp"), ("spiky", "Decaying spike"))
+}
+SIGNALS_1D: dict[str, str] = {name: name.capitalize() for name in _SIGNAL_WORDS}
+
+
+def signal_values(name: str, dense: bool) -> list[float]:
+    """A signal preset: 200 samples for the continuous view; 16, to one decimal, for the
+    discrete one, so every value can be written on the plot and summed by hand."""
+    if dense:
+        return _signal(name, DENSE_SAMPLES)
+    return _round(np.array(_signal(name, 16)), 1)
+
+
 LESSON_1D = {"x": [1, 2, 3, 4, 5], "w": [2, -1, 1], "delta": [1, -1, 2]}
 
 EXAMPLES: list[Preset] = [
@@ -183,10 +216,16 @@ def _catalogue() -> dict[str, Preset]:
     for name, (title, values) in KERNELS_1D.items():
         presets[f"kernel-1d-{name}"] = Preset(f"kernel-1d-{name}", title, "kernel-1d",
                                               f"{title}: {len(values)} taps", values=values)
+    for name, (title, values) in KERNELS_1D_DENSE.items():
+        key = f"kernel-1d-dense-{name}"
+        presets[key] = Preset(key, title, "kernel-1d",
+                              f"{title}, densely sampled: {len(values)} samples", values=values)
     for name, words in _SIGNAL_WORDS.items():
-        presets[f"signal-1d-{name}"] = Preset(f"signal-1d-{name}", name.capitalize(),
-                                              "signal-1d", f"{words}; 24 samples",
-                                              values=_signal(name, 24))
+        for dense in (False, True):
+            values = signal_values(name, dense)
+            key = f"signal-1d-{'dense-' if dense else ''}{name}"
+            presets[key] = Preset(key, name.capitalize(), "signal-1d",
+                                  f"{words}; {len(values)} samples", values=values)
     return presets
 
 

@@ -1,4 +1,5 @@
-"""The pages: ``/`` (the lesson as a path of stops) and ``/2d`` (a kernel sliding over a grid).
+"""The pages: ``/`` (the lesson as a path of stops), ``/1d`` (signals sliding past each other)
+and ``/2d`` (a kernel sliding over a grid).
 
 One URL serves a page and its fragments: a plain request gets the whole page; an HTMX request
 gets the ``scene`` block (after a parameter change) or, when the player asks for a step
@@ -12,9 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..engine import PADDING_MODES
-from ..presets import IMAGES_2D, KERNELS_2D
-from .scene2d import explain
-from .state import SPEEDS, StateError, parse_view_2d
+from ..presets import IMAGES_2D, KERNELS_2D, SIGNALS_1D
+from .scene1d import Scene1D
+from .scene2d import Scene2D
+from .scenes import explain
+from .state import SPEEDS, StateError, parse_view_1d, parse_view_2d
 from .templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -31,43 +34,56 @@ def home(request: Request) -> Response:
     return templates.TemplateResponse(request, "home.html", {"page": "home"})
 
 
-@router.get("/2d")
-def page_2d(request: Request) -> Response:
-    """The 2D page, its workspace fragment, or one step's changes."""
+def _render(request: Request, template: str, page: str, parse, build, extra: dict) -> Response:
+    """A page, its scene fragment or one step's changes, as the request asks (see above)."""
     query = request.query_params
     try:
-        view, error = parse_view_2d(query), None
+        view, error = parse(query), None
     except StateError as exc:
-        view, error = parse_view_2d({}), f"{exc.field}: {exc.message}"
-    scene, engine_error, formulas = explain(view)
-    error = error or engine_error
+        view, error = parse({}), f"{exc.field}: {exc.message}"
+    scene, formulas = None, []
+    if error is None:
+        scene, error, formulas = build(view)
     base = view.query(step=0)
     context = {
-        "page": "2d", "view": view, "scene": scene, "error": error, "formulas": formulas,
-        "images": IMAGES_2D, "kernels": KERNELS_2D, "padding_modes": PADDING_MODES,
-        "speeds": SPEEDS, "base": f"/2d?{base}" if base else "/2d?",
-        "projector": view.projector,
+        "page": page, "view": view, "scene": scene, "error": error, "formulas": formulas,
+        "padding_modes": PADDING_MODES, "speeds": SPEEDS, "projector": view.projector,
+        "base": f"/{page}?{base}" if base else f"/{page}?", **extra,
     }
     status = 422 if error else 200
     headers = {"Vary": "HX-Request"}
     if not _wants_fragment(request):
-        return templates.TemplateResponse(request, "page_2d.html", context, status_code=status,
+        return templates.TemplateResponse(request, template, context, status_code=status,
                                           headers=headers)
-    if scene is not None and "prev" in query and not error:
+    if scene is not None and "prev" in query:
         try:
             previous = min(max(int(query["prev"]), 0), scene.steps)
         except ValueError:
             previous = 0
-        context["changed_inputs"], context["changed_outputs"] = scene.changed_cells(previous)
-        return templates.TemplateResponse(request, "page_2d.html", context, headers=headers,
+        if hasattr(scene, "changed_cells"):
+            context["changed_inputs"], context["changed_outputs"] = \
+                scene.changed_cells(previous)
+        return templates.TemplateResponse(request, template, context, headers=headers,
                                           block_name="step")
     canonical = view.query()
-    headers["HX-Push-Url"] = f"/2d?{canonical}" if canonical else "/2d"
+    headers["HX-Push-Url"] = f"/{page}?{canonical}" if canonical else f"/{page}"
     # a preset choice rewrites its values box; other edits leave the form alone, so nothing
     # the person is typing elsewhere is lost
-    context["refresh"] = {"input": "x", "kernel": "w"}.get(
+    context["refresh"] = {"input": "x", "signal": "x", "kernel": "w"}.get(
         request.headers.get("hx-trigger-name", ""))
-    return templates.TemplateResponse(request, "page_2d.html", context, status_code=status,
+    return templates.TemplateResponse(request, template, context, status_code=status,
                                       headers=headers, block_name="scene")
 
 
+@router.get("/2d")
+def page_2d(request: Request) -> Response:
+    """The 2D page, its scene fragment, or one step's changes."""
+    return _render(request, "page_2d.html", "2d", parse_view_2d, lambda v: explain(Scene2D, v),
+                   {"images": IMAGES_2D, "kernels": KERNELS_2D})
+
+
+@router.get("/1d")
+def page_1d(request: Request) -> Response:
+    """The 1D page, its scene fragment, or one step's changes."""
+    return _render(request, "page_1d.html", "1d", parse_view_1d, lambda v: explain(Scene1D, v),
+                   {"signals": {k: (t, None) for k, t in SIGNALS_1D.items()}})

@@ -9,7 +9,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..engine import ConvolutionError, forward, plan
+from ..engine import forward, plan
 from ..engine.geometry import Geometry, axis_names, padded_sources, size_formulas
 from ..engine.trace import ForwardSteps, ForwardTrace
 from .state import View2D, format_factor, format_number
@@ -214,17 +214,3 @@ class Scene2D:
         outputs = [self.output_cell(*self.out_position(i), self.step)
                    for i in range(max(lo, 1), hi + 1)]
         return inputs, outputs
-
-
-def explain(view: View2D) -> tuple[Scene2D | None, str | None, list[str]]:
-    """The scene, or why there is none (with the size formulas when they can be written)."""
-    try:
-        return Scene2D(view), None, []
-    except ConvolutionError as exc:
-        try:
-            formulas = size_formulas(np.shape(view.input_values),
-                                     np.shape(view.kernel_values), stride=view.stride,
-                                     padding=view.padding, dilation=view.dilation)
-        except ConvolutionError:
-            formulas = []
-        return None, exc.message, formulas

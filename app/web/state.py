@@ -1,6 +1,7 @@
 """Page state, all of it in the URL: parsing query parameters, and writing short canonical URLs.
 
-A view is presets by name plus edits: ``/2d?input=digit&kernel=sobel-x&padding=1&step=7``.
+A view is presets by name plus edits: ``/2d?input=digit&kernel=sobel-x&padding=1&step=7``,
+``/1d?signal=box&kernel=box``.
 Values are written out (``x=0,1,2;3,4,5``, rows separated by ``;``) only where they differ
 from the preset, so ordinary URLs stay short.
 """
@@ -14,7 +15,14 @@ from dataclasses import dataclass, fields, replace
 from urllib.parse import urlencode
 
 from ..engine import MODES, PADDING_MODES
-from ..presets import IMAGES_2D, KERNELS_2D
+from ..presets import (
+    IMAGES_2D,
+    KERNELS_1D,
+    KERNELS_1D_DENSE,
+    KERNELS_2D,
+    SIGNALS_1D,
+    signal_values,
+)
 
 MAX_SIDE = 32  # a page grid larger than this is unreadable anyway
 MAX_KERNEL = 9
@@ -72,22 +80,53 @@ def format_matrix(matrix: list[list[float]]) -> str:
     return ";".join(",".join(format_number(v) for v in row) for row in matrix)
 
 
-def _axis_pair(text: str, field: str, minimum: int) -> int | tuple[int, int]:
+def _axis_ints(text: str, field: str, minimum: int, axes: int) -> int | tuple[int, ...]:
+    """One whole number, or (on a 2D page) two separated by a comma: rows, columns."""
     parts = [p.strip() for p in text.split(",")]
+    shape = "a whole number" if axes == 1 else \
+        "a whole number, or two separated by a comma (rows, columns)"
     try:
         values = [int(p) for p in parts]
     except ValueError:
-        raise StateError(field, f"{field} must be a whole number, or two separated by a comma "
-                                "(rows, columns)") from None
-    if len(values) not in (1, 2):
-        raise StateError(field, f"{field} takes one number, or two (rows, columns)")
+        raise StateError(field, f"{field} must be {shape}") from None
+    if len(values) not in (1, axes):
+        raise StateError(field, f"{field} must be {shape}")
     if min(values) < minimum or max(values) > 99:
         raise StateError(field, f"{field} must be between {minimum} and 99")
-    return values[0] if len(values) == 1 else (values[0], values[1])
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def _format(name: str, value: object) -> str:
+    if name in ("x", "w"):  # a vector (1D) or a matrix (2D) of values
+        rows = value if isinstance(value[0], tuple) else (value,)
+        return format_matrix([list(r) for r in rows])
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    if isinstance(value, bool):
+        return "1"
+    if isinstance(value, float):
+        return format_number(value)
+    return str(value)
+
+
+class _View:
+    """What every page's view shares: engine parameters and a canonical, short query."""
+
+    def engine_params(self) -> dict:
+        return {"stride": self.stride, "padding": self.padding, "dilation": self.dilation,
+                "padding_mode": self.padding_mode, "mode": self.mode}
+
+    def query(self, **changes) -> str:
+        """The canonical query string: only what differs from the defaults."""
+        view = replace(self, **changes) if changes else self
+        default = type(self)()
+        params = {f.name: _format(f.name, getattr(view, f.name)) for f in fields(self)
+                  if getattr(view, f.name) != getattr(default, f.name)}
+        return urlencode(params, safe=",;")
 
 
 @dataclass(frozen=True)
-class View2D:
+class View2D(_View):
     """Everything the 2D page shows, as the URL says it."""
 
     input: str = "lesson"
@@ -114,54 +153,19 @@ class View2D:
         return [list(r) for r in self.w] if self.w is not None else \
             [list(map(float, r)) for r in KERNELS_2D[self.kernel][1]]
 
-    def engine_params(self) -> dict:
-        return {"stride": self.stride, "padding": self.padding, "dilation": self.dilation,
-                "padding_mode": self.padding_mode, "mode": self.mode}
 
-    def query(self, **changes) -> str:
-        """The canonical query string: only what differs from the defaults."""
-        view = replace(self, **changes) if changes else self
-        default = View2D()
-        params: dict[str, str] = {}
-        for f in fields(self):
-            value = getattr(view, f.name)
-            if value == getattr(default, f.name):
-                continue
-            if f.name in ("x", "w"):
-                params[f.name] = format_matrix([list(r) for r in value])
-            elif isinstance(value, tuple):
-                params[f.name] = ",".join(map(str, value))
-            elif isinstance(value, bool):
-                params[f.name] = "1"
-            elif isinstance(value, float):
-                params[f.name] = format_number(value)
-            else:
-                params[f.name] = str(value)
-        return urlencode(params, safe=",;")
+def _preset(query: Mapping[str, str], field: str, names: Mapping[str, object]) -> dict:
+    if field not in query:
+        return {}
+    if query[field] not in names:
+        raise StateError(field, f"no {field} preset is named {query[field][:40]!r}; "
+                                f"choose one of {', '.join(names)}")
+    return {field: query[field]}
 
 
-def parse_view_2d(query: Mapping[str, str]) -> View2D:
-    """Read the 2D page's state from query parameters; :class:`StateError` names a bad one."""
+def _common(query: Mapping[str, str], axes: int, default: _View) -> dict:
+    """The parameters every page reads the same way."""
     changes: dict = {}
-    if "input" in query:
-        if query["input"] not in IMAGES_2D:
-            raise StateError("input", f"no input preset is named {query['input'][:40]!r}; "
-                                      f"choose one of {', '.join(IMAGES_2D)}")
-        changes["input"] = query["input"]
-    if "kernel" in query:
-        if query["kernel"] not in KERNELS_2D:
-            raise StateError("kernel", f"no kernel preset is named {query['kernel'][:40]!r}; "
-                                       f"choose one of {', '.join(KERNELS_2D)}")
-        changes["kernel"] = query["kernel"]
-    base = View2D(**changes)
-    if query.get("x", "").strip():
-        x = parse_matrix(query["x"], "x", MAX_SIDE)
-        if x != base.input_values:
-            changes["x"] = tuple(map(tuple, x))
-    if query.get("w", "").strip():
-        w = parse_matrix(query["w"], "w", MAX_KERNEL)
-        if w != base.kernel_values:
-            changes["w"] = tuple(map(tuple, w))
     if query.get("bias", "").strip():
         try:
             bias = float(query["bias"])
@@ -172,11 +176,11 @@ def parse_view_2d(query: Mapping[str, str]) -> View2D:
         changes["bias"] = bias
     for name, minimum in (("stride", 1), ("dilation", 1)):
         if query.get(name, "").strip():
-            changes[name] = _axis_pair(query[name], name, minimum)
+            changes[name] = _axis_ints(query[name], name, minimum, axes)
     if query.get("padding", "").strip():
         padding = query["padding"].strip()
         changes["padding"] = padding if padding in ("valid", "same", "full") else \
-            _axis_pair(padding, "padding", 0)
+            _axis_ints(padding, "padding", 0, axes)
     if "padding_mode" in query:
         if query["padding_mode"] not in PADDING_MODES:
             raise StateError("padding_mode", "padding_mode must be one of "
@@ -197,6 +201,102 @@ def parse_view_2d(query: Mapping[str, str]) -> View2D:
         except ValueError:
             raise StateError("speed", "speed must be a number of steps per second") from None
         changes["speed"] = min(max(speed, SPEEDS[0]), SPEEDS[-1]) if math.isfinite(speed) \
-            else View2D.speed
+            else default.speed
     changes["projector"] = query.get("projector", "") in ("1", "true", "on")
-    return View2D(**changes)
+    return changes
+
+
+def parse_view_2d(query: Mapping[str, str]) -> View2D:
+    """Read the 2D page's state from query parameters; :class:`StateError` names a bad one."""
+    changes = {**_preset(query, "input", IMAGES_2D), **_preset(query, "kernel", KERNELS_2D)}
+    base = View2D(**changes)
+    if query.get("x", "").strip():
+        x = parse_matrix(query["x"], "x", MAX_SIDE)
+        if x != base.input_values:
+            changes["x"] = tuple(map(tuple, x))
+    if query.get("w", "").strip():
+        w = parse_matrix(query["w"], "w", MAX_KERNEL)
+        if w != base.kernel_values:
+            changes["w"] = tuple(map(tuple, w))
+    return View2D(**changes, **_common(query, 2, base))
+
+
+MAX_SIGNAL = 400
+MAX_KERNEL_1D = 100
+
+
+def parse_vector(text: str, field: str, max_len: int) -> list[float]:
+    """``"1, 2, 3"`` (commas, spaces or new lines) to a list of numbers."""
+    matrix = parse_matrix(text.replace(";", " ").replace("\n", " "), field, max_len)
+    if len(matrix[0]) > max_len:
+        raise StateError(field, f"{field} can hold at most {max_len} values here")
+    return matrix[0]
+
+
+@dataclass(frozen=True)
+class View1D(_View):
+    """Everything the 1D page shows, as the URL says it.
+
+    ``view`` is ``continuous`` (densely sampled signals drawn as curves, the lesson's
+    animations) or ``discrete`` (a few samples drawn as stems, with the arithmetic).
+    """
+
+    signal: str = "spiky"
+    x: tuple[float, ...] | None = None
+    kernel: str = "box"
+    w: tuple[float, ...] | None = None
+    bias: float = 0.0
+    stride: int = 1
+    padding: int | str = "full"
+    padding_mode: str = "zeros"
+    dilation: int = 1
+    mode: str = "convolution"
+    view: str = "continuous"
+    compare: bool = False
+    step: int = 0
+    speed: float = 24
+    projector: bool = False
+
+    @property
+    def dense(self) -> bool:
+        return self.view == "continuous"
+
+    @property
+    def kernels(self) -> dict:
+        return KERNELS_1D_DENSE if self.dense else KERNELS_1D
+
+    @property
+    def input_values(self) -> list[float]:
+        return list(self.x) if self.x is not None else \
+            [float(v) for v in signal_values(self.signal, self.dense)]
+
+    @property
+    def kernel_values(self) -> list[float]:
+        return list(self.w) if self.w is not None else \
+            [float(v) for v in self.kernels[self.kernel][1]]
+
+
+def parse_view_1d(query: Mapping[str, str]) -> View1D:
+    """Read the 1D page's state from query parameters; :class:`StateError` names a bad one."""
+    changes: dict = {}
+    if "view" in query:
+        if query["view"] not in ("continuous", "discrete"):
+            raise StateError("view", "view must be 'continuous' or 'discrete'")
+        changes["view"] = query["view"]
+    changes.update(_preset(query, "signal", SIGNALS_1D))
+    kernels = View1D(**changes).kernels
+    if query.get("kernel") in KERNELS_1D | KERNELS_1D_DENSE and query["kernel"] not in kernels:
+        pass  # a kernel of the other view: switching views falls back to that view's box
+    else:
+        changes.update(_preset(query, "kernel", kernels))
+    base = View1D(**changes)
+    if query.get("x", "").strip():
+        x = parse_vector(query["x"], "x", MAX_SIGNAL)
+        if x != base.input_values:
+            changes["x"] = tuple(x)
+    if query.get("w", "").strip():
+        w = parse_vector(query["w"], "w", MAX_KERNEL_1D)
+        if w != base.kernel_values:
+            changes["w"] = tuple(w)
+    changes["compare"] = query.get("compare", "") in ("1", "true", "on")
+    return View1D(**changes, **_common(query, 1, base))

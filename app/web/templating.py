@@ -9,6 +9,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup, escape
 
 from ..paths import TEMPLATES
+from .scene1d import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
 from .state import format_factor, format_matrix, format_number
 
 templates = Jinja2Blocks(directory=str(TEMPLATES))
@@ -40,4 +41,6 @@ templates.env.globals.update(
     axis_text=_axis_text,
     size_class=_size_class,
     format_matrix=format_matrix,
+    zip=zip,
+    width=WIDTH, height=HEIGHT, left=LEFT, right=RIGHT, top=TOP, bottom=BOTTOM,
 )

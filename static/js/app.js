@@ -272,6 +272,52 @@
     if (cell) startEdit(cell);
   });
 
+  // ---- drawing a signal on the 1D page's Input plot ------------------------------------
+  // A drag sets the sample under the pointer to the height under it; letting go writes the
+  // values into the Values box, which asks the server for the new scene.
+  let drawing = null;
+
+  function plotPoint(svg, event) {
+    const point = new DOMPoint(event.clientX, event.clientY).matrixTransform(svg.getScreenCTM().inverse());
+    const d = svg.dataset;
+    const t = Number(d.t0) + (point.x - Number(d.left)) / (Number(d.right) - Number(d.left)) * (Number(d.t1) - Number(d.t0));
+    const y = Number(d.y0) + (Number(d.bottom) - point.y) / (Number(d.bottom) - Number(d.top)) * (Number(d.y1) - Number(d.y0));
+    return { t: Math.round(t), y: Math.round(y * 100) / 100, x: point.x, py: point.y };
+  }
+
+  document.addEventListener("pointerdown", (event) => {
+    const svg = event.target.closest("#plot-input");
+    if (!svg || !document.getElementById("x-values")) return;
+    player.pause();
+    drawing = { svg, values: svg.dataset.values.split(",").map(Number), points: [] };
+    svg.setPointerCapture(event.pointerId);
+    draw(event);
+  });
+
+  function draw(event) {
+    if (!drawing) return;
+    const p = plotPoint(drawing.svg, event);
+    if (p.t < 0 || p.t >= drawing.values.length) return;
+    drawing.values[p.t] = p.y;
+    drawing.points.push(p.x + "," + p.py);
+    let draft = drawing.svg.querySelector(".draft");
+    if (!draft) {
+      draft = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+      draft.setAttribute("class", "draft");
+      drawing.svg.appendChild(draft);
+    }
+    draft.setAttribute("points", drawing.points.join(" "));
+  }
+
+  document.addEventListener("pointermove", draw);
+  document.addEventListener("pointerup", () => {
+    if (!drawing) return;
+    const box = document.getElementById("x-values");
+    box.value = drawing.values.map(String).join(" ");
+    drawing = null;
+    box.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   // ---- events (delegated, so they survive htmx swaps) -----------------------------------
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button");

@@ -1,0 +1,236 @@
+"""What the 1D page draws, from the engine: the signal, the kernel at its current shift, their
+product (the shaded overlap), and the result traced so far — as SVG coordinates.
+
+The x axis is the shift t, counted in samples from the signal's first one, shared by every
+plot. Each output is drawn at the centre of the window that made it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ..engine import forward, plan
+from ..engine.geometry import Geometry, size_formulas, source_index
+from ..engine.trace import ForwardSteps, ForwardTrace
+from .state import View1D, format_factor, format_number
+
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 900, 190, 46, 12, 12, 26
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A linear map from data to SVG units."""
+
+    lo: float
+    hi: float
+    out_lo: float
+    out_hi: float
+
+    def __call__(self, value: float) -> float:
+        span = self.hi - self.lo or 1.0
+        return round(self.out_lo + (value - self.lo) / span * (self.out_hi - self.out_lo), 1)
+
+
+def _range(*arrays: np.ndarray) -> tuple[float, float]:
+    values = np.concatenate([np.ravel(a) for a in arrays] + [np.zeros(1)])
+    lo, hi = float(values.min()), float(values.max())
+    pad = (hi - lo) * 0.08 or 1.0
+    return lo - (pad if lo < 0 else 0), hi + pad
+
+
+def polyline(xs, ys, tx: Axis, ty: Axis) -> str:
+    return " ".join(f"{tx(x)},{ty(y)}" for x, y in zip(xs, ys, strict=True))
+
+
+@dataclass(frozen=True)
+class Stem:
+    x: float
+    y: float
+    base: float
+    label: str
+    index: int
+    tap: int | None = None
+
+
+class Scene1D:
+    """One view of the 1D page. Raises :class:`~app.engine.ConvolutionError` when the
+    geometry is impossible."""
+
+    def __init__(self, view: View1D) -> None:
+        self.view = view
+        self.x = np.asarray(view.input_values, dtype=np.float64)
+        self.w = np.asarray(view.kernel_values, dtype=np.float64)
+        bias = np.array([view.bias]) if view.bias else None
+        params = view.engine_params()
+        self.geom: Geometry = plan((1, self.x.size), (1, 1, self.w.size), **params)
+        self.output = forward(self.x[None], self.w[None, None], bias, **params)[0]
+        self.trace = ForwardTrace(self.x[None], self.w[None, None], bias, **params)
+        other = "cross-correlation" if view.mode == "convolution" else "convolution"
+        self.other_mode = other
+        self.other_output = forward(self.x[None], self.w[None, None], bias,
+                                    **{**params, "mode": other})[0] if view.compare else None
+        self.steps = len(self.trace)
+        self.step = min(view.step, self.steps)
+        self._records: dict[int, ForwardSteps] = {}
+
+    # --- geometry -------------------------------------------------------------------------
+    @cached_property
+    def t_range(self) -> tuple[float, float]:
+        (before, after), = self.geom.padding
+        return -before - 0.5, self.x.size - 1 + after + 0.5
+
+    @cached_property
+    def tx(self) -> Axis:
+        return Axis(*self.t_range, LEFT, WIDTH - RIGHT)
+
+    @cached_property
+    def ty_input(self) -> Axis:
+        products = np.outer(self.x, self.w)  # so the shaded overlap always fits
+        return Axis(*_range(self.x, self.w, products.min(), products.max()), HEIGHT - BOTTOM,
+                    TOP)
+
+    @cached_property
+    def ty_output(self) -> Axis:
+        extra = () if self.other_output is None else (self.other_output,)
+        return Axis(*_range(self.output, *extra), HEIGHT - BOTTOM, TOP)
+
+    def centre(self, index: int) -> float:
+        """The shift t at which output ``index`` is drawn: the centre of its window."""
+        (before, _), = self.geom.padding
+        start = index * self.geom.stride[0] - before
+        return start + self.geom.dilation[0] * (self.w.size - 1) / 2
+
+    @property
+    def formulas(self) -> list[str]:
+        return size_formulas(self.x.shape, self.w.shape, stride=self.view.stride,
+                             padding=self.view.padding, dilation=self.view.dilation)
+
+    def ticks(self) -> list[tuple[float, str]]:
+        lo, hi = self.t_range
+        step = max(1, int(10 ** np.floor(np.log10(max(hi - lo, 1) / 4))))
+        first = int(np.ceil(lo / step) * step)
+        return [(self.tx(t), str(t)) for t in range(first, int(hi) + 1, step)]
+
+    # --- the current step ---------------------------------------------------------------
+    def step_record(self, step: int) -> ForwardSteps:
+        """The trace step that produced output ``step - 1``."""
+        if step not in self._records:
+            self._records[step] = self.trace.step(step - 1)
+        return self._records[step]
+
+    def window(self, step: int) -> dict[int, int]:
+        """Positions (counted from the first real sample) of the window -> tap index."""
+        if step == 0:
+            return {}
+        return {int(p[0]): tap for tap, p in enumerate(self.step_record(step).position)}
+
+    def signal_path(self) -> str:
+        return polyline(np.arange(self.x.size), self.x, self.tx, self.ty_input)
+
+    def kernel_path(self, step: int) -> str:
+        """The kernel as it sits at this step (reversed in convolution mode): the weight each
+        tap uses, at the position it reads."""
+        record = self.step_record(max(step, 1))
+        p, zero = record.position[:, 0], self.ty_input(0)
+        points = polyline(p, record.weights, self.tx, self.ty_input)
+        return f"{self.tx(p[0])},{zero} {points} {self.tx(p[-1])},{zero}"
+
+    def overlap_path(self, step: int) -> str:
+        """The product f·g at this shift, closed down to zero: the shaded overlap."""
+        if step == 0:
+            return ""
+        record = self.step_record(step)
+        p = record.position[:, 0]
+        zero = self.ty_input(0)
+        points = polyline(p, record.products, self.tx, self.ty_input)
+        return f"{self.tx(p[0])},{zero} {points} {self.tx(p[-1])},{zero}"
+
+    def result_path(self, step: int) -> str:
+        return polyline([self.centre(i) for i in range(step)], self.output[:step], self.tx,
+                        self.ty_output)
+
+    def other_path(self) -> str:
+        return polyline([self.centre(i) for i in range(self.steps)], self.other_output,
+                        self.tx, self.ty_output)
+
+    def marker(self, step: int) -> tuple[float, float] | None:
+        if step == 0:
+            return None
+        return self.tx(self.centre(step - 1)), self.ty_output(float(self.output[step - 1]))
+
+    # --- discrete stems -----------------------------------------------------------------
+    def input_stems(self, step: int) -> list[Stem]:
+        window = self.window(step)
+        (before, after), = self.geom.padding
+        stems = []
+        for position in range(-before, self.x.size + after):
+            record_tap = window.get(position)
+            inside = 0 <= position < self.x.size
+            value = float(self.x[position]) if inside else self._padding_value(position)
+            stems.append(Stem(self.tx(position), self.ty_input(value), self.ty_input(0),
+                              format_number(value), position, record_tap))
+        return stems
+
+    def _padding_value(self, position: int) -> float:
+        src = int(source_index(position, self.x.size, self.view.padding_mode))
+        return 0.0 if src < 0 else float(self.x[src])
+
+    def window_stems(self, step: int) -> list[Stem]:
+        """The kernel's stems beside the input samples they meet (a third of a sample to the
+        right), each the weight that tap uses: reversed in convolution mode."""
+        if step == 0:
+            return []
+        record = self.step_record(step)
+        return [Stem(self.tx(p[0] + 0.3), self.ty_input(float(w)), self.ty_input(0),
+                     "×" + format_number(float(w)), int(p[0]), tap)
+                for tap, (p, w) in enumerate(zip(record.position, record.weights, strict=True))]
+
+    def window_band(self, step: int) -> tuple[float, float] | None:
+        if step == 0:
+            return None
+        p = self.step_record(step).position[:, 0]
+        return self.tx(p[0] - 0.45), self.tx(p[-1] + 0.45)
+
+    @property
+    def kernel_width(self) -> int:
+        """The kernel plot's own width: about as wide per sample as the input plot's."""
+        per_sample = (WIDTH - LEFT - RIGHT) / (self.t_range[1] - self.t_range[0])
+        return int(min(WIDTH, LEFT + RIGHT + max(per_sample, 12) * (self.w.size + 1)))
+
+    def kernel_stems(self) -> list[Stem]:
+        ty = Axis(*_range(self.w), HEIGHT - BOTTOM, TOP)
+        tx = Axis(-0.5, self.w.size - 0.5, LEFT, self.kernel_width - RIGHT)
+        return [Stem(tx(i), ty(float(v)), ty(0), format_number(float(v)), i)
+                for i, v in enumerate(self.w)]
+
+    def kernel_curve(self) -> str:
+        ty = Axis(*_range(self.w), HEIGHT - BOTTOM, TOP)
+        tx = Axis(-0.5, self.w.size - 0.5, LEFT, self.kernel_width - RIGHT)
+        return f"{tx(0)},{ty(0)} {polyline(range(self.w.size), self.w, tx, ty)} " \
+               f"{tx(self.w.size - 1)},{ty(0)}"
+
+    def output_stems(self, step: int) -> list[Stem]:
+        return [Stem(self.tx(self.centre(i)), self.ty_output(float(v)), self.ty_output(0),
+                     format_number(float(v)), i) for i, v in enumerate(self.output[:step])]
+
+    # --- words ----------------------------------------------------------------------------
+    def sentence(self, step: int) -> str:
+        """The step's sum: every term in the discrete view, a summary in the continuous one."""
+        record = self.step_record(step)
+        value = format_number(float(record.value))
+        if self.view.dense:
+            overlap = int(np.count_nonzero(record.products))
+            return (f"Σ f(τ)·g(t − τ) over {len(record.products)} samples "
+                    f"({overlap} overlapping) = {value}")
+        terms = " + ".join(f"{format_factor(w)}×{format_factor(x)}"
+                           for w, x in zip(record.weights, record.inputs, strict=True))
+        if self.view.bias:
+            terms += f" + {format_factor(record.bias)}"
+        return f"{terms} = {value}"
+
+    def values(self, array: np.ndarray) -> str:
+        """Exact values for tests and assistive tools (``data-values``)."""
+        return ",".join(repr(float(v)) for v in array)
