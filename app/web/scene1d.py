@@ -7,6 +7,7 @@ plot. Each output is drawn at the centre of the window that made it.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -30,8 +31,12 @@ class Axis:
     out_hi: float
 
     def __call__(self, value: float) -> float:
+        return round(float(self.many(value)), 1)
+
+    def many(self, values) -> np.ndarray:
         span = self.hi - self.lo or 1.0
-        return round(self.out_lo + (value - self.lo) / span * (self.out_hi - self.out_lo), 1)
+        return self.out_lo + (np.asarray(values, dtype=float) - self.lo) / span * (
+            self.out_hi - self.out_lo)
 
 
 def _range(*arrays: np.ndarray) -> tuple[float, float]:
@@ -42,7 +47,9 @@ def _range(*arrays: np.ndarray) -> tuple[float, float]:
 
 
 def polyline(xs, ys, tx: Axis, ty: Axis) -> str:
-    return " ".join(f"{tx(x)},{ty(y)}" for x, y in zip(xs, ys, strict=True))
+    """SVG ``points`` for the data points ``(xs, ys)``, to a tenth of a unit."""
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(tx.many(xs).tolist(),
+                                                      ty.many(ys).tolist(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,12 @@ class Scene1D:
         self.step = min(view.step, self.steps)
         self._records: dict[int, ForwardSteps] = {}
 
+    def at(self, step: int):
+        """This scene at ``step`` (0 to ``steps``), sharing everything already computed."""
+        clone = copy.copy(self)
+        clone.step = min(step, self.steps)
+        return clone
+
     # --- geometry -------------------------------------------------------------------------
     @cached_property
     def t_range(self) -> tuple[float, float]:
@@ -99,9 +112,7 @@ class Scene1D:
 
     def centre(self, index: int) -> float:
         """The shift t at which output ``index`` is drawn: the centre of its window."""
-        (before, _), = self.geom.padding
-        start = index * self.geom.stride[0] - before
-        return start + self.geom.dilation[0] * (self.w.size - 1) / 2
+        return float(self.centres[index])
 
     @property
     def formulas(self) -> list[str]:
@@ -127,6 +138,7 @@ class Scene1D:
             return {}
         return {int(p[0]): tap for tap, p in enumerate(self.step_record(step).position)}
 
+    @cached_property
     def signal_path(self) -> str:
         return polyline(np.arange(self.x.size), self.x, self.tx, self.ty_input)
 
@@ -148,13 +160,19 @@ class Scene1D:
         points = polyline(p, record.products, self.tx, self.ty_input)
         return f"{self.tx(p[0])},{zero} {points} {self.tx(p[-1])},{zero}"
 
-    def result_path(self, step: int) -> str:
-        return polyline([self.centre(i) for i in range(step)], self.output[:step], self.tx,
-                        self.ty_output)
+    @cached_property
+    def centres(self) -> np.ndarray:
+        """The shift t of every output: the centre of its window."""
+        (before, _), = self.geom.padding
+        return (np.arange(self.steps) * self.geom.stride[0] - before
+                + self.geom.dilation[0] * (self.w.size - 1) / 2)
 
+    def result_path(self, step: int) -> str:
+        return polyline(self.centres[:step], self.output[:step], self.tx, self.ty_output)
+
+    @cached_property
     def other_path(self) -> str:
-        return polyline([self.centre(i) for i in range(self.steps)], self.other_output,
-                        self.tx, self.ty_output)
+        return polyline(self.centres, self.other_output, self.tx, self.ty_output)
 
     def marker(self, step: int) -> tuple[float, float] | None:
         if step == 0:
@@ -233,4 +251,4 @@ class Scene1D:
 
     def values(self, array: np.ndarray) -> str:
         """Exact values for tests and assistive tools (``data-values``)."""
-        return ",".join(repr(float(v)) for v in array)
+        return ",".join(map(repr, np.asarray(array, dtype=float).tolist()))

@@ -4,6 +4,7 @@ the current step's arithmetic. Templates only lay these out; every number comes 
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -81,6 +82,12 @@ class Scene2D:
         self.steps = len(self.trace)
         self.step = min(view.step, self.steps)
         self._records: dict[int, ForwardSteps] = {}
+
+    def at(self, step: int):
+        """This scene at ``step`` (0 to ``steps``), sharing everything already computed."""
+        clone = copy.copy(self)
+        clone.step = min(step, self.steps)
+        return clone
 
     # --- geometry shown on the page ---------------------------------------------------
     @property

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
@@ -13,11 +15,21 @@ from ..engine.geometry import size_formulas
 Scene = TypeVar("Scene")
 
 
+@lru_cache(maxsize=64)
+def _built(build: Callable[[object], Scene], view) -> Scene:
+    return build(view)
+
+
 def explain(build: Callable[[object], Scene], view) -> tuple[Scene | None, str | None, list[str]]:
-    """The scene, or the engine's reason it cannot exist (with the size formulas, filled in,
-    when the parameters allow writing them)."""
+    """The scene at the view's step, or the engine's reason it cannot exist (with the size
+    formulas, filled in, when the parameters allow writing them).
+
+    A scene does not depend on the step, the speed or projector mode, so the last few are
+    kept: a player stepping through one scene pays for its own step only.
+    """
     try:
-        return build(view), None, []
+        scene = _built(build, replace(view, step=0, speed=type(view).speed, projector=False))
+        return scene.at(view.step), None, []
     except ConvolutionError as exc:
         try:
             formulas = size_formulas(np.shape(view.input_values), np.shape(view.kernel_values),
