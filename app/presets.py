@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .engine import forward
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -230,3 +232,41 @@ def _catalogue() -> dict[str, Preset]:
 
 
 PRESETS: dict[str, Preset] = _catalogue()
+
+
+@dataclass(frozen=True)
+class BackpropPreset:
+    """A backprop scene: input (C_in, *spatial), kernel (C_out, C_in, *k), how δ is made."""
+
+    title: str
+    x: list
+    w: list
+    loss: str  # "custom" (δ given), "sum" or "mse"
+    delta: list | None = None
+    target: list | None = None
+    eta: float = 0.05
+
+
+def _edge_target() -> list:
+    """The edge map a Sobel x kernel makes of the smiley: what training should rediscover."""
+    image = np.array(_SMILEY, dtype=float) * 4
+    return forward(image[None], np.array(KERNELS_2D["sobel-x"][1], float)[None, None])[0].tolist()
+
+
+BACKPROP: dict[str, BackpropPreset] = {
+    "lesson-1d": BackpropPreset(
+        "The lesson's 1-D example: x1..x5, w1..w3, δ1..δ3",
+        [LESSON_1D["x"]], [[LESSON_1D["w"]]], "custom", delta=[LESSON_1D["delta"]]),
+    "lesson-2d": BackpropPreset(
+        "The worked 2-D example, L = sum of the outputs",
+        [IMAGES_2D["lesson"][1]], [[KERNELS_2D["lesson"][1]]], "sum"),
+    "channels": BackpropPreset(
+        "Two input channels, two kernels, mean squared error",
+        [[[1, 0, 2], [0, 1, 0], [2, 0, 1]], [[0, 1, 0], [1, 2, 1], [0, 1, 0]]],
+        [[[[1, 0], [0, 1]], [[0, 1], [1, 0]]], [[[1, 1], [0, 0]], [[0, 0], [1, -1]]]],
+        "mse", target=[[[2, 1], [1, 2]], [[1, 0], [0, 1]]], eta=0.05),
+    "learn-sobel": BackpropPreset(
+        "Learn a Sobel edge detector from the smiley and its edge map, starting from zeros",
+        [(np.array(_SMILEY) * 4).tolist()], np.zeros((1, 1, 3, 3)).tolist(), "mse",
+        target=[_edge_target()], eta=0.02),
+}

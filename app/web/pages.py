@@ -10,14 +10,16 @@ out of band. Every response says ``Vary: HX-Request``.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import escape
 
 from ..engine import PADDING_MODES
-from ..presets import IMAGES_2D, KERNELS_2D, SIGNALS_1D
+from ..presets import BACKPROP, IMAGES_2D, KERNELS_2D, SIGNALS_1D
 from .scene1d import Scene1D
 from .scene2d import Scene2D
+from .scene_backprop import SceneBackprop
 from .scenes import explain
-from .state import SPEEDS, StateError, parse_view_1d, parse_view_2d
+from .state import SPEEDS, StateError, parse_view_1d, parse_view_2d, parse_view_backprop
 from .templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -80,6 +82,27 @@ def page_2d(request: Request) -> Response:
     """The 2D page, its scene fragment, or one step's changes."""
     return _render(request, "page_2d.html", "2d", parse_view_2d, lambda v: explain(Scene2D, v),
                    {"images": IMAGES_2D, "kernels": KERNELS_2D})
+
+
+@router.get("/backprop")
+def page_backprop(request: Request) -> Response:
+    """The backprop page, its scene fragment, or one step's changes."""
+    return _render(request, "page_backprop.html", "backprop", parse_view_backprop,
+                   lambda v: explain(SceneBackprop, v), {"presets": BACKPROP})
+
+
+@router.get("/backprop/verify")
+def verify_backprop(request: Request) -> Response:
+    """A finite-difference check of the gradients on screen (a small fragment)."""
+    try:
+        view = parse_view_backprop(request.query_params)
+    except StateError as exc:
+        return HTMLResponse(f"<p>{escape(exc.message)}</p>", status_code=422)
+    scene, error, _ = explain(SceneBackprop, view)
+    if scene is None:
+        return HTMLResponse(f"<p>{escape(error)}</p>", status_code=422)
+    return templates.TemplateResponse(request, "verify.html",
+                                      {"errors": scene.finite_differences()})
 
 
 @router.get("/1d")

@@ -7,8 +7,6 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TypeVar
 
-import numpy as np
-
 from ..engine import ConvolutionError
 from ..engine.geometry import size_formulas
 
@@ -30,10 +28,11 @@ def explain(build: Callable[[object], Scene], view) -> tuple[Scene | None, str |
     try:
         scene = _built(build, replace(view, step=0, speed=type(view).speed, projector=False))
         return scene.at(view.step), None, []
-    except ConvolutionError as exc:
+    except ValueError as exc:  # ConvolutionError, or a δ or target of the wrong size
+        if not isinstance(exc, ConvolutionError):
+            return None, str(exc), []
         try:
-            formulas = size_formulas(np.shape(view.input_values), np.shape(view.kernel_values),
-                                     stride=view.stride, padding=view.padding,
+            formulas = size_formulas(*view.sizes(), stride=view.stride, padding=view.padding,
                                      dilation=view.dilation)
         except ConvolutionError:
             formulas = []

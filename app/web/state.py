@@ -14,8 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from urllib.parse import urlencode
 
+import numpy as np
+
 from ..engine import MODES, PADDING_MODES
 from ..presets import (
+    BACKPROP,
     IMAGES_2D,
     KERNELS_1D,
     KERNELS_1D_DENSE,
@@ -70,6 +73,18 @@ def format_number(value: float) -> str:
     return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
+def format_cell(value: float, scale: float) -> str:
+    """A number short enough for a grid cell: rounding noise (below 10⁻¹² of the grid's
+    largest value) reads 0, tiny values keep two significant digits (``1.9e-6``)."""
+    if abs(value) <= 1e-12 * max(scale, 1.0):
+        return "0"
+    if value != 0 and abs(value) < 1e-3:
+        return f"{value:.2g}".replace("e-0", "e-")
+    if value == int(value) or abs(value) >= 1000:
+        return format_number(value)
+    return f"{value:.3g}"  # three significant digits fit a cell: -2.11, 0.106
+
+
 def format_factor(value: float) -> str:
     """A number as a factor in a product: negatives in parentheses, ``2×(-1)``."""
     text = format_number(float(value))
@@ -116,6 +131,10 @@ class _View:
         return {"stride": self.stride, "padding": self.padding, "dilation": self.dilation,
                 "padding_mode": self.padding_mode, "mode": self.mode}
 
+    def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Spatial sizes of the input and the kernel, for the output-size formula."""
+        return np.shape(self.input_values), np.shape(self.kernel_values)
+
     def query(self, **changes) -> str:
         """The canonical query string: only what differs from the defaults."""
         view = replace(self, **changes) if changes else self
@@ -158,7 +177,8 @@ def _preset(query: Mapping[str, str], field: str, names: Mapping[str, object]) -
     if field not in query:
         return {}
     if query[field] not in names:
-        raise StateError(field, f"no {field} preset is named {query[field][:40]!r}; "
+        kind = "" if field == "preset" else f"{field} "
+        raise StateError(field, f"no {kind}preset is named {query[field][:40]!r}; "
                                 f"choose one of {', '.join(names)}")
     return {field: query[field]}
 
@@ -203,7 +223,8 @@ def _common(query: Mapping[str, str], axes: int, default: _View) -> dict:
         changes["speed"] = min(max(speed, SPEEDS[0]), SPEEDS[-1]) if math.isfinite(speed) \
             else default.speed
     changes["projector"] = query.get("projector", "") in ("1", "true", "on")
-    return changes
+    known = {f.name for f in fields(default)}  # e.g. the backprop page has no bias
+    return {name: value for name, value in changes.items() if name in known}
 
 
 def parse_view_2d(query: Mapping[str, str]) -> View2D:
@@ -300,3 +321,70 @@ def parse_view_1d(query: Mapping[str, str]) -> View1D:
             changes["w"] = tuple(w)
     changes["compare"] = query.get("compare", "") in ("1", "true", "on")
     return View1D(**changes, **_common(query, 1, base))
+
+
+PARTS = ("weight", "input", "bias")
+LOSSES = ("custom", "sum", "mse")
+MAX_EPOCHS = 500
+
+
+@dataclass(frozen=True)
+class ViewBackprop(_View):
+    """The backprop page: a preset, how δ is made, which pass is playing, and how many
+    gradient-descent updates have been applied (``epoch``) — replayed from the preset's
+    starting kernel, so the URL alone says where training is."""
+
+    preset: str = "lesson-1d"
+    loss: str | None = None
+    delta: tuple[float, ...] | None = None
+    target: tuple[float, ...] | None = None
+    part: str = "weight"
+    eta: float | None = None
+    epoch: int = 0
+    stride: int | tuple[int, ...] = 1
+    padding: int | tuple[int, ...] | str = 0
+    padding_mode: str = "zeros"
+    dilation: int | tuple[int, ...] = 1
+    mode: str = "cross-correlation"
+    step: int = 0
+    speed: float = 2
+    projector: bool = False
+
+    def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        preset = BACKPROP[self.preset]
+        return np.shape(preset.x)[1:], np.shape(preset.w)[2:]
+
+
+def parse_view_backprop(query: Mapping[str, str]) -> ViewBackprop:
+    """Read the backprop page's state; :class:`StateError` names a bad parameter."""
+    changes: dict = _preset(query, "preset", BACKPROP)
+    axes = np.ndim(BACKPROP[changes.get("preset", "lesson-1d")].w) - 2
+    if "loss" in query:
+        if query["loss"] not in LOSSES:
+            raise StateError("loss", "loss must be 'custom' (edit δ), 'sum' or 'mse'")
+        changes["loss"] = query["loss"]
+    for name in ("delta", "target"):
+        if query.get(name, "").strip():
+            changes[name] = tuple(parse_vector(query[name], name, MAX_SIGNAL))
+    if "part" in query:
+        if query["part"] not in PARTS:
+            raise StateError("part", "part must be 'weight', 'input' or 'bias'")
+        changes["part"] = query["part"]
+    if query.get("eta", "").strip():
+        try:
+            eta = float(query["eta"])
+        except ValueError:
+            raise StateError("eta", "eta (the learning rate) must be a number") from None
+        if not (math.isfinite(eta) and 0 < eta <= 10):
+            raise StateError("eta", "eta (the learning rate) must be above 0 and at most 10")
+        changes["eta"] = eta
+    if query.get("epoch", "").strip():
+        try:
+            epoch = int(query["epoch"])
+        except ValueError:
+            raise StateError("epoch", "epoch must be a whole number") from None
+        if not 0 <= epoch <= MAX_EPOCHS:
+            raise StateError("epoch", f"epoch must be between 0 and {MAX_EPOCHS}")
+        changes["epoch"] = epoch
+    base = ViewBackprop(**changes)
+    return ViewBackprop(**changes, **_common(query, max(axes, 1), base))

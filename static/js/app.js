@@ -318,12 +318,45 @@
     box.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
+  // ---- training on the backprop page: one gradient-descent update per request ----------
+  // The URL's epoch says how many updates were applied; each request asks for one more and
+  // swaps the scene (weights, loss plot, gradients), until the loss converges or Pause.
+  const trainer = {
+    running: false,
+    label() {
+      const button = document.getElementById("train");
+      if (!button) return;
+      button.textContent = this.running ? "Pause" : "Train";
+      button.setAttribute("aria-pressed", String(this.running));
+    },
+    async run() {
+      this.running = true;
+      this.label();
+      while (this.running) {
+        const button = document.getElementById("train");
+        const scene = document.getElementById("scene");
+        if (!button || !scene || scene.dataset.converged === "true") break;
+        const url = button.dataset.next;
+        const html = await fetch(url, { headers: { "HX-Request": "true" } }).then((r) => r.text());
+        if (!this.running) break;
+        htmx.swap("#scene", html, { swapStyle: "outerHTML" });
+        history.replaceState(history.state, "", url);
+        this.label();
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        await new Promise((resolve) => setTimeout(resolve, 80));
+      }
+      this.running = false;
+      this.label();
+    },
+  };
+
   // ---- events (delegated, so they survive htmx swaps) -----------------------------------
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button");
     if (!button) return;
     if (button.id === "theme-toggle") return toggleTheme();
     if (button.id === "projector-toggle" || button.classList.contains("exit-projector")) return toggleProjector();
+    if (button.id === "train") { if (trainer.running) trainer.running = false; else trainer.run(); return; }
     const action = button.dataset.action;
     if (!action) return;
     if (action === "play") return player.toggle();

@@ -1,0 +1,370 @@
+"""What the backprop page draws, from the engine: the forward pass, where δ = ∂L/∂o comes
+from, the three backward passes step by step, gradient-descent training, and the checks.
+
+Arrays are shown per channel, a 1-D signal as a one-row grid. Every number is the engine's.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ..engine import backward, forward, plan
+from ..engine.trace import BackwardTrace
+from ..presets import BACKPROP
+from .scene2d import TAP_COLOURS, bucket
+from .state import ViewBackprop, format_cell, format_factor, format_number
+
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+@dataclass(frozen=True)
+class Cell:
+    id: str
+    text: str
+    bucket: int
+    row: int
+    col: int
+    current: bool = False
+    empty: bool = False
+    ghost: bool = False
+    tap: int | None = None
+    badge: str | None = None
+
+    @property
+    def classes(self) -> str:
+        names = ["cell", f"v{self.bucket}"]
+        names += [n for n, on in (("current", self.current), ("empty", self.empty),
+                                  ("ghost", self.ghost)) if on]
+        if self.tap is not None:
+            names.append(f"tap{self.tap % TAP_COLOURS}")
+        if self.badge is not None:
+            names.append("win")
+        return " ".join(names)
+
+
+@dataclass(frozen=True)
+class Grid:
+    label: str
+    name: str
+    rows: list[list[Cell]]
+
+
+class SceneBackprop:
+    """One view of the backprop page. Raises :class:`~app.engine.ConvolutionError` when the
+    geometry is impossible, :class:`ValueError` for a δ or target of the wrong size."""
+
+    def __init__(self, view: ViewBackprop) -> None:
+        self.view = view
+        preset = BACKPROP[view.preset]
+        self.preset = preset
+        self.x = np.asarray(preset.x, dtype=np.float64)          # (C_in, *spatial)
+        self.w0 = np.asarray(preset.w, dtype=np.float64)         # (C_out, C_in, *k)
+        self.params = view.engine_params()
+        self.geom = plan(self.x.shape, self.w0.shape, **self.params)
+        self.loss = view.loss or preset.loss
+        self.eta = view.eta or preset.eta
+        shape = self.geom.output_shape
+        self.notes: list[str] = []
+        self.target = self._sized(view.target, preset.target, shape, "target")
+        self.custom_delta = self._sized(view.delta, preset.delta, shape, "delta")
+        # replay `epoch` gradient-descent updates from the preset's kernel: the URL says it all
+        w, history = self.w0, []
+        self.w_before = None
+        for _ in range(view.epoch if self.loss != "custom" else 0):
+            y = forward(self.x, w, **self.params)
+            delta, value = self.delta_of(y)
+            history.append(value)
+            self.w_before = w
+            w = w - self.eta * backward(self.x, w, delta, **self.params).grad_weight
+        self.w = w
+        self.output = forward(self.x, w, **self.params)
+        self.delta, self.loss_value = self.delta_of(self.output)
+        history.append(self.loss_value)
+        self.history = np.asarray(history)
+        self.grads = backward(self.x, w, self.delta, **self.params)
+        self.trace = BackwardTrace(self.x, w, self.delta, view.part, **self.params)
+        self.steps = len(self.trace)
+        self.step = min(view.step, self.steps)
+        self._records: dict = {}
+
+    def _sized(self, given, preset_value, shape, name) -> np.ndarray | None:
+        """Values typed in must fit the output; a preset's that no longer fit (the geometry
+        changed) give way to the default, and the page says so."""
+        values = given if given is not None else preset_value
+        if values is None:
+            return None
+        array = np.asarray(values, dtype=np.float64)
+        if array.size == math.prod(shape):
+            return array.reshape(shape)
+        if given is not None:
+            raise ValueError(f"{name} needs {math.prod(shape)} values (the output's shape "
+                             f"{list(shape)}), got {array.size}")
+        fallback = "δ is 1 everywhere" if name == "delta" else "the target is 0"
+        self.notes.append(f"The preset's {name} has {array.size} values but the output now "
+                          f"has {math.prod(shape)}: {fallback} until you type new ones.")
+        return None
+
+    def delta_of(self, y: np.ndarray) -> tuple[np.ndarray, float | None]:
+        """δ = ∂L/∂o for this loss, and the loss value (None when δ is given directly)."""
+        if self.loss == "sum":
+            return np.ones_like(y), float(y.sum())
+        if self.loss == "mse":
+            target = self.target if self.target is not None else np.zeros_like(y)
+            diff = y - target
+            return 2 * diff / diff.size, float(np.mean(diff ** 2))
+        delta = self.custom_delta if self.custom_delta is not None else np.ones_like(y)
+        return delta, None
+
+    def at(self, step: int) -> SceneBackprop:
+        clone = copy.copy(self)
+        clone.step = min(step, self.steps)
+        return clone
+
+    # --- naming ---------------------------------------------------------------------------
+    @property
+    def one_d(self) -> bool:
+        return self.geom.ndim == 1
+
+    def symbol(self, name: str, index: tuple[int, ...], channel: tuple[int, ...] = ()) -> str:
+        """``x₃`` in the lesson's 1-D example; ``x(1,2)`` or ``x[2](1,2)`` otherwise."""
+        if self.one_d and not channel:
+            return name + str(index[0] + 1).translate(SUBSCRIPTS)
+        prefix = f"[{','.join(str(c + 1) for c in channel)}]" if channel else ""
+        return f"{name}{prefix}({','.join(str(i + 1) for i in index)})"
+
+    def x_symbol(self, c: int, index) -> str:
+        return self.symbol("x", tuple(index), (c,) if self.geom.c_in > 1 else ())
+
+    def w_symbol(self, co: int, ci: int, index) -> str:
+        multi = self.geom.c_out > 1 or self.geom.c_in_group > 1
+        return self.symbol("w", tuple(index), (co, ci) if multi else ())
+
+    def d_symbol(self, co: int, index) -> str:
+        return self.symbol("δ", tuple(index), (co,) if self.geom.c_out > 1 else ())
+
+    # --- grids ----------------------------------------------------------------------------
+    @staticmethod
+    def _as_rows(plane: np.ndarray) -> np.ndarray:
+        return plane.reshape(1, -1) if plane.ndim == 1 else plane
+
+    def grids(self, label: str, name: str, array: np.ndarray, *, shown: int | None = None,
+              current: tuple | None = None, marks: dict | None = None,
+              scale: float | None = None) -> list[Grid]:
+        """One grid per channel of ``array`` (channels first). ``shown`` reveals only the
+        first values in C order (a gradient filling in); ``marks`` maps
+        ``(channel, *index)`` to ``(tap, badge)``."""
+        scale = float(np.abs(array).max()) if scale is None else scale
+        grids = []
+        flat_offset = 0
+        for c, plane in enumerate(array):
+            rows_ = self._as_rows(plane)
+            rows = []
+            for r, row in enumerate(rows_):
+                cells = []
+                for col, value in enumerate(row):
+                    index = (c, col) if plane.ndim == 1 else (c, r, col)
+                    flat = flat_offset + (col if plane.ndim == 1 else r * rows_.shape[1] + col)
+                    hidden = shown is not None and flat >= shown
+                    tap, badge = (marks or {}).get(index, (None, None))
+                    cells.append(Cell(
+                        id=f"{name}-{c}-{r}-{col}",
+                        text="" if hidden else format_cell(float(value), scale),
+                        bucket=0 if hidden else bucket(float(value), scale), row=r, col=col,
+                        empty=hidden, current=index == current, tap=tap, badge=badge))
+                rows.append(cells)
+            flat_offset += plane.size
+            suffix = f" channel {c + 1}" if len(array) > 1 else ""
+            grids.append(Grid(label + suffix, f"{name}-{c}", rows))
+        return grids
+
+    @cached_property
+    def weight_grids(self) -> list[Grid]:
+        return self.grids("Kernel", "w", self.w.reshape(-1, *self.w.shape[2:]))
+
+    # --- the current step -----------------------------------------------------------------
+    def record(self, step: int):
+        if step not in self._records:
+            self._records[step] = self.trace.step(step - 1)
+        return self._records[step]
+
+    def result_array(self) -> np.ndarray:
+        return {"weight": self.grads.grad_weight, "input": self.grads.grad_input,
+                "bias": self.grads.grad_bias}[self.view.part]
+
+    def pass_grids(self) -> dict[str, list[Grid]]:
+        """The grids of the playing pass, marked for the current step."""
+        step, part = self.step, self.view.part
+        gw = self.grads.grad_weight
+        marks_x, marks_d, marks_w, current = {}, {}, {}, None
+        if step:
+            rec = self.record(step)
+            if part == "weight":
+                co, ci, *k = (int(v) for v in rec.index)
+                current = (co * gw.shape[1] + ci, *k)
+                for t, (pos, delta) in enumerate(zip(rec.position, rec.deltas, strict=True)):
+                    n_o = tuple(int(v) for v in self.trace.out_index[t][1:])
+                    marks_d[(co, *n_o)] = (t, None)
+                    if all(0 <= p < s for p, s in zip(pos, self.geom.in_spatial, strict=True)):
+                        marks_x[(int(rec.channel), *map(int, pos))] = \
+                            (t, "×" + format_number(float(delta)))
+            elif part == "input":
+                _, c, *i = (int(v) for v in rec.index)
+                current = (c, *i)
+                for t in range(len(rec.deltas)):
+                    co = int(rec.out_channel[t])
+                    o = tuple(int(v) for v in rec.out_position[t])
+                    k = tuple(int(v) for v in rec.kernel_index[t])
+                    marks_d[(co, *o)] = (t, "×" + format_number(float(rec.weights[t])))
+                    marks_w[(co * gw.shape[1] + c % self.geom.c_in_group, *k)] = (t, None)
+            else:
+                co = int(rec.index[0])
+                current = (co,)
+                for t, n_o in enumerate(self.trace.out_index):
+                    marks_d[(co, *map(int, n_o[1:]))] = (t, None)
+        result = self.result_array()
+        result_planes = result.reshape(-1, *result.shape[2:]) if part == "weight" else \
+            result if part == "input" else result.reshape(1, -1)
+        names = {"weight": "∂L/∂W", "input": "∂L/∂X", "bias": "∂L/∂b"}
+        if part == "bias":
+            current = (0, current[0]) if current else None
+        return {
+            "input": self.grids("Input", "x", self.x, marks=marks_x,
+                                current=current if part == "input" else None),
+            "delta": self.grids("δ = ∂L/∂o", "d", self.delta, marks=marks_d),
+            "kernel": self.grids("Kernel", "k", self.w.reshape(-1, *self.w.shape[2:]),
+                                 marks=marks_w),
+            "result": self.grids(names[part], "g", result_planes, shown=step,
+                                 current=current),
+        }
+
+    def sentence(self, step: int) -> tuple[str, str, str]:
+        """The step as the lesson writes it: ``∂L/∂w₁ = δ₁·x₁ + δ₂·x₂ + δ₃·x₃``, the same with
+        numbers, and the value."""
+        rec = self.record(step)
+        part = self.view.part
+        value = format_number(float(rec.value))
+        if part == "weight":
+            co, ci, *k = (int(v) for v in rec.index)
+            lhs = "∂L/∂" + self.w_symbol(co, ci, k)
+            symbols, numbers = [], []
+            for t, (pos, delta, x) in enumerate(zip(rec.position, rec.deltas, rec.inputs,
+                                                    strict=True)):
+                o = tuple(int(v) for v in self.trace.out_index[t][1:])
+                padding = not all(0 <= p < s for p, s in zip(pos, self.geom.in_spatial,
+                                                             strict=True))
+                xs = "0" if padding and self.geom.padding_mode == "zeros" else \
+                    self.x_symbol(int(rec.channel), [int(p) for p in pos])
+                symbols.append(f"{self.d_symbol(co, o)}·{xs}")
+                numbers.append(f"{format_factor(delta)}×{format_factor(x)}")
+        elif part == "input":
+            _, c, *i = (int(v) for v in rec.index)
+            lhs = "∂L/∂" + self.x_symbol(c, i)
+            symbols, numbers = [], []
+            for t in range(len(rec.deltas)):
+                co = int(rec.out_channel[t])
+                o = [int(v) for v in rec.out_position[t]]
+                k = [int(v) for v in rec.kernel_index[t]]
+                symbols.append(f"{self.d_symbol(co, o)}·"
+                               f"{self.w_symbol(co, c % self.geom.c_in_group, k)}")
+                numbers.append(f"{format_factor(rec.deltas[t])}×{format_factor(rec.weights[t])}")
+            if not symbols:
+                symbols, numbers = ["0 (no window reads this cell)"], ["0"]
+        else:
+            co = int(rec.index[0])
+            lhs = "∂L/∂b" + (f"[{co + 1}]" if self.geom.c_out > 1 else "")
+            symbols = [self.d_symbol(co, [int(v) for v in o[1:]]) for o in self.trace.out_index]
+            numbers = [format_factor(d) for d in rec.deltas]
+        return f"{lhs} = {' + '.join(symbols)}", " + ".join(numbers), value
+
+    # --- pass 2 as the lesson's "full convolution with the flipped kernel" ------------
+    @property
+    def shows_full_convolution(self) -> bool:
+        """Zero padding only: with the other modes a gradient also hops back from padding
+        cells to the cells they copy, which the terms list shows instead."""
+        return self.geom.zero_padding
+
+    @cached_property
+    def full_delta(self) -> np.ndarray:
+        """δ dilated by the stride and bordered with D(K − 1) zeros per side: (C_out, *L)."""
+        g = self.geom
+        border = [d * (k - 1) for k, d in zip(g.kernel, g.dilation, strict=True)]
+        spread = [(o - 1) * s + 1 for o, s in zip(g.out_spatial, g.stride, strict=True)]
+        length = [max(sp + 2 * b, pin + b) for sp, b, pin in zip(spread, border, g.padded,
+                                                                 strict=True)]
+        full = np.zeros((g.c_out, *length))
+        full[(slice(None), *(slice(b, b + sp, s) for b, sp, s in
+                             zip(border, spread, g.stride, strict=True)))] = self.delta
+        return full
+
+    def full_grids(self, step: int) -> list[Grid]:
+        """The bordered δ with the flipped kernel over the window that gives this input
+        cell its gradient: cell ``q + j·D`` carries the flipped weight ``j``."""
+        marks = {}
+        if step:
+            _, c, *i = (int(v) for v in self.record(step).index)
+            g = self.geom
+            group, c_local = divmod(c, g.c_in_group)
+            flipped = self.w[(slice(None), slice(None), *(slice(None, None, -1),) * g.ndim)]
+            for j in np.ndindex(*g.kernel):
+                cell = tuple(ii + b + jj * d for ii, (b, _), jj, d in
+                             zip(i, g.padding, j, g.dilation, strict=True))
+                tap = int(np.ravel_multi_index(j, g.kernel))
+                for co in range(group * g.c_out_group, (group + 1) * g.c_out_group):
+                    marks[(co, *cell)] = (tap, "×" + format_number(float(flipped[co, c_local][j])))
+        return self.grids("δ, dilated by the stride, with a zero border", "f",
+                          self.full_delta, marks=marks)
+
+    def flipped_grids(self) -> list[Grid]:
+        g = self.geom
+        flipped = self.w[(slice(None), slice(None), *(slice(None, None, -1),) * g.ndim)]
+        return self.grids("Flipped kernel", "kf", flipped.reshape(-1, *flipped.shape[2:]))
+
+    # --- checks -----------------------------------------------------------------------------
+    def engine_agreement(self) -> float:
+        """Largest difference between the replayed trace and the vectorised backward."""
+        steps = self.trace.steps()
+        rebuilt = np.zeros(self.trace.shape)
+        rebuilt[tuple(steps.index.T)] = steps.value
+        expected = self.result_array()
+        return float(np.abs(rebuilt.reshape(expected.shape) - expected).max())
+
+    def objective(self, x: np.ndarray, w: np.ndarray) -> float:
+        """L as a function of the input and the kernel (for custom δ: L = Σ δ·o)."""
+        y = forward(x, w, **self.params)
+        if self.loss == "custom":
+            return float(np.sum(self.delta * y))
+        return self.delta_of(y)[1]
+
+    def finite_differences(self, h: float = 1e-6) -> dict[str, float]:
+        """Relative error between central differences of L and the engine's gradients."""
+        errors = {}
+        for name, array, grad, loss in (
+            ("∂L/∂W", self.w, self.grads.grad_weight, lambda a: self.objective(self.x, a)),
+            ("∂L/∂X", self.x, self.grads.grad_input, lambda a: self.objective(a, self.w)),
+        ):
+            numeric = np.zeros_like(array)
+            for index in np.ndindex(array.shape):
+                plus, minus = array.copy(), array.copy()
+                plus[index] += h
+                minus[index] -= h
+                numeric[index] = (loss(plus) - loss(minus)) / (2 * h)
+            scale = max(float(np.abs(grad).max()), float(np.abs(numeric).max()), 1e-12)
+            errors[name] = float(np.abs(numeric - grad).max()) / scale
+        return errors
+
+    @property
+    def converged(self) -> bool:
+        return self.loss_value is not None and (
+            self.loss_value < 1e-8 * max(self.history[0], 1e-300) or self.loss_value < 1e-12)
+
+    def history_path(self, width: int = 600, height: int = 140) -> str:
+        """The loss per update as SVG points (linear scale, from the first loss down to 0)."""
+        top = float(self.history.max()) or 1.0
+        n = max(len(self.history) - 1, 1)
+        return " ".join(f"{8 + i / n * (width - 16):.1f},{height - 8 - v / top * (height - 16):.1f}"
+                        for i, v in enumerate(self.history.tolist()))

@@ -1,0 +1,103 @@
+"""The backprop page over real HTTP: the lesson's gradients term by term, training, checks."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import numpy as np
+import pytest
+
+from app.engine import backward, forward
+from app.presets import BACKPROP, LESSON_1D
+from tests.web.html import Page
+
+HTMX = {"HX-Request": "true"}
+
+
+def numbers(page: Page, prefix: str) -> np.ndarray:
+    """Every cell of the grids whose ids start with ``prefix`` (channel by channel)."""
+    cells = [(ident, page.text(ident)) for ident in page.attrs if ident.startswith(prefix + "-")
+             and page.attrs[ident].get("role") == "gridcell"]
+    return np.array([float(text) if text else np.nan for _, text in cells])
+
+
+def test_dl_dw1_is_built_term_by_term(client: httpx.Client) -> None:
+    page = Page(client.get("/backprop?step=1").text)
+    x, d = LESSON_1D["x"], LESSON_1D["delta"]
+    text = page.text("arith")
+    assert "∂L/∂w₁ = δ₁·x₁ + δ₂·x₂ + δ₃·x₃" in text
+    assert f"= {d[0]}×{x[0]} + ({d[1]})×{x[1]} + {d[2]}×{x[2]} = " in text
+    assert text.endswith(f"= {sum(di * xi for di, xi in zip(d, x, strict=False))}")
+
+
+@pytest.mark.parametrize("preset", list(BACKPROP))
+@pytest.mark.parametrize("part", ["weight", "input", "bias"])
+def test_each_pass_played_to_the_end_is_the_engines_gradient(client: httpx.Client,
+                                                             preset: str, part: str) -> None:
+    p = BACKPROP[preset]
+    x, w = np.array(p.x, float), np.array(p.w, float)
+    y = forward(x, w)
+    delta = {"custom": lambda: np.array(p.delta, float), "sum": lambda: np.ones_like(y),
+             "mse": lambda: 2 * (y - np.array(p.target, float)) / y.size}[p.loss]()
+    expected = backward(x, w, delta)._asdict()[f"grad_{part}"]
+    page = Page(client.get(f"/backprop?preset={preset}&part={part}&step=10000").text)
+    # cells show three significant digits
+    np.testing.assert_allclose(numbers(page, "g"), expected.ravel(), rtol=5e-3, atol=1e-12)
+
+
+def test_the_input_pass_shows_the_flip_and_the_zero_border(client: httpx.Client) -> None:
+    page = Page(client.get("/backprop?part=input&step=3").text)
+    assert page.grid("δ, dilated by the stride, with a zero border") == [
+        ["0", "0", "1", "-1", "2", "0", "0"]]
+    assert page.grid("Flipped kernel") == [["1", "-1", "2"]]
+    assert "∂L/∂x₃ = δ₃·w₁ + δ₂·w₂ + δ₁·w₃" in page.text("arith")
+
+
+def test_with_stride_the_delta_is_dilated(client: httpx.Client) -> None:
+    page = Page(client.get("/backprop?preset=channels&part=input&stride=2&padding=1").text)
+    grid = page.grid("δ, dilated by the stride, with a zero border channel 1")
+    assert grid[1][1] != "" and grid[1][2] == "0"  # a zero between two deltas
+
+
+def test_mse_training_lowers_the_loss_every_step(client: httpx.Client) -> None:
+    html = client.get("/backprop?preset=learn-sobel&epoch=60").text
+    history = np.array(re.search(r'aria-label="Loss per update" data-values="([^"]+)"',
+                                 html).group(1).split(","), float)
+    assert history.size == 61
+    assert np.all(np.diff(history) < 0)
+    assert history[-1] < 0.01 * history[0]
+
+
+def test_training_state_lives_in_the_url(client: httpx.Client) -> None:
+    first = client.get("/backprop?preset=learn-sobel&epoch=5").text
+    again = client.get("/backprop?preset=learn-sobel&epoch=5").text
+    assert Page(first).grid("Kernel") == Page(again).grid("Kernel")
+    assert Page(first).grid("Kernel") != Page(client.get("/backprop?preset=learn-sobel").text
+                                              ).grid("Kernel")
+
+
+def test_the_finite_difference_check_agrees(client: httpx.Client) -> None:
+    text = client.get("/backprop/verify?preset=channels").text
+    errors = [float(v) for v in re.findall(r"<strong>([0-9.e+-]+)</strong>", text)]
+    assert len(errors) == 2 and max(errors) < 1e-6
+    assert "agrees" in text and "DISAGREES" not in text
+
+
+def test_a_step_fragment_carries_the_sum_and_the_stage(client: httpx.Client) -> None:
+    response = client.get("/backprop?step=2&prev=1", headers=HTMX)
+    assert response.status_code == 200 and "<form" not in response.text
+    assert "∂L/∂w₂" in response.text and 'id="pass-stage"' in response.text
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    ("delta=1,2", "delta needs 3 values"),
+    ("preset=nope", "no preset is named 'nope'"),
+    ("eta=-1", "eta (the learning rate) must be above 0"),
+    ("epoch=100000", "epoch must be between 0 and 500"),
+    ("part=kernel", "part must be 'weight', 'input' or 'bias'"),
+])
+def test_bad_settings_are_explained(client: httpx.Client, query: str, words: str) -> None:
+    response = client.get(f"/backprop?{query}")
+    assert response.status_code == 422
+    assert words in Page(response.text).text("main")
