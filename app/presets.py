@@ -270,3 +270,78 @@ BACKPROP: dict[str, BackpropPreset] = {
         [(np.array(_SMILEY) * 4).tolist()], np.zeros((1, 1, 3, 3)).tolist(), "mse",
         target=[_edge_target()], eta=0.02),
 }
+
+
+@dataclass(frozen=True)
+class ChannelsPreset:
+    """A multi-channel scene: input (N, C_in, H, W) and a bank of kernels (C_out, C_in, KH, KW).
+
+    With ``groups`` g, kernel co keeps only the slices of its own group's channels, so the
+    same bank serves every groups setting (PyTorch's weight is then (C_out, C_in / g, ...)).
+    """
+
+    title: str
+    x: list
+    w: list
+    bias: list | None = None
+    groups: int = 1
+    channel_names: tuple[str, ...] = ()
+    kernel_names: tuple[str, ...] = ()
+
+
+def _rgb_image() -> list:
+    """An 8x8 RGB picture: a red square, a green bar and a blue corner on black, 0-9."""
+    image = np.zeros((3, 8, 8), dtype=int)
+    image[0, 1:5, 1:5] = 9          # red square
+    image[1, 5:7, :] = 7            # green bar
+    image[2, :3, 5:] = 8            # blue corner
+    image[:, 6:, 6:] += 2           # a grey patch in every channel
+    return image.tolist()
+
+
+_SOBEL_X = KERNELS_2D["sobel-x"][1]
+_ZERO3 = [[0, 0, 0]] * 3
+
+CHANNELS: dict[str, ChannelsPreset] = {
+    "lesson": ChannelsPreset(
+        "Two channels, one 2x2 kernel: sums you can do by hand",
+        [[[[1, 0, 2], [0, 1, 0], [2, 0, 1]], [[0, 1, 0], [1, 2, 1], [0, 1, 0]]]],
+        [[[[1, 0], [0, 1]], [[0, 1], [1, 0]]]], bias=[1],
+        channel_names=("channel 1", "channel 2")),
+    "rgb-edge": ChannelsPreset(
+        "An 8x8 RGB image and one RGB edge kernel (Sobel x on every channel)",
+        [_rgb_image()], [[_SOBEL_X, _SOBEL_X, _SOBEL_X]],
+        channel_names=("R", "G", "B")),
+    "three-kernels": ChannelsPreset(
+        "Three kernels over RGB: one output map per kernel",
+        [_rgb_image()],
+        [[_SOBEL_X, _SOBEL_X, _SOBEL_X],                       # edges in all channels
+         [KERNELS_2D["sobel-y"][1], _ZERO3, _ZERO3],            # horizontal edges in red
+         [_ZERO3, _ZERO3, (np.ones((3, 3)) / 9).round(3).tolist()]],  # blurred blue
+        bias=[0, 0, 0], channel_names=("R", "G", "B"),
+        kernel_names=("RGB edge", "red, horizontal", "blue blur")),
+    "depthwise": ChannelsPreset(
+        "Depthwise (groups = 3): each kernel sees only its own channel",
+        [_rgb_image()],
+        [[KERNELS_2D["sobel-x"][1], _ZERO3, _ZERO3], [_ZERO3, KERNELS_2D["sobel-y"][1], _ZERO3],
+         [_ZERO3, _ZERO3, KERNELS_2D["laplacian"][1]]],
+        groups=3, channel_names=("R", "G", "B"),
+        kernel_names=("Sobel x on R", "Sobel y on G", "Laplacian on B")),
+    "batch": ChannelsPreset(
+        "A batch of two inputs: the same kernels on each",
+        [[[[1, 0, 2], [0, 1, 0], [2, 0, 1]], [[0, 1, 0], [1, 2, 1], [0, 1, 0]]],
+         [[[3, 1, 0], [1, 0, 1], [0, 1, 3]], [[1, 1, 1], [0, 0, 0], [1, 1, 1]]]],
+        [[[[1, 0], [0, 1]], [[0, 1], [1, 0]]], [[[1, 1], [0, 0]], [[0, 0], [1, 1]]]],
+        channel_names=("channel 1", "channel 2")),
+}
+
+VOLUMES: dict[str, tuple[str, list, list]] = {
+    # name: (title, volume (D, H, W), kernel (KD, KH, KW))
+    "box": ("A 4x5x5 volume with a 3x3x3 box kernel",
+            np.random.default_rng(11).integers(0, 5, (4, 5, 5)).tolist(),
+            np.ones((3, 3, 3), dtype=int).tolist()),
+    "edge": ("A bright block in a dark volume with a 3-D edge kernel (depth difference)",
+             np.pad(np.full((2, 3, 3), 6), ((1, 2), (1, 1), (1, 1))).tolist(),
+             np.stack([-np.ones((3, 3)), np.zeros((3, 3)), np.ones((3, 3))]).astype(int)
+             .tolist()),
+}

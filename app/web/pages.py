@@ -14,12 +14,20 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import escape
 
 from ..engine import PADDING_MODES
-from ..presets import BACKPROP, IMAGES_2D, KERNELS_2D, SIGNALS_1D
+from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D
 from .scene1d import Scene1D
 from .scene2d import Scene2D
 from .scene_backprop import SceneBackprop
+from .scene_channels import SceneChannels
 from .scenes import explain
-from .state import SPEEDS, StateError, parse_view_1d, parse_view_2d, parse_view_backprop
+from .state import (
+    SPEEDS,
+    StateError,
+    parse_view_1d,
+    parse_view_2d,
+    parse_view_backprop,
+    parse_view_channels,
+)
 from .templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -103,6 +111,13 @@ def verify_backprop(request: Request) -> Response:
         return HTMLResponse(f"<p>{escape(error)}</p>", status_code=422)
     return templates.TemplateResponse(request, "verify.html",
                                       {"errors": scene.finite_differences()})
+
+
+@router.get("/channels")
+def page_channels(request: Request) -> Response:
+    """The channels page, its scene fragment, or one step's changes."""
+    return _render(request, "page_channels.html", "channels", parse_view_channels,
+                   lambda v: explain(SceneChannels, v), {"presets": CHANNELS})
 
 
 @router.get("/1d")

@@ -19,11 +19,13 @@ import numpy as np
 from ..engine import MODES, PADDING_MODES
 from ..presets import (
     BACKPROP,
+    CHANNELS,
     IMAGES_2D,
     KERNELS_1D,
     KERNELS_1D_DENSE,
     KERNELS_2D,
     SIGNALS_1D,
+    VOLUMES,
     signal_values,
 )
 
@@ -99,7 +101,8 @@ def _axis_ints(text: str, field: str, minimum: int, axes: int) -> int | tuple[in
     """One whole number, or (on a 2D page) two separated by a comma: rows, columns."""
     parts = [p.strip() for p in text.split(",")]
     shape = "a whole number" if axes == 1 else \
-        "a whole number, or two separated by a comma (rows, columns)"
+        "a whole number, or two separated by a comma (rows, columns)" if axes == 2 else \
+        f"a whole number, or {axes} separated by commas (one per axis)"
     try:
         values = [int(p) for p in parts]
     except ValueError:
@@ -388,3 +391,69 @@ def parse_view_backprop(query: Mapping[str, str]) -> ViewBackprop:
         changes["epoch"] = epoch
     base = ViewBackprop(**changes)
     return ViewBackprop(**changes, **_common(query, max(axes, 1), base))
+
+
+@dataclass(frozen=True)
+class ViewChannels(_View):
+    """The channels page: a preset, groups, which sample of the batch is shown."""
+
+    preset: str = "lesson"
+    groups: int | None = None
+    sample: int = 0
+    stride: int | tuple[int, int] = 1
+    padding: int | tuple[int, int] | str = 0
+    padding_mode: str = "zeros"
+    dilation: int | tuple[int, int] = 1
+    mode: str = "cross-correlation"
+    step: int = 0
+    speed: float = 2
+    projector: bool = False
+
+    def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        preset = CHANNELS[self.preset]
+        return np.shape(preset.x)[2:], np.shape(preset.w)[2:]
+
+
+def _whole(query: Mapping[str, str], field: str, lo: int, hi: int) -> dict:
+    if not query.get(field, "").strip():
+        return {}
+    try:
+        value = int(query[field])
+    except ValueError:
+        raise StateError(field, f"{field} must be a whole number") from None
+    if not lo <= value <= hi:
+        raise StateError(field, f"{field} must be between {lo} and {hi}")
+    return {field: value}
+
+
+def parse_view_channels(query: Mapping[str, str]) -> ViewChannels:
+    changes = _preset(query, "preset", CHANNELS)
+    preset = CHANNELS[changes.get("preset", "lesson")]
+    changes |= _whole(query, "groups", 1, 64) | _whole(query, "sample", 0, len(preset.x) - 1)
+    base = ViewChannels(**changes)
+    return ViewChannels(**changes, **_common(query, 2, base))
+
+
+@dataclass(frozen=True)
+class View3D(_View):
+    """The 3D page: a volume preset and per-axis stride, padding and dilation."""
+
+    volume: str = "box"
+    stride: int | tuple[int, ...] = 1
+    padding: int | tuple[int, ...] | str = 0
+    padding_mode: str = "zeros"
+    dilation: int | tuple[int, ...] = 1
+    mode: str = "cross-correlation"
+    step: int = 0
+    speed: float = 2
+    projector: bool = False
+
+    def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        _, x, w = VOLUMES[self.volume]
+        return np.shape(x), np.shape(w)
+
+
+def parse_view_3d(query: Mapping[str, str]) -> View3D:
+    changes = _preset(query, "volume", VOLUMES)
+    base = View3D(**changes)
+    return View3D(**changes, **_common(query, 3, base))

@@ -1,0 +1,211 @@
+"""What the channels page draws, from the engine: input channels as a stack of grids, the
+kernels (one colour each) with the slices of the channels they see, the output maps, and for
+each step every channel's partial sum adding up to one output value."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ..engine import forward, plan
+from ..engine.geometry import padded_sources
+from ..engine.trace import ForwardSteps, ForwardTrace
+from ..presets import CHANNELS
+from .scene2d import Cell, bucket
+from .state import ViewChannels, format_factor, format_number
+
+
+@dataclass(frozen=True)
+class Partial:
+    """One input channel's share of a step: its terms and their sum."""
+
+    channel: int
+    name: str
+    terms: list[str]
+    total: float
+
+
+class SceneChannels:
+    """One view of the channels page, for one sample of the batch."""
+
+    def __init__(self, view: ViewChannels) -> None:
+        self.view = view
+        preset = CHANNELS[view.preset]
+        self.preset = preset
+        self.x = np.asarray(preset.x, dtype=np.float64)            # (N, C_in, H, W)
+        bank = np.asarray(preset.w, dtype=np.float64)              # (C_out, C_in, KH, KW)
+        self.groups = view.groups or preset.groups
+        self.bias = None if preset.bias is None else np.asarray(preset.bias, dtype=np.float64)
+        c_out, c_in = bank.shape[:2]
+        if c_in % self.groups == 0 and c_out % self.groups == 0:
+            # each kernel keeps the slices of its own group's channels
+            per = c_in // self.groups
+            groups_of = np.arange(c_out) // (c_out // self.groups)
+            self.w = np.stack([bank[co, g * per:(g + 1) * per] for co, g in
+                               enumerate(groups_of)])
+        else:
+            self.w = bank  # the engine explains the mismatch
+        params = view.engine_params()
+        self.geom = plan(self.x.shape, self.w.shape, groups=self.groups, **params,
+                         bias_shape=None if self.bias is None else self.bias.shape)
+        self.output = forward(self.x, self.w, self.bias, groups=self.groups, **params)
+        self.trace = ForwardTrace(self.x, self.w, self.bias, groups=self.groups, **params)
+        self.sample = min(view.sample, self.geom.n - 1)
+        self.steps = self.geom.c_out * int(np.prod(self.geom.out_spatial))
+        self.step = min(view.step, self.steps)
+        self._records: dict[int, ForwardSteps] = {}
+
+    def at(self, step: int) -> SceneChannels:
+        clone = copy.copy(self)
+        clone.step = min(step, self.steps)
+        return clone
+
+    # --- names and shapes ---------------------------------------------------------------
+    def channel_name(self, c: int) -> str:
+        names = self.preset.channel_names
+        return names[c] if c < len(names) else f"channel {c + 1}"
+
+    def kernel_name(self, co: int) -> str:
+        names = self.preset.kernel_names
+        return f"kernel {co + 1}" + (f" ({names[co]})" if co < len(names) else "")
+
+    def sees(self, co: int) -> list[int]:
+        """The input channels kernel ``co`` is applied to (its group's)."""
+        g = self.geom
+        group = co // g.c_out_group
+        return list(range(group * g.c_in_group, (group + 1) * g.c_in_group))
+
+    def sees_names(self, co: int) -> str:
+        return ", ".join(self.channel_name(c) for c in self.sees(co))
+
+    @property
+    def group_options(self) -> list[int]:
+        c_in, c_out = self.x.shape[1], self.w.shape[0]
+        return [g for g in range(1, c_in + 1) if c_in % g == 0 and c_out % g == 0]
+
+    @cached_property
+    def tints(self) -> list[str]:
+        names = [self.channel_name(c) for c in range(self.geom.c_in)]
+        return [n.lower() if n in ("R", "G", "B") else "" for n in names]
+
+    # --- the current step ---------------------------------------------------------------
+    def record(self, step: int) -> ForwardSteps:
+        """The trace step that produced the ``step``-th output value of this sample."""
+        if step not in self._records:
+            offset = self.sample * self.steps
+            self._records[step] = self.trace.step(offset + step - 1)
+        return self._records[step]
+
+    def current(self, step: int) -> tuple[int, int, int] | None:
+        """(kernel, row, column) of the output made at ``step``."""
+        if step == 0:
+            return None
+        _, co, r, c = (int(v) for v in self.record(step).index)
+        return co, r, c
+
+    def window(self, step: int) -> dict[tuple[int, int, int], tuple[int, str]]:
+        """(channel, padded row, padded column) -> (tap, weight badge) at ``step``."""
+        if step == 0:
+            return {}
+        rec = self.record(step)
+        (pb_h, _), (pb_w, _) = self.geom.padding
+        return {(int(c), int(r) + pb_h, int(col) + pb_w):
+                (tap, "×" + format_number(float(w)))
+                for tap, (c, (r, col), w) in enumerate(zip(rec.channel, rec.position,
+                                                           rec.weights, strict=True))}
+
+    def partials(self, step: int) -> list[Partial]:
+        """Each channel's terms and partial sum; with the bias they add up to the output."""
+        rec = self.record(step)
+        out = []
+        for c in sorted(set(rec.channel.tolist())):
+            mask = rec.channel == c
+            terms = [f"{format_factor(w)}×{format_factor(x)}"
+                     for w, x in zip(rec.weights[mask], rec.inputs[mask], strict=True)]
+            out.append(Partial(int(c), self.channel_name(int(c)), terms,
+                               float(rec.products[mask].sum())))
+        return out
+
+    # --- grids ----------------------------------------------------------------------------
+    @cached_property
+    def padded(self) -> np.ndarray:
+        """The shown sample's channels as the kernels see them, padding included."""
+        (pb_h, pa_h), (pb_w, pa_w) = self.geom.padding
+        _, _, h, w = self.x.shape
+        rows = padded_sources(h, pb_h, pa_h, self.geom.padding_mode)
+        cols = padded_sources(w, pb_w, pa_w, self.geom.padding_mode)
+        values = self.x[self.sample][:, np.maximum(rows, 0)][:, :, np.maximum(cols, 0)]
+        values[:, rows < 0, :] = 0
+        values[:, :, cols < 0] = 0
+        return values
+
+    def input_cell(self, c: int, r: int, col: int, window: dict) -> Cell:
+        (pb_h, _), (pb_w, _) = self.geom.padding
+        value = float(self.padded[c, r, col])
+        inside = 0 <= r - pb_h < self.x.shape[2] and 0 <= col - pb_w < self.x.shape[3]
+        tap, badge = window.get((c, r, col), (None, None))
+        return Cell(id=f"in-{c}-{r}-{col}", text=format_number(value), row=r, col=col,
+                    ghost=not inside, bucket=bucket(value, self.input_scale), tap=tap,
+                    badge=badge)
+
+    @cached_property
+    def input_scale(self) -> float:
+        return float(np.abs(self.x).max())
+
+    def input_grids(self) -> list[list[list[Cell]]]:
+        window = self.window(self.step)
+        _, rows, cols = self.padded.shape
+        return [[[self.input_cell(c, r, col, window) for col in range(cols)]
+                 for r in range(rows)] for c in range(self.geom.c_in)]
+
+    def kernel_grids(self) -> list[list[list[list[Cell]]]]:
+        """Per kernel, per slice (a channel it sees), the rows of cells."""
+        scale = float(np.abs(self.w).max())
+        return [[[[Cell(id=f"k-{co}-{s}-{r}-{c}", text=format_number(float(v)), row=r, col=c,
+                        bucket=bucket(float(v), scale)) for c, v in enumerate(row)]
+                  for r, row in enumerate(plane)] for s, plane in enumerate(kernel)]
+                for co, kernel in enumerate(self.w)]
+
+    @cached_property
+    def output_scale(self) -> float:
+        return float(np.abs(self.output[self.sample]).max())
+
+    def output_cell(self, co: int, r: int, c: int, step: int) -> Cell:
+        _, oh, ow = self.output.shape[1:]
+        index = co * oh * ow + r * ow + c
+        value = float(self.output[self.sample, co, r, c])
+        shown = index < step
+        return Cell(id=f"out-{co}-{r}-{c}", text=format_number(value) if shown else "",
+                    row=r, col=c, empty=not shown, current=index == step - 1,
+                    bucket=bucket(value, self.output_scale) if shown else 0)
+
+    def output_grids(self) -> list[list[list[Cell]]]:
+        _, c_out, oh, ow = self.output.shape
+        return [[[self.output_cell(co, r, c, self.step) for c in range(ow)] for r in range(oh)]
+                for co in range(c_out)]
+
+    def changed_cells(self, previous: int) -> tuple[list[Cell], list[Cell]]:
+        window = self.window(self.step)
+        coords = set(self.window(previous)) | set(window)
+        inputs = [self.input_cell(c, r, col, window) for c, r, col in sorted(coords)]
+        _, _, oh, ow = self.output.shape
+        lo, hi = sorted((previous, self.step))
+        outputs = []
+        for i in range(max(lo, 1), hi + 1):
+            co, rest = divmod(i - 1, oh * ow)
+            outputs.append(self.output_cell(co, *divmod(rest, ow), self.step))
+        return inputs, outputs
+
+    def shapes(self) -> dict[str, str]:
+        g = self.geom
+        return {
+            "input": f"({g.n}, {g.c_in}, {', '.join(map(str, g.in_spatial))})",
+            "weight": f"({g.c_out}, {g.c_in_group}, {', '.join(map(str, g.kernel))})",
+            "output": f"({g.n}, {g.c_out}, {', '.join(map(str, g.out_spatial))})",
+            "lesson": f"({', '.join(map(str, g.kernel))}, {g.c_in_group}) ⋆ "
+                      f"({', '.join(map(str, g.in_spatial))}, {g.c_in}) → "
+                      f"({', '.join(map(str, g.out_spatial))}, {g.c_out})",
+        }
