@@ -14,9 +14,10 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import escape
 
 from ..engine import PADDING_MODES
-from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D
+from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOLUMES
 from .scene1d import Scene1D
 from .scene2d import Scene2D
+from .scene3d import Scene3D
 from .scene_backprop import SceneBackprop
 from .scene_channels import SceneChannels
 from .scenes import explain
@@ -25,6 +26,7 @@ from .state import (
     StateError,
     parse_view_1d,
     parse_view_2d,
+    parse_view_3d,
     parse_view_backprop,
     parse_view_channels,
 )
@@ -118,6 +120,13 @@ def page_channels(request: Request) -> Response:
     """The channels page, its scene fragment, or one step's changes."""
     return _render(request, "page_channels.html", "channels", parse_view_channels,
                    lambda v: explain(SceneChannels, v), {"presets": CHANNELS})
+
+
+@router.get("/3d")
+def page_3d(request: Request) -> Response:
+    """The 3D page, its scene fragment, or one step's changes."""
+    return _render(request, "page_3d.html", "3d", parse_view_3d, lambda v: explain(Scene3D, v),
+                   {"volumes": VOLUMES})
 
 
 @router.get("/1d")
