@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     max_trace_steps: int = Field(5_000, description="steps in one trace response")
     max_trace_terms: int = Field(200_000, description="terms in one trace response")
     cors_origins: list[str] = Field(["*"], description="origins allowed to call the API")
+    frame_ancestors: list[str] = Field(
+        [], description="origins allowed to embed the pages in a frame (slides, a course "
+                        "site); none by default")
 
 
 @lru_cache

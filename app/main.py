@@ -12,6 +12,7 @@ from .api.bodylimit import BodyLimitMiddleware
 from .api.errors import install_error_handlers
 from .config import Settings, get_settings
 from .paths import STATIC
+from .security import SecurityHeadersMiddleware
 from .web import pages
 
 DESCRIPTION = """
@@ -48,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["GET", "POST"], allow_headers=["Content-Type"],
     )
     application.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    application.add_middleware(SecurityHeadersMiddleware,
+                               frame_ancestors=settings.frame_ancestors)
     install_error_handlers(application)
     application.include_router(compute.router)
     application.include_router(presets.router)
