@@ -7,7 +7,6 @@ plot. Each output is drawn at the centre of the window that made it.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -15,7 +14,8 @@ import numpy as np
 
 from ..engine import forward, plan
 from ..engine.geometry import Geometry, size_formulas, source_index
-from ..engine.trace import ForwardSteps, ForwardTrace
+from ..engine.trace import ForwardTrace
+from .scenes import Stepped
 from .state import View1D, format_factor, format_number
 
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 900, 190, 46, 12, 12, 26
@@ -62,7 +62,7 @@ class Stem:
     tap: int | None = None
 
 
-class Scene1D:
+class Scene1D(Stepped):
     """One view of the 1D page. Raises :class:`~app.engine.ConvolutionError` when the
     geometry is impossible."""
 
@@ -81,13 +81,6 @@ class Scene1D:
                                     **{**params, "mode": other})[0] if view.compare else None
         self.steps = len(self.trace)
         self.step = min(view.step, self.steps)
-        self._records: dict[int, ForwardSteps] = {}
-
-    def at(self, step: int):
-        """This scene at ``step`` (0 to ``steps``), sharing everything already computed."""
-        clone = copy.copy(self)
-        clone.step = min(step, self.steps)
-        return clone
 
     # --- geometry -------------------------------------------------------------------------
     @cached_property
@@ -126,17 +119,11 @@ class Scene1D:
         return [(self.tx(t), str(t)) for t in range(first, int(hi) + 1, step)]
 
     # --- the current step ---------------------------------------------------------------
-    def step_record(self, step: int) -> ForwardSteps:
-        """The trace step that produced output ``step - 1``."""
-        if step not in self._records:
-            self._records[step] = self.trace.step(step - 1)
-        return self._records[step]
-
     def window(self, step: int) -> dict[int, int]:
         """Positions (counted from the first real sample) of the window -> tap index."""
         if step == 0:
             return {}
-        return {int(p[0]): tap for tap, p in enumerate(self.step_record(step).position)}
+        return {int(p[0]): tap for tap, p in enumerate(self.record(step).position)}
 
     @cached_property
     def signal_path(self) -> str:
@@ -145,7 +132,7 @@ class Scene1D:
     def kernel_path(self, step: int) -> str:
         """The kernel as it sits at this step (reversed in convolution mode): the weight each
         tap uses, at the position it reads."""
-        record = self.step_record(max(step, 1))
+        record = self.record(max(step, 1))
         p, zero = record.position[:, 0], self.ty_input(0)
         points = polyline(p, record.weights, self.tx, self.ty_input)
         return f"{self.tx(p[0])},{zero} {points} {self.tx(p[-1])},{zero}"
@@ -154,7 +141,7 @@ class Scene1D:
         """The product f·g at this shift, closed down to zero: the shaded overlap."""
         if step == 0:
             return ""
-        record = self.step_record(step)
+        record = self.record(step)
         p = record.position[:, 0]
         zero = self.ty_input(0)
         points = polyline(p, record.products, self.tx, self.ty_input)
@@ -201,7 +188,7 @@ class Scene1D:
         right), each the weight that tap uses: reversed in convolution mode."""
         if step == 0:
             return []
-        record = self.step_record(step)
+        record = self.record(step)
         return [Stem(self.tx(p[0] + 0.3), self.ty_input(float(w)), self.ty_input(0),
                      "×" + format_number(float(w)), int(p[0]), tap)
                 for tap, (p, w) in enumerate(zip(record.position, record.weights, strict=True))]
@@ -209,7 +196,7 @@ class Scene1D:
     def window_band(self, step: int) -> tuple[float, float] | None:
         if step == 0:
             return None
-        p = self.step_record(step).position[:, 0]
+        p = self.record(step).position[:, 0]
         return self.tx(p[0] - 0.45), self.tx(p[-1] + 0.45)
 
     @property
@@ -237,7 +224,7 @@ class Scene1D:
     # --- words ----------------------------------------------------------------------------
     def sentence(self, step: int) -> str:
         """The step's sum: every term in the discrete view, a summary in the continuous one."""
-        record = self.step_record(step)
+        record = self.record(step)
         value = format_number(float(record.value))
         if self.view.dense:
             overlap = int(np.count_nonzero(record.products))

@@ -4,7 +4,6 @@ the current step's arithmetic. Templates only lay these out; every number comes 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -12,46 +11,9 @@ import numpy as np
 
 from ..engine import forward, plan
 from ..engine.geometry import Geometry, axis_names, padded_sources, size_formulas
-from ..engine.trace import ForwardSteps, ForwardTrace
+from ..engine.trace import ForwardTrace
+from .scenes import Cell, Stepped, bucket
 from .state import View2D, format_factor, format_number
-
-TAP_COLOURS = 8  # Okabe-Ito palette, cycled
-
-
-def bucket(value: float, scale: float) -> int:
-    """Colour class -5..5 on a diverging scale centred on zero."""
-    if scale == 0:
-        return 0
-    return max(-5, min(5, round(value / scale * 5)))
-
-
-@dataclass(frozen=True)
-class Cell:
-    id: str
-    text: str
-    bucket: int
-    row: int
-    col: int
-    ghost: bool = False
-    current: bool = False
-    empty: bool = False
-    tap: int | None = None
-    badge: str | None = None  # the kernel weight sitting on this cell during the step
-
-    @property
-    def classes(self) -> str:
-        names = ["cell", f"v{self.bucket}"]
-        if self.ghost:
-            names.append("ghost")
-        if self.empty:
-            names.append("empty")
-        if self.current:
-            names.append("current")
-        if self.tap is not None:
-            names.append(f"tap{self.tap % TAP_COLOURS}")
-        if self.badge is not None:
-            names.append("win")
-        return " ".join(names)
 
 
 @dataclass(frozen=True)
@@ -62,7 +24,7 @@ class Term:
     product: str
 
 
-class Scene2D:
+class Scene2D(Stepped):
     """One view of the 2D page: the engine's geometry, output and trace for a :class:`View2D`.
 
     Raises :class:`~app.engine.ConvolutionError` when the geometry is impossible.
@@ -81,13 +43,6 @@ class Scene2D:
         #: at step k the kernel has just produced output element k - 1 (C order)
         self.steps = len(self.trace)
         self.step = min(view.step, self.steps)
-        self._records: dict[int, ForwardSteps] = {}
-
-    def at(self, step: int):
-        """This scene at ``step`` (0 to ``steps``), sharing everything already computed."""
-        clone = copy.copy(self)
-        clone.step = min(step, self.steps)
-        return clone
 
     # --- geometry shown on the page ---------------------------------------------------
     @property
@@ -114,17 +69,11 @@ class Scene2D:
         return axis_names(2)
 
     # --- the current step -------------------------------------------------------------
-    def step_record(self, step: int) -> ForwardSteps:
-        """The trace step that produced output element ``step - 1``."""
-        if step not in self._records:
-            self._records[step] = self.trace.step(step - 1)
-        return self._records[step]
-
     def window(self, step: int) -> dict[tuple[int, int], tuple[int, float]]:
         """Padded-grid coordinates of the window at ``step`` -> (tap, kernel weight)."""
         if step == 0:
             return {}
-        record = self.step_record(step)
+        record = self.record(step)
         (pb_h, _), (pb_w, _) = self.padding
         return {
             (int(r) + pb_h, int(c) + pb_w): (tap, float(record.weights[tap]))
@@ -137,14 +86,14 @@ class Scene2D:
         return int(r), int(c)
 
     def terms(self, step: int) -> list[Term]:
-        record = self.step_record(step)
+        record = self.record(step)
         return [Term(tap, format_factor(record.weights[tap]), format_factor(record.inputs[tap]),
                      format_number(float(record.products[tap])))
                 for tap in range(len(record.products))]
 
     def sentence(self, step: int) -> str:
         """The step's arithmetic as the lesson writes it: ``0×0 + 1×1 + 2×3 + 3×4 = 19``."""
-        record = self.step_record(step)
+        record = self.record(step)
         text = " + ".join(f"{t.weight}×{t.value}" for t in self.terms(step))
         if self.view.bias:
             text += f" + {format_factor(record.bias)}"

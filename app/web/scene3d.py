@@ -3,20 +3,19 @@ cube's footprint across the slices it covers, and the output volume filling slic
 
 from __future__ import annotations
 
-import copy
 from functools import cached_property
 
 import numpy as np
 
 from ..engine import forward, plan
 from ..engine.geometry import padded_sources, size_formulas
-from ..engine.trace import ForwardSteps, ForwardTrace
+from ..engine.trace import ForwardTrace
 from ..presets import VOLUMES
-from .scene2d import Cell, bucket
+from .scenes import Cell, Stepped, bucket
 from .state import View3D, format_factor, format_number
 
 
-class Scene3D:
+class Scene3D(Stepped):
     """One view of the 3D page (a single-channel volume and kernel)."""
 
     def __init__(self, view: View3D) -> None:
@@ -30,17 +29,6 @@ class Scene3D:
         self.trace = ForwardTrace(self.x[None], self.w[None, None], **params)
         self.steps = len(self.trace)
         self.step = min(view.step, self.steps)
-        self._records: dict[int, ForwardSteps] = {}
-
-    def at(self, step: int) -> Scene3D:
-        clone = copy.copy(self)
-        clone.step = min(step, self.steps)
-        return clone
-
-    def record(self, step: int) -> ForwardSteps:
-        if step not in self._records:
-            self._records[step] = self.trace.step(step - 1)
-        return self._records[step]
 
     def current(self, step: int) -> tuple[int, int, int] | None:
         if step == 0:

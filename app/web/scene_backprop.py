@@ -6,7 +6,6 @@ Arrays are shown per channel, a 1-D signal as a one-row grid. Every number is th
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,35 +15,10 @@ import numpy as np
 from ..engine import backward, forward, plan
 from ..engine.trace import BackwardTrace
 from ..presets import BACKPROP
-from .scene2d import TAP_COLOURS, bucket
+from .scenes import Cell, Stepped, bucket
 from .state import ViewBackprop, format_cell, format_factor, format_number
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-@dataclass(frozen=True)
-class Cell:
-    id: str
-    text: str
-    bucket: int
-    row: int
-    col: int
-    current: bool = False
-    empty: bool = False
-    ghost: bool = False
-    tap: int | None = None
-    badge: str | None = None
-
-    @property
-    def classes(self) -> str:
-        names = ["cell", f"v{self.bucket}"]
-        names += [n for n, on in (("current", self.current), ("empty", self.empty),
-                                  ("ghost", self.ghost)) if on]
-        if self.tap is not None:
-            names.append(f"tap{self.tap % TAP_COLOURS}")
-        if self.badge is not None:
-            names.append("win")
-        return " ".join(names)
 
 
 @dataclass(frozen=True)
@@ -54,7 +28,7 @@ class Grid:
     rows: list[list[Cell]]
 
 
-class SceneBackprop:
+class SceneBackprop(Stepped):
     """One view of the backprop page. Raises :class:`~app.engine.ConvolutionError` when the
     geometry is impossible, :class:`ValueError` for a δ or target of the wrong size."""
 
@@ -90,7 +64,6 @@ class SceneBackprop:
         self.trace = BackwardTrace(self.x, w, self.delta, view.part, **self.params)
         self.steps = len(self.trace)
         self.step = min(view.step, self.steps)
-        self._records: dict = {}
 
     def _sized(self, given, preset_value, shape, name) -> np.ndarray | None:
         """Values typed in must fit the output; a preset's that no longer fit (the geometry
@@ -119,11 +92,6 @@ class SceneBackprop:
             return 2 * diff / diff.size, float(np.mean(diff ** 2))
         delta = self.custom_delta if self.custom_delta is not None else np.ones_like(y)
         return delta, None
-
-    def at(self, step: int) -> SceneBackprop:
-        clone = copy.copy(self)
-        clone.step = min(step, self.steps)
-        return clone
 
     # --- naming ---------------------------------------------------------------------------
     @property
@@ -187,11 +155,6 @@ class SceneBackprop:
         return self.grids("Kernel", "w", self.w.reshape(-1, *self.w.shape[2:]))
 
     # --- the current step -----------------------------------------------------------------
-    def record(self, step: int):
-        if step not in self._records:
-            self._records[step] = self.trace.step(step - 1)
-        return self._records[step]
-
     def result_array(self) -> np.ndarray:
         return {"weight": self.grads.grad_weight, "input": self.grads.grad_input,
                 "bias": self.grads.grad_bias}[self.view.part]

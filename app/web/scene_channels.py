@@ -4,7 +4,6 @@ each step every channel's partial sum adding up to one output value."""
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -12,9 +11,9 @@ import numpy as np
 
 from ..engine import forward, plan
 from ..engine.geometry import padded_sources
-from ..engine.trace import ForwardSteps, ForwardTrace
+from ..engine.trace import ForwardTrace
 from ..presets import CHANNELS
-from .scene2d import Cell, bucket
+from .scenes import Cell, Stepped, bucket
 from .state import ViewChannels, format_factor, format_number
 
 
@@ -28,7 +27,7 @@ class Partial:
     total: float
 
 
-class SceneChannels:
+class SceneChannels(Stepped):
     """One view of the channels page, for one sample of the batch."""
 
     def __init__(self, view: ViewChannels) -> None:
@@ -55,13 +54,8 @@ class SceneChannels:
         self.trace = ForwardTrace(self.x, self.w, self.bias, groups=self.groups, **params)
         self.sample = min(view.sample, self.geom.n - 1)
         self.steps = self.geom.c_out * int(np.prod(self.geom.out_spatial))
+        self.trace_offset = self.sample * self.steps  # this sample's part of the trace
         self.step = min(view.step, self.steps)
-        self._records: dict[int, ForwardSteps] = {}
-
-    def at(self, step: int) -> SceneChannels:
-        clone = copy.copy(self)
-        clone.step = min(step, self.steps)
-        return clone
 
     # --- names and shapes ---------------------------------------------------------------
     def channel_name(self, c: int) -> str:
@@ -92,13 +86,6 @@ class SceneChannels:
         return [n.lower() if n in ("R", "G", "B") else "" for n in names]
 
     # --- the current step ---------------------------------------------------------------
-    def record(self, step: int) -> ForwardSteps:
-        """The trace step that produced the ``step``-th output value of this sample."""
-        if step not in self._records:
-            offset = self.sample * self.steps
-            self._records[step] = self.trace.step(offset + step - 1)
-        return self._records[step]
-
     def current(self, step: int) -> tuple[int, int, int] | None:
         """(kernel, row, column) of the output made at ``step``."""
         if step == 0:

@@ -1,9 +1,11 @@
-"""What every page does with a view: build its scene, or say why there is none."""
+"""What every page's scene shares: cells, the colour scale, stepping, and building a scene
+from a view (or saying why there is none)."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TypeVar
 
@@ -11,6 +13,63 @@ from ..engine import ConvolutionError
 from ..engine.geometry import size_formulas
 
 Scene = TypeVar("Scene")
+TAP_COLOURS = 8  # Okabe-Ito palette, cycled
+
+
+def bucket(value: float, scale: float) -> int:
+    """Colour class -5..5 on a diverging scale centred on zero."""
+    if scale == 0:
+        return 0
+    return max(-5, min(5, round(value / scale * 5)))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of a grid: its text is its value."""
+
+    id: str
+    text: str
+    bucket: int
+    row: int
+    col: int
+    ghost: bool = False
+    current: bool = False
+    empty: bool = False
+    tap: int | None = None
+    badge: str | None = None  # the kernel weight sitting on this cell during the step
+
+    @property
+    def classes(self) -> str:
+        names = ["cell", f"v{self.bucket}"]
+        names += [n for n, on in (("ghost", self.ghost), ("empty", self.empty),
+                                  ("current", self.current)) if on]
+        if self.tap is not None:
+            names.append(f"tap{self.tap % TAP_COLOURS}")
+        if self.badge is not None:
+            names.append("win")
+        return " ".join(names)
+
+
+class Stepped:
+    """A scene the player steps through: step k (0..steps) shows what trace step k - 1
+    made. Subclasses set ``trace``, ``steps`` and ``step`` (and ``trace_offset`` when the
+    page shows one part of a longer trace)."""
+
+    trace_offset = 0
+
+    def at(self, step: int):
+        """This scene at ``step``, sharing everything already computed."""
+        self.__dict__.setdefault("_records", {})  # shared by every clone
+        clone = copy.copy(self)
+        clone.step = min(step, self.steps)
+        return clone
+
+    def record(self, step: int):
+        """The trace step shown at ``step`` (>= 1), computed once per scene."""
+        records = self.__dict__.setdefault("_records", {})
+        if step not in records:
+            records[step] = self.trace.step(self.trace_offset + step - 1)
+        return records[step]
 
 
 @lru_cache(maxsize=64)

@@ -148,6 +148,20 @@ class _View:
 
 
 @dataclass(frozen=True)
+class _PlayedView(_View):
+    """The sliding parameters and player state of the pages that take them as they are."""
+
+    stride: int | tuple[int, ...] = 1
+    padding: int | tuple[int, ...] | str = 0
+    padding_mode: str = "zeros"
+    dilation: int | tuple[int, ...] = 1
+    mode: str = "cross-correlation"
+    step: int = 0
+    speed: float = 2
+    projector: bool = False
+
+
+@dataclass(frozen=True)
 class View2D(_View):
     """Everything the 2D page shows, as the URL says it."""
 
@@ -332,7 +346,7 @@ MAX_EPOCHS = 500
 
 
 @dataclass(frozen=True)
-class ViewBackprop(_View):
+class ViewBackprop(_PlayedView):
     """The backprop page: a preset, how δ is made, which pass is playing, and how many
     gradient-descent updates have been applied (``epoch``) — replayed from the preset's
     starting kernel, so the URL alone says where training is."""
@@ -344,14 +358,6 @@ class ViewBackprop(_View):
     part: str = "weight"
     eta: float | None = None
     epoch: int = 0
-    stride: int | tuple[int, ...] = 1
-    padding: int | tuple[int, ...] | str = 0
-    padding_mode: str = "zeros"
-    dilation: int | tuple[int, ...] = 1
-    mode: str = "cross-correlation"
-    step: int = 0
-    speed: float = 2
-    projector: bool = False
 
     def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         preset = BACKPROP[self.preset]
@@ -394,20 +400,12 @@ def parse_view_backprop(query: Mapping[str, str]) -> ViewBackprop:
 
 
 @dataclass(frozen=True)
-class ViewChannels(_View):
+class ViewChannels(_PlayedView):
     """The channels page: a preset, groups, which sample of the batch is shown."""
 
     preset: str = "lesson"
     groups: int | None = None
     sample: int = 0
-    stride: int | tuple[int, int] = 1
-    padding: int | tuple[int, int] | str = 0
-    padding_mode: str = "zeros"
-    dilation: int | tuple[int, int] = 1
-    mode: str = "cross-correlation"
-    step: int = 0
-    speed: float = 2
-    projector: bool = False
 
     def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         preset = CHANNELS[self.preset]
@@ -435,18 +433,10 @@ def parse_view_channels(query: Mapping[str, str]) -> ViewChannels:
 
 
 @dataclass(frozen=True)
-class View3D(_View):
+class View3D(_PlayedView):
     """The 3D page: a volume preset and per-axis stride, padding and dilation."""
 
     volume: str = "box"
-    stride: int | tuple[int, ...] = 1
-    padding: int | tuple[int, ...] | str = 0
-    padding_mode: str = "zeros"
-    dilation: int | tuple[int, ...] = 1
-    mode: str = "cross-correlation"
-    step: int = 0
-    speed: float = 2
-    projector: bool = False
 
     def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         _, x, w = VOLUMES[self.volume]
