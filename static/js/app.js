@@ -6,11 +6,7 @@
 
   const root = document.documentElement;
 
-  // ---- theme: the system's, unless the person chose ------------------------------------
-  const savedTheme = localStorage.getItem("convscope-theme");
-  const systemDark = window.matchMedia("(prefers-color-scheme: dark)").matches;
-  root.dataset.theme = savedTheme || (systemDark ? "dark" : "light");
-
+  // ---- theme: the system's unless the person chose (set before the first paint by theme.js)
   function syncToggles() {
     const theme = document.getElementById("theme-toggle");
     if (theme) theme.setAttribute("aria-pressed", String(root.dataset.theme === "dark"));
