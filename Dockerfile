@@ -1,14 +1,31 @@
-# ConvScope: the app and its API in one small image. (Hardening, multi-stage build and the
-# healthcheck come with the production issue.)
-FROM python:3.11-slim
-
-WORKDIR /srv/convscope
+# ConvScope: the app and its API. Two stages: wheels are built with the build tools, and the
+# final image holds only the installed app, running as an unprivileged numeric user.
+# Build: docker build -t convscope .   Run: docker run -p 8000:8000 convscope
+FROM python:3.11.11-slim-bookworm AS build
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY app ./app
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11.11-slim-bookworm
+# uvicorn reads these itself: UVICORN_PORT, WEB_CONCURRENCY (workers), FORWARDED_ALLOW_IPS
+# (the proxies whose X-Forwarded-* headers it trusts)
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    UVICORN_PORT=8000 \
+    WEB_CONCURRENCY=2 \
+    FORWARDED_ALLOW_IPS=127.0.0.1
+WORKDIR /srv/convscope
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir --no-index --find-links=/wheels convscope==0.1.0 \
+    && rm -rf /wheels
 COPY static ./static
 COPY templates ./templates
-RUN pip install --no-cache-dir .
-
-USER 10001
+# the installed package finds static/ and templates/ beside it through CONVSCOPE_ROOT
+ENV CONVSCOPE_ROOT=/srv/convscope
+USER 10001:10001
 EXPOSE 8000
-CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", "--no-server-header"]
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ['UVICORN_PORT']}/healthz\", timeout=2)"]
+# exec form: uvicorn is PID 1, so SIGTERM reaches it and in-flight requests finish
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--proxy-headers", "--no-server-header", "--timeout-graceful-shutdown", "20"]

@@ -35,6 +35,9 @@ browser:
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/*.yaml
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yaml
 
 test: lint browser
 	CONVSCOPE_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
