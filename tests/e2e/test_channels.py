@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from playwright.sync_api import Page, expect
 
 from app.engine import forward
@@ -42,3 +43,21 @@ def test_the_channels_page_is_accessible(page: Page, axe) -> None:
                 "/channels?preset=batch&sample=1&step=3"):
         page.goto(url)
         assert serious_violations(axe, page) == [], url
+
+
+@pytest.mark.parametrize("preset", list(CHANNELS))
+def test_every_preset_ends_on_the_engines_maps(page: Page, preset: str) -> None:
+    page.goto(f"/channels?preset={preset}")
+    page.get_by_role("button", name="To end").click()
+    p = CHANNELS[preset]
+    bank = np.array(p.w, float)
+    per, c_out = bank.shape[1] // p.groups, bank.shape[0]
+    w = np.stack([bank[co, (co // (c_out // p.groups)) * per:][:per] for co in range(c_out)])
+    bias = None if p.bias is None else np.array(p.bias, float)
+    expected = forward(np.array(p.x, float), w, bias, groups=p.groups)[0]
+    expect(page.locator("#step-status")).to_have_text(
+        f"Step {expected.size} of {expected.size}")
+    for k, plane in enumerate(expected):
+        cells = page.get_by_role("grid", name=f"Output {k + 1}", exact=True)
+        shown = [float(v) for v in cells.get_by_role("gridcell").all_inner_texts()]
+        np.testing.assert_allclose(shown, plane.ravel(), atol=5e-4)
