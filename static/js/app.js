@@ -70,7 +70,10 @@
     // only the cells that changed, which htmx swaps in by id (out of band).
     fetchStep(i, previous) {
       return fetch(this.stepUrl(i, previous), { headers: { "HX-Request": "true" } })
-        .then((response) => response.text());
+        .then((response) => {
+          if (!response.ok) throw new Error("step " + i + ": HTTP " + response.status);
+          return response.text();
+        });
     },
 
     show(i, html) {
@@ -97,7 +100,7 @@
         const target = this.clamp(i), previous = this.step();
         if (target === previous) return undefined;
         return this.fetchStep(target, previous).then((html) => this.show(target, html));
-      });
+      }).catch(() => undefined);  // a failed request must not stall the steps after it
       return this.queue;
     },
 
@@ -113,7 +116,8 @@
       let next = k < this.steps() ? this.fetchStep(k + 1, k) : null;
       while (this.playing && next) {
         const started = performance.now();
-        const html = await next;
+        const html = await next.catch(() => null);
+        if (html === null) break;  // the server said no: stop where we are
         if (!this.playing || !this.el()) break;
         this.show(k + 1, html);
         k += 1;
