@@ -134,6 +134,7 @@
     toggle() { if (this.playing) this.pause(); else this.play(); },
 
     render() {
+      document.body.classList.toggle("playing-fast", this.playing && this.speed() > 8);
       const button = document.querySelector('#player [data-action="play"]');
       if (!button) return;
       button.setAttribute("aria-label", this.playing ? "Pause" : "Play");
