@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -98,17 +100,18 @@ def prepare_backward(x: object, weight: object, grad_output: object, **params) -
 
 
 def pad(x: np.ndarray, geom: Geometry) -> np.ndarray:
-    """Pad the spatial axes of ``x`` (N, C, *spatial) as ``geom`` says.
+    """Pad the spatial axes of ``x`` (N, C, *spatial) as ``geom`` says: shape (N, C, *padded).
 
-    Zero padding writes into a zeroed buffer; the other modes gather each axis through
+    Always C-contiguous (the result may be ``x`` itself when no padding is needed). Zero
+    padding writes into a zeroed buffer; the other modes gather each axis through
     :func:`~app.engine.geometry.padded_sources`, the same map the trace shows.
     """
-    if not any(b or a for b, a in geom.padding):
+    if not any(map(any, geom.padding)):
         return np.ascontiguousarray(x)
     if geom.padding_mode == "zeros":
-        xp = np.zeros((*x.shape[:2], *geom.padded), dtype=x.dtype)
-        xp[(..., *(slice(b, b + i) for (b, _), i in zip(geom.padding, geom.in_spatial,
-                                                          strict=True)))] = x
+        padded, interior = _zero_padding_layout(geom)
+        xp = np.zeros((*x.shape[:2], *padded), dtype=x.dtype)
+        xp[interior] = x
         return xp
     for axis, (size, (before, after)) in enumerate(zip(geom.in_spatial, geom.padding,
                                                        strict=True)):
@@ -117,9 +120,25 @@ def pad(x: np.ndarray, geom: Geometry) -> np.ndarray:
     return np.ascontiguousarray(x)
 
 
+@lru_cache(maxsize=256)
+def _zero_padding_layout(geom: Geometry) -> tuple[tuple[int, ...], tuple[slice, ...]]:
+    """The padded spatial shape, and the index of the input inside (N, C, *padded)."""
+    interior = tuple(slice(b, b + i) for (b, _), i in zip(geom.padding, geom.in_spatial,
+                                                          strict=True))
+    return geom.padded, (slice(None), slice(None), *interior)
+
+
 def unpad_grad(grad_padded: np.ndarray, geom: Geometry) -> np.ndarray:
     """Adjoint of :func:`pad`: fold the gradient of every padded cell onto the input cell it
-    copies (dropped for zero padding), giving the gradient of the unpadded input."""
+    copies (dropped for zero padding), giving the gradient of the unpadded input.
+
+    grad_padded : ndarray, shape (N, C, *padded); returns shape (N, C, *spatial), a new array
+    (or ``grad_padded`` itself when there is no padding).
+    """
+    if not any(map(any, geom.padding)):
+        return grad_padded
+    if geom.padding_mode == "zeros":
+        return grad_padded[_zero_padding_layout(geom)[1]].copy()
     g = grad_padded
     for axis, (size, (before, after)) in enumerate(zip(geom.in_spatial, geom.padding,
                                                        strict=True)):
@@ -127,29 +146,32 @@ def unpad_grad(grad_padded: np.ndarray, geom: Geometry) -> np.ndarray:
             continue
         ax = 2 + axis
         inner = np.take(g, np.arange(before, before + size), axis=ax)  # a copy we can add into
-        if geom.padding_mode != "zeros":
-            sources = padded_sources(size, before, after, geom.padding_mode)
-            pad_at = np.r_[0:before, before + size:before + size + after]
-            # np.add.at accumulates repeated sources (replicate maps many cells to the edge).
-            moved = np.moveaxis(inner, ax, 0)
-            np.add.at(moved, sources[pad_at], np.moveaxis(np.take(g, pad_at, axis=ax), ax, 0))
+        sources = padded_sources(size, before, after, geom.padding_mode)
+        pad_at = np.r_[0:before, before + size:before + size + after]
+        # np.add.at accumulates repeated sources (replicate maps many cells to the edge).
+        moved = np.moveaxis(inner, ax, 0)
+        np.add.at(moved, sources[pad_at], np.moveaxis(np.take(g, pad_at, axis=ax), ax, 0))
         g = inner
     return g
 
 
-def windows(xp: np.ndarray, geom: Geometry) -> np.ndarray:
+def windows(xp: np.ndarray, geom: Geometry, *, kernel_first: bool = False) -> np.ndarray:
     """View of every kernel window of padded ``xp`` (N, C, *padded): shape (N, C, *O, *K).
 
-    ``result[n, c, *o, *k] == xp[n, c, *(o * stride + k * dilation)]``. Built from the array's
-    own strides (``np.ndarray`` on the same buffer), which costs about a microsecond where
-    ``sliding_window_view`` plus slicing costs about twenty; a test pins it to
-    ``sliding_window_view``.
+    ``result[n, c, *o, *k] == xp[n, c, *(o * stride + k * dilation)]``. With
+    ``kernel_first`` the same view has its axes in im2col order, (N, C, *K, *O).
+
+    Built from the array's own strides (``np.ndarray`` on the same buffer), which costs about
+    a microsecond where ``sliding_window_view`` plus slicing costs about twenty; a test pins
+    it to ``sliding_window_view``.
     """
-    spatial = xp.strides[2:]
-    strides = (
-        *xp.strides[:2],
-        *(st * s for st, s in zip(spatial, geom.stride, strict=True)),
-        *(st * d for st, d in zip(spatial, geom.dilation, strict=True)),
-    )
-    shape = (*xp.shape[:2], *geom.out_spatial, *geom.kernel)
-    return np.ndarray(shape, xp.dtype, buffer=xp, offset=0, strides=strides)
+    n_stride, c_stride, *spatial = xp.strides
+    steps = tuple(map(operator.mul, spatial, geom.stride))  # one output step, per axis
+    taps = tuple(map(operator.mul, spatial, geom.dilation))  # one kernel tap, per axis
+    if kernel_first:
+        shape, strides = geom.kernel + geom.out_spatial, taps + steps
+    else:
+        shape, strides = geom.out_spatial + geom.kernel, steps + taps
+    # Positional arguments: np.ndarray(shape, dtype, buffer, offset, strides) parses them
+    # in half the time keywords take, which matters at a few microseconds per call.
+    return np.ndarray((*xp.shape[:2], *shape), xp.dtype, xp, 0, (n_stride, c_stride, *strides))

@@ -1,14 +1,41 @@
-"""Vectorised backward pass: grad_weight by one contraction, grad_input by col2im."""
+"""Vectorised backward pass: grad_weight and grad_input block by block, grad_bias by one sum.
+
+Per sample and group the forward pass is ``y = W @ cols`` (see :mod:`app.engine.forward`), so
+for every im2col block
+
+    grad_weight += (cols @ dy.T).T
+    grad_cols    = W.T @ dy,   added back onto the padded input (col2im)
+
+col2im adds the column gradients back one kernel offset at a time; for a fixed offset the
+windows do not overlap, so each is a plain in-place add. Stride 1 works on the flattened
+padded input, where every offset's windows are one contiguous run (:func:`col2im_flat`), or,
+with no more output than input channels, skips col2im for a "full" correlation of the deltas
+(:func:`input_gradient_transposed`); strided convolutions add into a phase-major buffer
+(:func:`col2im_phases`). :func:`input_gradient_method` picks one.
+"""
 
 from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from .arrays import pad, prepare_backward, unpad_grad, windows
-from .forward import chunk_size, effective_kernel, im2col_order
+from .arrays import Prepared, pad, prepare_backward, unpad_grad, windows
+from .forward import (
+    Block,
+    all_finite,
+    correlate,
+    effective_kernel,
+    fill,
+    is_float_array,
+    schedule,
+    try_plan,
+    unify,
+)
+from .geometry import Geometry, plan
 from .types import Gradients
 
 
@@ -40,46 +67,265 @@ def backward(
 
     The other parameters mean what they mean in :func:`app.engine.forward`.
     """
-    (x, w, _, geom), dy = prepare_backward(
-        x, weight, grad_output, stride=stride, padding=padding, dilation=dilation,
-        groups=groups, padding_mode=padding_mode, mode=mode,
+    params = (stride, padding, dilation, groups, padding_mode, mode)
+    (x, w, _, geom), dy = prepare_backward_fast(x, weight, grad_output, params)
+    grad_w, grad_xp = gradients(pad(x, geom), dy, effective_kernel(w, geom), geom)
+    grad_x = np.ascontiguousarray(unpad_grad(grad_xp, geom))
+    grad_b = np.add.reduce(dy, axis=schedule(geom).sum_axes)
+    grad_w = np.ascontiguousarray(effective_kernel(grad_w.reshape(w.shape), geom))
+    return Gradients(grad_x if geom.batched else grad_x[0], grad_w, grad_b)
+
+
+def prepare_backward_fast(x, weight, grad_output, params: tuple) -> tuple[Prepared, np.ndarray]:
+    """:func:`~app.engine.arrays.prepare_backward` with the short path of
+    :func:`~app.engine.forward.prepare_fast`: float ndarrays with a valid geometry and finite
+    values skip the general conversions; anything else goes through ``prepare_backward``.
+
+    Returns ``(prepared, dy)``, ``dy`` batched: shape (N, C_out, *out).
+    """
+    if is_float_array(x) and is_float_array(weight) and is_float_array(grad_output):
+        geom = try_plan(x, weight, params, None)
+        if geom is not None and grad_output.shape == geom.output_shape and all_finite(x) \
+                and all_finite(weight) and all_finite(grad_output):
+            prepared = unify(x, weight, None, geom, grad_output)
+            dy = grad_output.astype(prepared.x.dtype, copy=False)  # float32 when x is
+            return prepared, (dy if geom.batched else dy[None])
+    stride, padding, dilation, groups, padding_mode, mode = params
+    return prepare_backward(x, weight, grad_output, stride=stride, padding=padding,
+                            dilation=dilation, groups=groups, padding_mode=padding_mode,
+                            mode=mode)
+
+
+def gradients(xp: np.ndarray, dy: np.ndarray, w: np.ndarray,
+              geom: Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """dL/dw and dL/d(padded input), in one pass over the im2col blocks.
+
+    xp : ndarray, shape (N, C_in, *padded); dy : ndarray, shape (N, C_out, *out)
+    w : ndarray, shape (C_out, C_in_g, *kernel), as it slides (flipped in convolution mode)
+
+    Returns grad_w, shape (groups, C_out_g, C_in_g * prod(kernel)), and grad_xp, shape
+    (N, C_in, *padded). grad_xp is made one of three ways (:func:`input_gradient_method`).
+    """
+    sched = schedule(geom)
+    method = input_gradient_method(geom)
+    dymat = np.ascontiguousarray(dy).reshape(sched.output_matrix)
+    cols = windows(xp, geom, kernel_first=True)
+    workspace = sched.workspace
+    if method != "transposed":
+        wmat_t = w.reshape(sched.weight_matrix).swapaxes(1, 2)  # (groups, taps, C_out_g)
+    if method == "flat":
+        flat = flat_layout(geom)
+        workspace = flat.workspace
+        grad_xp = np.zeros(xp.shape, dtype=xp.dtype)
+    elif method == "phases":
+        phases = phase_layout(geom)
+        grad_phases = np.zeros(phases.shape, dtype=xp.dtype)
+    work = np.empty(workspace, dtype=xp.dtype)
+    grad_w_t = None  # grad_w transposed, (groups, taps, C_out_g)
+    for i, block in enumerate(sched.blocks):
+        mat = fill(work, cols, block)
+        dy_block = dymat[block.output]
+        # cols @ dy.T rather than dy @ cols.T: OpenBLAS runs this shape up to twice as fast.
+        part = np.matmul(mat, dy_block.swapaxes(2, 3))  # (samples, groups, taps, C_out_g)
+        part = part[0] if part.shape[0] == 1 else part.sum(axis=0)
+        if grad_w_t is None:
+            grad_w_t = part
+        else:
+            grad_w_t += part
+        # The workspace is free again: it now receives the column gradients.
+        if method == "flat":
+            col2im_flat(grad_xp, dy, wmat_t, work, block, flat.blocks[i], flat, geom)
+        elif method == "phases":
+            np.matmul(wmat_t, dy_block, out=mat)
+            col2im_phases(grad_phases, mat.reshape(block.shape), block, phases)
+    if method == "transposed":
+        grad_xp = input_gradient_transposed(dy, w, geom)
+    elif method == "phases":
+        grad_xp = unphase(grad_phases, phases)
+    return grad_w_t.swapaxes(1, 2), grad_xp
+
+
+def input_gradient_method(geom: Geometry) -> str:
+    """How :func:`gradients` makes grad_input for ``geom``.
+
+    - ``"transposed"`` (stride 1, no more output than input channels per group): a "full"
+      correlation of the deltas, :func:`input_gradient_transposed`. Its im2col is no larger
+      than col2im's column gradients, and it needs no per-offset adds.
+    - ``"flat"`` (other stride-1 cases): col2im with contiguous adds, :func:`col2im_flat`.
+    - ``"phases"`` (strided): col2im into a phase-major buffer, :func:`col2im_phases`.
+    """
+    if geom.stride != (1,) * geom.ndim:
+        return "phases"
+    return "transposed" if geom.c_out_group <= geom.c_in_group else "flat"
+
+
+@lru_cache(maxsize=256)
+def transposed_geometry(geom: Geometry) -> Geometry:
+    """Geometry of grad_input as a convolution (stride 1): the deltas (N, C_out, *out),
+    zero-padded "full", correlated with a (C_in, C_out_g, *kernel) kernel. Its output has
+    the padded input's shape."""
+    return plan(
+        (geom.n, geom.c_out, *geom.out_spatial), (geom.c_in, geom.c_out_group, *geom.kernel),
+        padding="full", dilation=geom.dilation, groups=geom.groups,
     )
-    n, g, ndim = x.shape[0], geom.groups, geom.ndim
-    taps = geom.c_in_group * math.prod(geom.kernel)
-    positions = math.prod(geom.out_spatial)
 
-    xp = pad(x, geom)
-    win = windows(xp, geom).transpose(im2col_order(ndim))
-    wmat_t = effective_kernel(w, geom).reshape(g, geom.c_out_group, taps).swapaxes(1, 2)
-    dymat = np.ascontiguousarray(dy).reshape(n, g, geom.c_out_group, positions)
 
-    grad_w = np.zeros((g, geom.c_out_group, taps), dtype=x.dtype)
-    grad_xp = np.zeros(xp.shape, dtype=x.dtype)
-    chunk = chunk_size(geom, x.itemsize)
-    cols = np.empty((chunk, *win.shape[1:]), dtype=x.dtype)
-    footprint = [
-        tuple(slice(k * d, k * d + s * (o - 1) + 1, s)
-              for k, d, s, o in zip(ks, geom.dilation, geom.stride, geom.out_spatial,
-                                    strict=True))
+def input_gradient_transposed(dy: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
+    """dL/d(padded input) for stride 1, as a "full" correlation of the deltas.
+
+    dy : ndarray, shape (N, C_out, *out); w : ndarray, shape (C_out, C_in_g, *K), as it slides
+    Returns shape (N, C_in, *padded):
+    ``grad_xp[n, g*C_in_g + c, p] = sum_{co, k} w[g*C_out_g + co, c, k] * dy[n, co, p - k*D]``,
+    that is the deltas correlated with the kernel flipped and its channel axes swapped.
+    """
+    tgeom = transposed_geometry(geom)
+    # (g, C_out_g, C_in_g, *K) -> (g, C_in_g, C_out_g, *K), flipped: the kernel the deltas see.
+    wt = w.reshape(geom.groups, geom.c_out_group, geom.c_in_group, *geom.kernel).swapaxes(1, 2)
+    wt = wt[(Ellipsis, *(slice(None, None, -1),) * geom.ndim)].reshape(tgeom.weight_shape)
+    return correlate(pad(dy, tgeom), wt, tgeom)
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseLayout:
+    """Strided col2im into a phase-major buffer.
+
+    With stride ``s`` and dilation ``d``, tap ``k`` of output ``o`` lands on padded cell
+    ``o*s + k*d = (o + q)*s + r`` with ``(q, r) = divmod(k*d, s)``. Holding the gradient as
+    (N, C_in, *stride, *ceil(padded / stride)), every residue ``r`` its own grid, makes each
+    kernel offset's add a plain slice ``[*r, q : q + out]`` with contiguous rows (through the
+    window view they would step by ``s``). At the end one copy per residue interleaves the
+    phases back into (N, C_in, *padded).
+    """
+
+    shape: tuple[int, ...]  # the phase-major buffer: (N, C_in, *stride, *ceil(padded/stride))
+    taps: tuple[tuple, ...]  # per kernel offset: (index into the column gradients, r, q0, q[1:])
+    phases: tuple[tuple, ...]  # per residue r: (index r::s into the padded grid, index r)
+    padded: tuple[int, ...]  # (N, C_in, *(ceil_i * s_i))
+    crop: tuple[slice, ...]  # (N, C_in, *padded) inside that
+
+
+@lru_cache(maxsize=256)
+def phase_layout(geom: Geometry) -> PhaseLayout:
+    """:class:`PhaseLayout` for ``geom``."""
+    stride = geom.stride
+    grids = tuple(-(-p // s) for p, s in zip(geom.padded, stride, strict=True))
+    taps = []
+    for ks in itertools.product(*(range(k) for k in geom.kernel)):
+        qr = [divmod(k * d, s) for k, d, s in zip(ks, geom.dilation, stride, strict=True)]
+        rest = tuple(slice(q, q + o) for (q, _), o in zip(qr[1:], geom.out_spatial[1:],
+                                                            strict=True))
+        taps.append(((slice(None), slice(None), *ks), tuple(r for _, r in qr), qr[0][0], rest))
+    lead, colon = (geom.n, geom.c_in), slice(None)
+    phases = tuple(
+        ((colon, colon, *(slice(r, None, s) for r, s in zip(rs, stride, strict=True))),
+         (colon, colon, *rs))
+        for rs in itertools.product(*(range(s) for s in stride))
+    )
+    return PhaseLayout(
+        shape=(*lead, *stride, *grids), taps=tuple(taps), phases=phases,
+        padded=(*lead, *(g * s for g, s in zip(grids, stride, strict=True))),
+        crop=(slice(None), slice(None), *(slice(0, p) for p in geom.padded)),
+    )
+
+
+def col2im_phases(grad_phases: np.ndarray, grad_cols: np.ndarray, block: Block,
+                  layout: PhaseLayout) -> None:
+    """Add one block of column gradients onto the phase-major gradient, in place.
+
+    grad_phases : ndarray, shape ``layout.shape``
+    grad_cols : ndarray, the block in im2col layout (samples, C_in, *kernel, rows, *out[1:])
+    For a fixed kernel offset the windows do not overlap, so each add is a plain one.
+    """
+    target = grad_phases[block.samples]
+    first, stop = block.rows.start, block.rows.stop
+    colon = slice(None)
+    for source, r, q0, rest in layout.taps:
+        dest = target[(colon, colon, *r, slice(q0 + first, q0 + stop), *rest)]
+        dest += grad_cols[source]
+
+
+def unphase(grad_phases: np.ndarray, layout: PhaseLayout) -> np.ndarray:
+    """The phase-major gradient interleaved back into (N, C_in, *padded), one phase at a
+    time (a single transposed copy would run with an innermost axis of length ``s``)."""
+    grad_xp = np.empty(layout.padded, dtype=grad_phases.dtype)
+    for dest, source in layout.phases:
+        grad_xp[dest] = grad_phases[source]
+    return grad_xp[layout.crop]
+
+
+@dataclass(frozen=True, slots=True)
+class FlatBlock:
+    """Where one block lands in the flattened padded input (see :class:`FlatLayout`)."""
+
+    start: int  # flat index of the block's first output row: row * prod(padded[1:])
+    length: int  # flat positions from there to the block's last real output, inclusive
+    wide: tuple[int, ...]  # the block's deltas laid out wide: (samples, C_out, rows, *padded[1:])
+
+
+@dataclass(frozen=True, slots=True)
+class FlatLayout:
+    """Stride-1 col2im on the flattened padded input.
+
+    Give each output row the padded input's width (``padded[1:]`` instead of ``out[1:]``,
+    zero deltas in the extra "virtual" positions). Then output position ``p`` and kernel
+    offset ``k`` meet the flat input cell ``p + offsets[k]``, so one offset's windows over a
+    block of rows are a single contiguous run, and its add is one contiguous slice.
+    """
+
+    offsets: tuple[int, ...]  # flat offset of every kernel tap, in weight order
+    virtual: bool  # whether rows have virtual positions (never in 1-D)
+    real: tuple[slice, ...]  # the real outputs inside the wide deltas
+    blocks: tuple[FlatBlock, ...]  # one per block of the schedule
+    workspace: int  # elements: the largest block's column gradients plus its wide deltas
+
+
+@lru_cache(maxsize=256)
+def flat_layout(geom: Geometry) -> FlatLayout:
+    """:class:`FlatLayout` for ``geom`` (stride 1), one entry per block of its schedule."""
+    padded, out, ndim = geom.padded, geom.out_spatial, geom.ndim
+    row_strides = [math.prod(padded[i + 1:]) for i in range(ndim)]  # in elements
+    offsets = tuple(
+        sum(k * d * s for k, d, s in zip(ks, geom.dilation, row_strides, strict=True))
         for ks in itertools.product(*(range(k) for k in geom.kernel))
-    ]
-    for start in range(0, n, chunk):
-        stop = min(n, start + chunk)
-        work = cols[: stop - start]
-        np.copyto(work, win[start:stop])
-        work_mat = work.reshape(stop - start, g, taps, positions)
-        grad_w += np.matmul(dymat[start:stop], work_mat.swapaxes(2, 3)).sum(axis=0)
-        # The workspace now receives the column gradients, then col2im adds them back by
-        # kernel offset: each offset is one strided, in-place add over the whole chunk.
-        np.matmul(wmat_t, dymat[start:stop], out=work_mat)
-        flat_k = work.reshape(stop - start, geom.c_in, -1, *geom.out_spatial)
-        target = grad_xp[start:stop]
-        for i, window in enumerate(footprint):
-            target[(slice(None), slice(None), *window)] += flat_k[:, :, i]
-
-    grad_w = effective_kernel(grad_w.reshape(w.shape), geom)
-    grad_x = unpad_grad(grad_xp, geom)
-    grad_b = dy.sum(axis=(0, *range(2, 2 + ndim)))
-    return Gradients(
-        grad_x if geom.batched else grad_x[0], np.ascontiguousarray(grad_w), grad_b
     )
+    # Flat index of the last real output of a one-row block, plus one.
+    tail = sum((o - 1) * s for o, s in zip(out[1:], row_strides[1:], strict=True)) + 1
+    sched = schedule(geom)
+    blocks, workspace = [], sched.workspace
+    for block in sched.blocks:
+        samples, rows = block.shape[0], block.rows.stop - block.rows.start
+        length = (rows - 1) * row_strides[0] + tail
+        wide = (samples, geom.c_out, rows, *padded[1:])
+        blocks.append(FlatBlock(block.rows.start * row_strides[0], length, wide))
+        grad_cols = samples * geom.c_in * len(offsets) * length
+        workspace = max(workspace, grad_cols + math.prod(wide))
+    real = (slice(None),) * 3 + tuple(slice(0, o) for o in out[1:])
+    return FlatLayout(offsets, padded[1:] != out[1:], real, tuple(blocks), workspace)
+
+
+def col2im_flat(grad_xp: np.ndarray, dy: np.ndarray, wmat_t: np.ndarray, work: np.ndarray,
+                block: Block, fb: FlatBlock, flat: FlatLayout, geom: Geometry) -> None:
+    """Stride 1: the column gradients of one block, added onto ``grad_xp`` in place.
+
+    grad_xp : ndarray, shape (N, C_in, *padded); dy : ndarray, shape (N, C_out, *out)
+    wmat_t : ndarray, shape (groups, taps, C_out_g); ``work`` is free workspace.
+
+    With the deltas laid out wide, ``W.T @ dy`` gives the column gradients of a contiguous
+    run of flat positions; kernel offset ``k`` adds them to ``flat[start + offsets[k]:]``.
+    """
+    samples, g, taps = fb.wide[0], geom.groups, wmat_t.shape[1]
+    size = samples * g * taps * fb.length
+    grad_cols = work[:size].reshape(samples, g, taps, fb.length)
+    deltas = dy[block.samples, :, block.rows]
+    if flat.virtual:
+        wide = work[size: size + math.prod(fb.wide)].reshape(fb.wide)
+        wide.fill(0)
+        wide[flat.real] = deltas
+        deltas = wide
+    deltas = deltas.reshape(samples, g, geom.c_out_group, -1)[..., : fb.length]
+    np.matmul(wmat_t, deltas, out=grad_cols)
+    grad_cols = grad_cols.reshape(samples, geom.c_in, len(flat.offsets), fb.length)
+    target = grad_xp.reshape(*grad_xp.shape[:2], -1)[block.samples]
+    for i, offset in enumerate(flat.offsets):
+        dest = target[:, :, fb.start + offset: fb.start + offset + fb.length]
+        dest += grad_cols[:, :, i]

@@ -216,7 +216,12 @@ def plan(
               None if bias_shape is None else tuple(bias_shape))
     plain = all(type(d) is int for shape in shapes if shape is not None for d in shape)
     try:
-        key = (*shapes, *map(_cache_key, params), padding_mode, mode) if plain else None
+        if not plain:
+            key = None
+        elif all(type(p) is int or type(p) is str for p in params):  # the usual call, quickly
+            key = (*shapes, *params, padding_mode, mode)
+        else:
+            key = (*shapes, *map(_cache_key, params), padding_mode, mode)
         cached = _PLANS.get(key)
     except TypeError:  # an unhashable parameter (a dict, say): validate it uncached
         key, cached = None, None

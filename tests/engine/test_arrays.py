@@ -35,6 +35,10 @@ def test_windows_equal_sliding_window_view_sliced(case):
     got = windows(xp, geom)
     assert got.shape == (*x.shape[:2], *case.out_spatial, *case.weight.shape[2:])
     np.testing.assert_array_equal(got, expected)
+    # the same view in im2col order: (N, C, *K, *O)
+    im2col = windows(xp, geom, kernel_first=True)
+    order = (0, 1, *range(2 + ndim, 2 + 2 * ndim), *range(2, 2 + ndim))
+    np.testing.assert_array_equal(im2col, expected.transpose(order))
 
 
 @FAST
