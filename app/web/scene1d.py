@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from markupsafe import Markup
 
 from ..engine import forward, plan
 from ..engine.geometry import Geometry, size_formulas, source_index
@@ -112,11 +113,20 @@ class Scene1D(Stepped):
         return size_formulas(self.x.shape, self.w.shape, stride=self.view.stride,
                              padding=self.view.padding, dilation=self.view.dilation)
 
-    def ticks(self) -> list[tuple[float, str]]:
+    @cached_property
+    def ticks(self) -> Markup:
+        """The shift axis's labels as SVG, drawn once per scene (every step reuses them)."""
         lo, hi = self.t_range
         step = max(1, int(10 ** np.floor(np.log10(max(hi - lo, 1) / 4))))
         first = int(np.ceil(lo / step) * step)
-        return [(self.tx(t), str(t)) for t in range(first, int(hi) + 1, step)]
+        labels = "".join(f'<text x="{self.tx(t)}" y="{HEIGHT - 6}">{t}</text>'
+                         for t in range(first, int(hi) + 1, step))
+        return Markup(f'<g class="ticks" aria-hidden="true">{labels}'
+                      f'<text class="unit" x="16" y="{HEIGHT - 6}">t:</text></g>')
+
+    @cached_property
+    def input_values(self) -> str:
+        return self.values(self.x)
 
     # --- the current step ---------------------------------------------------------------
     def window(self, step: int) -> dict[int, int]:
