@@ -13,7 +13,7 @@ from ..engine import forward, plan
 from ..engine.geometry import Geometry, axis_names, padded_sources, size_formulas
 from ..engine.trace import ForwardTrace
 from .scenes import Cell, Stepped, bucket
-from .state import View2D, format_factor, format_number
+from .state import View2D, format_factor, format_number, format_short
 
 
 @dataclass(frozen=True)
@@ -120,10 +120,17 @@ class Scene2D(Stepped):
             window = self.window(step)
         tap, weight = (window or {}).get((r, c), (None, None))
         return Cell(
-            id=f"in-{r}-{c}", text=format_number(value), row=r, col=c, ghost=ghost,
+            id=f"in-{r}-{c}", text=self.number(value, max(self.padded_values.shape)),
+            row=r, col=c, ghost=ghost,
             bucket=bucket(value, self.input_scale), tap=tap,
             badge=None if weight is None else "×" + format_number(weight),
         )
+
+    @staticmethod
+    def number(value: float, side: int) -> str:
+        """A cell's text: in full, or short on a big grid (more than 12 cells a side, the
+        grids drawn small and unclipped: see app.css)."""
+        return format_short(value) if side > 12 else format_number(value)
 
     @cached_property
     def input_scale(self) -> float:
@@ -152,7 +159,8 @@ class Scene2D(Stepped):
         index = r * self.output.shape[1] + c  # C order, as the steps run
         value = float(self.output[r, c])
         shown = index < step
-        return Cell(id=f"out-{r}-{c}", text=format_number(value) if shown else "", row=r, col=c,
+        return Cell(id=f"out-{r}-{c}", text=self.number(value, max(self.output.shape)) if shown
+                    else "", row=r, col=c,
                     bucket=bucket(value, self.output_scale) if shown else 0, empty=not shown,
                     current=index == step - 1)
 

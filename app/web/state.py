@@ -87,6 +87,14 @@ def format_cell(value: float, scale: float) -> str:
     return f"{value:.3g}"  # three significant digits fit a cell: -2.11, 0.106
 
 
+def format_short(value: float) -> str:
+    """A number in at most four or five characters, for the small cells of a big grid:
+    ``3.8``, ``0.11``, ``-121``."""
+    if value == int(value) or abs(value) >= 10:
+        return str(round(value))
+    return f"{value:.2g}"
+
+
 def format_factor(value: float) -> str:
     """A number as a factor in a product: negatives in parentheses, ``2×(-1)``."""
     text = format_number(float(value))
