@@ -164,8 +164,13 @@ class Scene1D(Stepped):
         return (np.arange(self.steps) * self.geom.stride[0] - before
                 + self.geom.dilation[0] * (self.w.size - 1) / 2)
 
+    @cached_property
+    def result_points(self) -> list[str]:
+        """Every output's point, formatted once per scene; a step shows the first ones."""
+        return polyline(self.centres, self.output, self.tx, self.ty_output).split(" ")
+
     def result_path(self, step: int) -> str:
-        return polyline(self.centres[:step], self.output[:step], self.tx, self.ty_output)
+        return " ".join(self.result_points[:step])
 
     @cached_property
     def other_path(self) -> str:
@@ -249,3 +254,11 @@ class Scene1D(Stepped):
     def values(self, array: np.ndarray) -> str:
         """Exact values for tests and assistive tools (``data-values``)."""
         return ",".join(map(repr, np.asarray(array, dtype=float).tolist()))
+
+    @cached_property
+    def output_values(self) -> list[str]:
+        return [repr(v) for v in self.output.tolist()]
+
+    def values_so_far(self, step: int) -> str:
+        """``data-values`` of the output after ``step`` steps."""
+        return ",".join(self.output_values[:step])
