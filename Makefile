@@ -45,6 +45,7 @@ test: lint browser
 bench: $(VENV)/.installed-test browser
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis screenshots
