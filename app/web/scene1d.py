@@ -16,7 +16,7 @@ from markupsafe import Markup
 from ..engine import forward, plan
 from ..engine.geometry import Geometry, size_formulas, source_index
 from ..engine.trace import ForwardTrace
-from .scenes import Stepped
+from .scenes import Stepped, check_cells
 from .state import View1D, format_factor, format_number
 
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 900, 190, 46, 12, 12, 26
@@ -74,6 +74,7 @@ class Scene1D(Stepped):
         bias = np.array([view.bias]) if view.bias else None
         params = view.engine_params()
         self.geom: Geometry = plan((1, self.x.size), (1, 1, self.w.size), **params)
+        check_cells(self.geom.padded[0] + self.geom.out_spatial[0])
         self.output = forward(self.x[None], self.w[None, None], bias, **params)[0]
         self.trace = ForwardTrace(self.x[None], self.w[None, None], bias, **params)
         other = "cross-correlation" if view.mode == "convolution" else "convolution"

@@ -4,6 +4,7 @@ the current step's arithmetic. Templates only lay these out; every number comes 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -12,7 +13,7 @@ import numpy as np
 from ..engine import forward, plan
 from ..engine.geometry import Geometry, axis_names, padded_sources, size_formulas
 from ..engine.trace import ForwardTrace
-from .scenes import Cell, Stepped, bucket
+from .scenes import Cell, Stepped, bucket, check_cells
 from .state import View2D, format_factor, format_number, format_short
 
 
@@ -37,6 +38,7 @@ class Scene2D(Stepped):
         self.x, self.w = x, w
         bias = np.array([view.bias]) if view.bias else None
         self.geom: Geometry = plan((1, *x.shape), (1, 1, *w.shape), **view.engine_params())
+        check_cells(math.prod(self.geom.padded) + math.prod(self.geom.out_spatial))
         self.output = forward(x[None], w[None, None], bias, **view.engine_params())[0]
         self.trace = ForwardTrace(x[None], w[None, None], bias, **view.engine_params())
         #: steps are outputs computed so far: 0 (none yet) to ``steps`` (all of them);

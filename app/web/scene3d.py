@@ -3,6 +3,7 @@ cube's footprint across the slices it covers, and the output volume filling slic
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 
 import numpy as np
@@ -11,7 +12,7 @@ from ..engine import forward, plan
 from ..engine.geometry import padded_sources, size_formulas
 from ..engine.trace import ForwardTrace
 from ..presets import VOLUMES
-from .scenes import Cell, Stepped, bucket
+from .scenes import Cell, Stepped, bucket, check_cells
 from .state import View3D, format_factor, format_number
 
 
@@ -25,6 +26,7 @@ class Scene3D(Stepped):
         self.w = np.asarray(kernel, dtype=np.float64)      # (KD, KH, KW)
         params = view.engine_params()
         self.geom = plan((1, *self.x.shape), (1, 1, *self.w.shape), **params)
+        check_cells(math.prod(self.geom.padded) + math.prod(self.geom.out_spatial))
         self.output = forward(self.x[None], self.w[None, None], **params)[0]
         self.trace = ForwardTrace(self.x[None], self.w[None, None], **params)
         self.steps = len(self.trace)

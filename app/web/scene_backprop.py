@@ -15,7 +15,7 @@ import numpy as np
 from ..engine import backward, forward, plan
 from ..engine.trace import BackwardTrace
 from ..presets import BACKPROP
-from .scenes import Cell, Stepped, bucket
+from .scenes import Cell, Stepped, bucket, check_cells
 from .state import ViewBackprop, format_cell, format_factor, format_number
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -40,6 +40,8 @@ class SceneBackprop(Stepped):
         self.w0 = np.asarray(preset.w, dtype=np.float64)         # (C_out, C_in, *k)
         self.params = view.engine_params()
         self.geom = plan(self.x.shape, self.w0.shape, **self.params)
+        g = self.geom
+        check_cells(3 * g.c_in * math.prod(g.padded) + 3 * g.c_out * math.prod(g.out_spatial))
         self.loss = view.loss or preset.loss
         self.eta = view.eta or preset.eta
         shape = self.geom.output_shape

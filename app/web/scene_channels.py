@@ -4,6 +4,7 @@ each step every channel's partial sum adding up to one output value."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -13,7 +14,7 @@ from ..engine import forward, plan
 from ..engine.geometry import padded_sources
 from ..engine.trace import ForwardTrace
 from ..presets import CHANNELS
-from .scenes import Cell, Stepped, bucket
+from .scenes import Cell, Stepped, bucket, check_cells
 from .state import ViewChannels, format_factor, format_number
 
 
@@ -50,6 +51,8 @@ class SceneChannels(Stepped):
         params = view.engine_params()
         self.geom = plan(self.x.shape, self.w.shape, groups=self.groups, **params,
                          bias_shape=None if self.bias is None else self.bias.shape)
+        g = self.geom
+        check_cells(g.c_in * math.prod(g.padded) + g.c_out * math.prod(g.out_spatial))
         self.output = forward(self.x, self.w, self.bias, groups=self.groups, **params)
         self.trace = ForwardTrace(self.x, self.w, self.bias, groups=self.groups, **params)
         self.sample = min(view.sample, self.geom.n - 1)

@@ -14,6 +14,18 @@ from ..engine.geometry import size_formulas
 
 Scene = TypeVar("Scene")
 TAP_COLOURS = 8  # Okabe-Ito palette, cycled
+MAX_CELLS = 6_000  # what one page draws at most: a padded 28x28 input and its output fit
+
+
+class TooBig(ValueError):
+    """The setting would draw more than a page can show (or a server should render)."""
+
+
+def check_cells(count: int) -> None:
+    """Refuse, in words, a scene that would draw more than :data:`MAX_CELLS` values."""
+    if count > MAX_CELLS:
+        raise TooBig(f"This setting would draw {count:,} values, and a page draws at most "
+                     f"{MAX_CELLS:,}: less padding, dilation or a smaller input will fit.")
 
 
 def bucket(value: float, scale: float) -> int:

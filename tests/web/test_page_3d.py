@@ -38,3 +38,12 @@ def test_the_cube_covers_three_depth_slices(client: httpx.Client) -> None:
     assert 'data-covered="0 1 2"' in html
     window = [i for i, a in Page(html).attrs.items() if "win" in a.get("class", "").split()]
     assert len(window) == 27 and {w.split("-")[1] for w in window} == {"0", "1", "2"}
+
+
+@pytest.mark.parametrize("url", ["/3d?padding=20", "/2d?input=digit28&padding=40",
+                                 "/channels?preset=three-kernels&padding=30",
+                                 "/backprop?preset=learn-sobel&padding=40"])
+def test_a_setting_too_big_to_draw_is_refused_in_words(client: httpx.Client, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 422
+    assert "a page draws at most 6,000" in Page(response.text).text("main")
