@@ -1,5 +1,5 @@
-"""The pages: ``/`` (the lesson as a path of stops), ``/1d`` (signals sliding past each other)
-and ``/2d`` (a kernel sliding over a grid).
+"""The pages: ``/`` (the lesson as a path of stops), ``/1d``, ``/2d``, ``/3d``, ``/channels``
+and ``/backprop``.
 
 One URL serves a page and its fragments: a plain request gets the whole page; an HTMX request
 gets the ``scene`` block (after a parameter change) or, when the player asks for a step
@@ -46,7 +46,8 @@ def home(request: Request) -> Response:
     return templates.TemplateResponse(request, "home.html", {"page": "home"})
 
 
-def _render(request: Request, template: str, page: str, parse, build, extra: dict) -> Response:
+def _render(request: Request, template: str, page: str, parse, scene_class,
+            extra: dict) -> Response:
     """A page, its scene fragment or one step's changes, as the request asks (see above)."""
     query = request.query_params
     try:
@@ -55,7 +56,7 @@ def _render(request: Request, template: str, page: str, parse, build, extra: dic
         view, error = parse({}), f"{exc.field}: {exc.message}"
     scene, formulas = None, []
     if error is None:
-        scene, error, formulas = build(view)
+        scene, error, formulas = explain(scene_class, view)
     base = view.query(step=0)
     context = {
         "page": page, "view": view, "scene": scene, "error": error, "formulas": formulas,
@@ -90,7 +91,7 @@ def _render(request: Request, template: str, page: str, parse, build, extra: dic
 @router.get("/2d")
 def page_2d(request: Request) -> Response:
     """The 2D page, its scene fragment, or one step's changes."""
-    return _render(request, "page_2d.html", "2d", parse_view_2d, lambda v: explain(Scene2D, v),
+    return _render(request, "page_2d.html", "2d", parse_view_2d, Scene2D,
                    {"images": IMAGES_2D, "kernels": KERNELS_2D})
 
 
@@ -98,7 +99,7 @@ def page_2d(request: Request) -> Response:
 def page_backprop(request: Request) -> Response:
     """The backprop page, its scene fragment, or one step's changes."""
     return _render(request, "page_backprop.html", "backprop", parse_view_backprop,
-                   lambda v: explain(SceneBackprop, v), {"presets": BACKPROP})
+                   SceneBackprop, {"presets": BACKPROP})
 
 
 @router.get("/backprop/verify")
@@ -119,18 +120,18 @@ def verify_backprop(request: Request) -> Response:
 def page_channels(request: Request) -> Response:
     """The channels page, its scene fragment, or one step's changes."""
     return _render(request, "page_channels.html", "channels", parse_view_channels,
-                   lambda v: explain(SceneChannels, v), {"presets": CHANNELS})
+                   SceneChannels, {"presets": CHANNELS})
 
 
 @router.get("/3d")
 def page_3d(request: Request) -> Response:
     """The 3D page, its scene fragment, or one step's changes."""
-    return _render(request, "page_3d.html", "3d", parse_view_3d, lambda v: explain(Scene3D, v),
+    return _render(request, "page_3d.html", "3d", parse_view_3d, Scene3D,
                    {"volumes": VOLUMES})
 
 
 @router.get("/1d")
 def page_1d(request: Request) -> Response:
     """The 1D page, its scene fragment, or one step's changes."""
-    return _render(request, "page_1d.html", "1d", parse_view_1d, lambda v: explain(Scene1D, v),
+    return _render(request, "page_1d.html", "1d", parse_view_1d, Scene1D,
                    {"signals": {k: (t, None) for k, t in SIGNALS_1D.items()}})
