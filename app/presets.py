@@ -231,7 +231,6 @@ def _catalogue() -> dict[str, Preset]:
     return presets
 
 
-PRESETS: dict[str, Preset] = _catalogue()
 
 
 @dataclass(frozen=True)
@@ -287,6 +286,15 @@ class ChannelsPreset:
     groups: int = 1
     channel_names: tuple[str, ...] = ()
     kernel_names: tuple[str, ...] = ()
+
+    def weight(self, groups: int) -> np.ndarray:
+        """The bank as PyTorch's weight for ``groups``: (C_out, C_in / groups, KH, KW), each
+        kernel keeping the slices of its own group's channels. ``groups`` must divide both
+        channel counts."""
+        bank = np.asarray(self.w, dtype=np.float64)
+        c_out, c_in = bank.shape[:2]
+        per, group_of = c_in // groups, np.arange(c_out) // (c_out // groups)
+        return np.stack([bank[co, g * per:(g + 1) * per] for co, g in enumerate(group_of)])
 
 
 def _rgb_image() -> list:
@@ -345,3 +353,34 @@ VOLUMES: dict[str, tuple[str, list, list]] = {
              np.stack([-np.ones((3, 3)), np.zeros((3, 3)), np.ones((3, 3))]).astype(int)
              .tolist()),
 }
+
+
+def _page_examples() -> list[Preset]:
+    """The channels, 3-D and backprop pages' presets, as API request bodies."""
+    examples = []
+    for name, p in CHANNELS.items():
+        body = {"input": p.x, "weight": p.weight(p.groups).tolist(), "groups": p.groups}
+        if p.bias is not None:
+            body["bias"] = p.bias
+        examples.append(Preset(f"channels-{name}", p.title, "example",
+                               f"The channels page's preset: {p.title}.", "/api/v1/forward",
+                               body))
+    for name, (title, volume, kernel) in VOLUMES.items():
+        examples.append(Preset(f"volume-{name}", title, "example",
+                               f"The 3-D page's preset: {title}.", "/api/v1/forward",
+                               {"input": [volume], "weight": [[kernel]]}))
+    for name, p in BACKPROP.items():
+        body = {"input": p.x, "weight": p.w}
+        if p.loss == "custom":
+            body["grad_output"] = p.delta
+        else:
+            body["loss"] = p.loss
+            if p.target is not None:
+                body["target"] = p.target
+        examples.append(Preset(f"backprop-{name}", p.title, "example",
+                               f"The backprop page's preset: {p.title}.", "/api/v1/backward",
+                               body))
+    return examples
+
+
+PRESETS: dict[str, Preset] = _catalogue() | {p.name: p for p in _page_examples()}

@@ -36,18 +36,12 @@ class SceneChannels(Stepped):
         preset = CHANNELS[view.preset]
         self.preset = preset
         self.x = np.asarray(preset.x, dtype=np.float64)            # (N, C_in, H, W)
-        bank = np.asarray(preset.w, dtype=np.float64)              # (C_out, C_in, KH, KW)
         self.groups = view.groups or preset.groups
         self.bias = None if preset.bias is None else np.asarray(preset.bias, dtype=np.float64)
-        c_out, c_in = bank.shape[:2]
-        if c_in % self.groups == 0 and c_out % self.groups == 0:
-            # each kernel keeps the slices of its own group's channels
-            per = c_in // self.groups
-            groups_of = np.arange(c_out) // (c_out // self.groups)
-            self.w = np.stack([bank[co, g * per:(g + 1) * per] for co, g in
-                               enumerate(groups_of)])
-        else:
-            self.w = bank  # the engine explains the mismatch
+        c_out, c_in = np.shape(preset.w)[:2]
+        fits = c_in % self.groups == 0 and c_out % self.groups == 0
+        # a groups value that does not divide the channels is left for the engine to explain
+        self.w = preset.weight(self.groups) if fits else np.asarray(preset.w, dtype=np.float64)
         params = view.engine_params()
         self.geom = plan(self.x.shape, self.w.shape, groups=self.groups, **params,
                          bias_shape=None if self.bias is None else self.bias.shape)

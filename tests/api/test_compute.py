@@ -153,3 +153,18 @@ def test_cors_allows_any_origin_without_credentials(client: httpx.Client) -> Non
                            headers={"Origin": "https://course.example"})
     assert response.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-credentials" not in response.headers
+
+
+def test_every_example_preset_is_ready_to_post(client: httpx.Client) -> None:
+    names = [p["name"] for p in client.get("/api/v1/presets").json()]
+    examples = [client.get(f"/api/v1/presets/{name}").json() for name in names]
+    examples = [e for e in examples if e["endpoint"]]
+    assert {"lesson-2d", "lesson-1d-backprop", "multi-channel", "many-kernels",
+            "channels-rgb-edge", "volume-box", "backprop-learn-sobel"} <= \
+        {e["name"] for e in examples}
+    for example in examples:
+        response = client.post(example["endpoint"], json=example["body"])
+        assert response.status_code == 200, (example["name"], response.text)
+    lesson = next(e for e in examples if e["name"] == "lesson-2d")
+    assert client.post(lesson["endpoint"], json=lesson["body"]).json()["output"] == \
+        [[[[19, 25], [37, 43]]]]
