@@ -61,3 +61,14 @@ def test_every_preset_ends_on_the_engines_maps(page: Page, preset: str) -> None:
         cells = page.get_by_role("grid", name=f"Output {k + 1}", exact=True)
         shown = [float(v) for v in cells.get_by_role("gridcell").all_inner_texts()]
         np.testing.assert_allclose(shown, plane.ravel(), atol=5e-4)
+
+
+def test_marking_the_channels_a_kernel_sees_keeps_every_cell_colour(page: Page) -> None:
+    page.goto("/channels?preset=three-kernels&groups=3&step=40")
+    # the seen channel is marked as a whole; its cells keep their value colours (a column of
+    # cells once took the mark because cells carry data-c too)
+    expect(page.locator('.inputs > .channel[data-c="1"]')).to_have_css(
+        "background-color", re.compile(r"color\(srgb|rgba"))
+    backgrounds = page.locator('[data-grid^="input"] .cell').evaluate_all(
+        "cells => cells.map(c => getComputedStyle(c).backgroundColor)")
+    assert backgrounds and not any("/ 0.12" in b for b in backgrounds)
