@@ -11,7 +11,7 @@ from functools import cached_property
 import numpy as np
 
 from ..engine import forward, plan
-from ..engine.geometry import Geometry, axis_names, padded_sources, size_formulas
+from ..engine.geometry import Geometry, padded_sources, size_formulas
 from ..engine.trace import ForwardTrace
 from .scenes import Cell, Stepped, bucket, check_cells
 from .state import View2D, format_factor, format_number, format_short
@@ -66,10 +66,6 @@ class Scene2D(Stepped):
             "out": ",".join(map(str, g.out_spatial)), "padded": ",".join(map(str, g.padded)),
         }
 
-    @property
-    def axis_names(self) -> tuple[str, ...]:
-        return axis_names(2)
-
     # --- the current step -------------------------------------------------------------
     def window(self, step: int) -> dict[tuple[int, int], tuple[int, float]]:
         """Padded-grid coordinates of the window at ``step`` -> (tap, kernel weight)."""
@@ -92,14 +88,6 @@ class Scene2D(Stepped):
         return [Term(tap, format_factor(record.weights[tap]), format_factor(record.inputs[tap]),
                      format_number(float(record.products[tap])))
                 for tap in range(len(record.products))]
-
-    def sentence(self, step: int) -> str:
-        """The step's arithmetic as the lesson writes it: ``0×0 + 1×1 + 2×3 + 3×4 = 19``."""
-        record = self.record(step)
-        text = " + ".join(f"{t.weight}×{t.value}" for t in self.terms(step))
-        if self.view.bias:
-            text += f" + {format_factor(record.bias)}"
-        return f"{text} = {format_number(float(record.value))}"
 
     # --- grids --------------------------------------------------------------------------
     @cached_property

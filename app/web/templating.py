@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 
 from ..paths import TEMPLATES
 from .scene1d import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
-from .state import format_factor, format_matrix, format_number
+from .state import format_factor, format_number
 
 templates = Jinja2Blocks(directory=str(TEMPLATES))
 
@@ -40,7 +40,6 @@ templates.env.globals.update(
     matrix_text=lambda m: "\n".join(" ".join(format_number(v) for v in row) for row in m),
     axis_text=_axis_text,
     size_class=_size_class,
-    format_matrix=format_matrix,
     zip=zip,
     width=WIDTH, height=HEIGHT, left=LEFT, right=RIGHT, top=TOP, bottom=BOTTOM,
 )
