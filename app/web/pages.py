@@ -20,7 +20,7 @@ from .scene2d import Scene2D
 from .scene3d import Scene3D
 from .scene_backprop import SceneBackprop
 from .scene_channels import SceneChannels
-from .scenes import explain
+from .scenes import GridScene, explain
 from .state import (
     SPEEDS,
     StateError,
@@ -73,7 +73,7 @@ def _render(request: Request, template: str, page: str, parse, scene_class,
             previous = min(max(int(query["prev"]), 0), scene.steps)
         except ValueError:
             previous = 0
-        if hasattr(scene, "changed_cells"):
+        if isinstance(scene, GridScene):  # the others re-draw their small plots whole
             context["changed_inputs"], context["changed_outputs"] = \
                 scene.changed_cells(previous)
         return templates.TemplateResponse(request, template, context, headers=headers,

@@ -14,9 +14,9 @@ import numpy as np
 from markupsafe import Markup
 
 from ..engine import forward, plan
-from ..engine.geometry import Geometry, size_formulas, source_index
+from ..engine.geometry import Geometry, size_formulas
 from ..engine.trace import ForwardTrace
-from .scenes import Stepped, check_cells
+from .scenes import Stepped, check_cells, padded_view
 from .state import View1D, format_factor, format_number
 
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 900, 190, 46, 12, 12, 26
@@ -189,15 +189,15 @@ class Scene1D(Stepped):
         stems = []
         for position in range(-before, self.x.size + after):
             record_tap = window.get(position)
-            inside = 0 <= position < self.x.size
-            value = float(self.x[position]) if inside else self._padding_value(position)
+            value = float(self.padded[position + before])
             stems.append(Stem(self.tx(position), self.ty_input(value), self.ty_input(0),
                               format_number(value), position, record_tap))
         return stems
 
-    def _padding_value(self, position: int) -> float:
-        src = int(source_index(position, self.x.size, self.view.padding_mode))
-        return 0.0 if src < 0 else float(self.x[src])
+    @cached_property
+    def padded(self) -> np.ndarray:
+        """The signal as the kernel sees it, padding included."""
+        return padded_view(self.x[None], self.geom)[0]
 
     def window_stems(self, step: int) -> list[Stem]:
         """The kernel's stems beside the input samples they meet (a third of a sample to the

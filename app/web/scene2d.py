@@ -11,9 +11,9 @@ from functools import cached_property
 import numpy as np
 
 from ..engine import forward, plan
-from ..engine.geometry import Geometry, padded_sources, size_formulas
+from ..engine.geometry import Geometry, size_formulas
 from ..engine.trace import ForwardTrace
-from .scenes import Cell, Stepped, bucket, check_cells
+from .scenes import Cell, GridScene, bucket, check_cells, padded_view
 from .state import View2D, format_factor, format_number, format_short
 
 
@@ -25,7 +25,7 @@ class Term:
     product: str
 
 
-class Scene2D(Stepped):
+class Scene2D(GridScene):
     """One view of the 2D page: the engine's geometry, output and trace for a :class:`View2D`.
 
     Raises :class:`~app.engine.ConvolutionError` when the geometry is impossible.
@@ -93,21 +93,12 @@ class Scene2D(Stepped):
     @cached_property
     def padded_values(self) -> np.ndarray:
         """The input as the kernel sees it, padding included (the engine's padding map)."""
-        (pb_h, pa_h), (pb_w, pa_w) = self.padding
-        rows = padded_sources(self.x.shape[0], pb_h, pa_h, self.view.padding_mode)
-        cols = padded_sources(self.x.shape[1], pb_w, pa_w, self.view.padding_mode)
-        values = self.x[np.ix_(np.maximum(rows, 0), np.maximum(cols, 0))]
-        values[rows < 0, :] = 0
-        values[:, cols < 0] = 0
-        return values
+        return padded_view(self.x[None], self.geom)[0]
 
-    def input_cell(self, r: int, c: int, step: int | None = None,
-                   window: dict | None = None) -> Cell:
+    def input_cell(self, r: int, c: int, window: dict) -> Cell:
         (pb_h, _), (pb_w, _) = self.padding
         value = float(self.padded_values[r, c])
         ghost = not (0 <= r - pb_h < self.x.shape[0] and 0 <= c - pb_w < self.x.shape[1])
-        if window is None and step is not None:
-            window = self.window(step)
         tap, weight = (window or {}).get((r, c), (None, None))
         return Cell(
             id=f"in-{r}-{c}", text=self.number(value, max(self.padded_values.shape)),
@@ -128,7 +119,7 @@ class Scene2D(Stepped):
 
     def input_rows(self) -> list[list[Cell]]:
         window = self.window(self.step)
-        return [[self.input_cell(r, c, window=window) for c in range(self.padded_values.shape[1])]
+        return [[self.input_cell(r, c, window) for c in range(self.padded_values.shape[1])]
                 for r in range(self.padded_values.shape[0])]
 
     def kernel_rows(self, flipped: bool = False) -> list[list[Cell]]:
@@ -154,17 +145,11 @@ class Scene2D(Stepped):
                     bucket=bucket(value, self.output_scale) if shown else 0, empty=not shown,
                     current=index == step - 1)
 
+    @property
+    def output_grid(self) -> np.ndarray:
+        return self.output
+
     def output_rows(self) -> list[list[Cell]]:
         return [[self.output_cell(r, c, self.step) for c in range(self.output.shape[1])]
                 for r in range(self.output.shape[0])]
 
-    def changed_cells(self, previous: int) -> tuple[list[Cell], list[Cell]]:
-        """Cells that look different at ``self.step`` than at ``previous``: both windows'
-        input cells, and the output cells between the two steps."""
-        window = self.window(self.step)
-        coords = set(self.window(previous)) | set(window)
-        inputs = [self.input_cell(r, c, window=window) for r, c in sorted(coords)]
-        lo, hi = sorted((previous, self.step))
-        outputs = [self.output_cell(*self.out_position(i), self.step)
-                   for i in range(max(lo, 1), hi + 1)]
-        return inputs, outputs

@@ -9,14 +9,14 @@ from functools import cached_property
 import numpy as np
 
 from ..engine import forward, plan
-from ..engine.geometry import padded_sources, size_formulas
+from ..engine.geometry import size_formulas
 from ..engine.trace import ForwardTrace
 from ..presets import VOLUMES
-from .scenes import Cell, Stepped, bucket, check_cells
+from .scenes import Cell, GridScene, bucket, check_cells, padded_view
 from .state import View3D, format_factor, format_number
 
 
-class Scene3D(Stepped):
+class Scene3D(GridScene):
     """One view of the 3D page (a single-channel volume and kernel)."""
 
     def __init__(self, view: View3D) -> None:
@@ -55,14 +55,7 @@ class Scene3D(Stepped):
     # --- grids ----------------------------------------------------------------------------
     @cached_property
     def padded(self) -> np.ndarray:
-        values = self.x
-        for axis, (size, (b, a)) in enumerate(zip(self.x.shape, self.geom.padding, strict=True)):
-            src = padded_sources(size, b, a, self.geom.padding_mode)
-            values = np.take(values, np.maximum(src, 0), axis=axis)
-            zero = [slice(None)] * 3
-            zero[axis] = src < 0
-            values[tuple(zero)] = 0
-        return values
+        return padded_view(self.x[None], self.geom)[0]
 
     @cached_property
     def scale(self) -> float:
@@ -102,22 +95,15 @@ class Scene3D(Stepped):
                     col=c, empty=not shown, current=index == step - 1,
                     bucket=bucket(value, self.output_scale) if shown else 0)
 
+    @property
+    def output_grid(self) -> np.ndarray:
+        return self.output
+
     def output_slices(self) -> list[list[list[Cell]]]:
         d, h, w = self.output.shape
         return [[[self.output_cell(z, r, c, self.step) for c in range(w)] for r in range(h)]
                 for z in range(d)]
 
-    def changed_cells(self, previous: int) -> tuple[list[Cell], list[Cell]]:
-        window = self.window(self.step)
-        coords = set(self.window(previous)) | set(window)
-        inputs = [self.input_cell(*coord, window) for coord in sorted(coords)]
-        _, oh, ow = self.output.shape
-        lo, hi = sorted((previous, self.step))
-        outputs = []
-        for i in range(max(lo, 1), hi + 1):
-            z, rest = divmod(i - 1, oh * ow)
-            outputs.append(self.output_cell(z, *divmod(rest, ow), self.step))
-        return inputs, outputs
 
     @cached_property
     def formulas(self) -> list[str]:

@@ -11,10 +11,9 @@ from functools import cached_property
 import numpy as np
 
 from ..engine import forward, plan
-from ..engine.geometry import padded_sources
 from ..engine.trace import ForwardTrace
 from ..presets import CHANNELS
-from .scenes import Cell, Stepped, bucket, check_cells
+from .scenes import Cell, GridScene, bucket, check_cells, padded_view
 from .state import ViewChannels, format_factor, format_number
 
 
@@ -28,7 +27,7 @@ class Partial:
     total: float
 
 
-class SceneChannels(Stepped):
+class SceneChannels(GridScene):
     """One view of the channels page, for one sample of the batch."""
 
     def __init__(self, view: ViewChannels) -> None:
@@ -117,14 +116,7 @@ class SceneChannels(Stepped):
     @cached_property
     def padded(self) -> np.ndarray:
         """The shown sample's channels as the kernels see them, padding included."""
-        (pb_h, pa_h), (pb_w, pa_w) = self.geom.padding
-        _, _, h, w = self.x.shape
-        rows = padded_sources(h, pb_h, pa_h, self.geom.padding_mode)
-        cols = padded_sources(w, pb_w, pa_w, self.geom.padding_mode)
-        values = self.x[self.sample][:, np.maximum(rows, 0)][:, :, np.maximum(cols, 0)]
-        values[:, rows < 0, :] = 0
-        values[:, :, cols < 0] = 0
-        return values
+        return padded_view(self.x[self.sample], self.geom)
 
     def input_cell(self, c: int, r: int, col: int, window: dict) -> Cell:
         (pb_h, _), (pb_w, _) = self.geom.padding
@@ -166,22 +158,15 @@ class SceneChannels(Stepped):
                     row=r, col=c, empty=not shown, current=index == step - 1,
                     bucket=bucket(value, self.output_scale) if shown else 0)
 
+    @property
+    def output_grid(self) -> np.ndarray:
+        return self.output[self.sample]
+
     def output_grids(self) -> list[list[list[Cell]]]:
         _, c_out, oh, ow = self.output.shape
         return [[[self.output_cell(co, r, c, self.step) for c in range(ow)] for r in range(oh)]
                 for co in range(c_out)]
 
-    def changed_cells(self, previous: int) -> tuple[list[Cell], list[Cell]]:
-        window = self.window(self.step)
-        coords = set(self.window(previous)) | set(window)
-        inputs = [self.input_cell(c, r, col, window) for c, r, col in sorted(coords)]
-        _, _, oh, ow = self.output.shape
-        lo, hi = sorted((previous, self.step))
-        outputs = []
-        for i in range(max(lo, 1), hi + 1):
-            co, rest = divmod(i - 1, oh * ow)
-            outputs.append(self.output_cell(co, *divmod(rest, ow), self.step))
-        return inputs, outputs
 
     def shapes(self) -> dict[str, str]:
         g = self.geom

@@ -9,7 +9,10 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TypeVar
 
+import numpy as np
+
 from ..engine import ConvolutionError
+from ..engine.arrays import pad
 from ..engine.geometry import size_formulas
 
 Scene = TypeVar("Scene")
@@ -62,6 +65,12 @@ class Cell:
         return " ".join(names)
 
 
+def padded_view(x: np.ndarray, geom) -> np.ndarray:
+    """``x`` (C, *spatial) padded as the engine pads it: the values the kernel sees,
+    padding cells included (the engine's own :func:`~app.engine.arrays.pad`)."""
+    return pad(np.asarray(x, dtype=np.float64)[None], geom)[0]
+
+
 class Stepped:
     """A scene the player steps through: step k (0..steps) shows what trace step k - 1
     made. Subclasses set ``trace``, ``steps`` and ``step`` (and ``trace_offset`` when the
@@ -108,3 +117,24 @@ def explain(build: Callable[[object], Scene], view) -> tuple[Scene | None, str |
         except ConvolutionError:
             formulas = []
         return None, exc.message, formulas
+
+
+class GridScene(Stepped):
+    """A scene drawn as grids of cells, stepped by swapping only the cells that change."""
+
+    def changed_cells(self, previous: int) -> tuple[list[Cell], list[Cell]]:
+        """Cells that look different at ``self.step`` than at ``previous``: both windows'
+        input cells, and the output cells made between the two steps (C order).
+
+        Scenes provide ``window(step)`` (input coordinates -> tap and badge),
+        ``input_cell(*coordinates, window)``, ``output_cell(*index, step)`` and
+        ``output_grid``, the output values the page draws.
+        """
+        window = self.window(self.step)
+        coords = set(self.window(previous)) | set(window)
+        inputs = [self.input_cell(*coord, window) for coord in sorted(coords)]
+        lo, hi = sorted((previous, self.step))
+        shape = self.output_grid.shape
+        outputs = [self.output_cell(*map(int, np.unravel_index(i - 1, shape)), self.step)
+                   for i in range(max(lo, 1), hi + 1)]
+        return inputs, outputs
