@@ -34,6 +34,20 @@ class Settings(BaseSettings):
     )
     max_trace_steps: int = Field(5_000, description="steps in one trace response")
     max_trace_terms: int = Field(200_000, description="terms in one trace response")
+
+    # The pages take their state from the query string and draw every value they compute,
+    # so they have limits of their own, shown on the page when crossed (max_macs above
+    # applies to them too).
+    page_max_query_bytes: int = Field(16_384, description="query string of a page request "
+                                                          "(414 above)")
+    page_max_grid_side: int = Field(32, description="rows or columns of a 2D page's input")
+    page_max_kernel_side: int = Field(9, description="rows or columns of a 2D page's kernel")
+    page_max_signal: int = Field(400, description="values in a 1D signal, δ or target")
+    page_max_kernel_1d: int = Field(100, description="values in a 1D page's kernel")
+    page_max_cells: int = Field(6_000, description="values one page draws (a padded 28x28 "
+                                                   "input and its output fit)")
+    page_max_epochs: int = Field(500, description="gradient-descent updates the backprop "
+                                                  "page replays")
     cors_origins: list[str] = Field(["*"], description="origins allowed to call the API")
     frame_ancestors: list[str] = Field(
         [], description="origins allowed to embed the pages in a frame (slides, a course "

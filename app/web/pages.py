@@ -5,6 +5,10 @@ One URL serves a page and its fragments: a plain request gets the whole page; an
 gets the ``scene`` block (after a parameter change) or, when the player asks for a step
 with ``prev``, the ``step`` block: the arithmetic and only the cells that changed, swapped
 out of band. Every response says ``Vary: HX-Request``.
+
+A page that cannot be drawn says why on the page: 422 for a value it cannot use, 413 for a
+setting over one of the page limits of :class:`~app.config.Settings` (the limit is named),
+414 for a query string longer than ``page_max_query_bytes``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from .scene2d import Scene2D
 from .scene3d import Scene3D
 from .scene_backprop import SceneBackprop
 from .scene_channels import SceneChannels
-from .scenes import GridScene, explain
+from .scenes import Budget, Explained, GridScene, TooBig, explain
 from .state import (
     SPEEDS,
     StateError,
@@ -46,24 +50,37 @@ def home(request: Request) -> Response:
     return templates.TemplateResponse(request, "home.html", {"page": "home"})
 
 
+def _view_and_scene(request: Request, parse, scene_class):
+    """The view the query asks for and its scene, or the default view and why not, with the
+    status to answer (see above)."""
+    settings = request.app.state.settings
+    size = len(request.scope.get("query_string", b""))
+    if size > settings.page_max_query_bytes:
+        message = (f"The address is too long: its query has {size:,} bytes, and a page takes "
+                   f"at most {settings.page_max_query_bytes:,} (page_max_query_bytes).")
+        return parse({}, settings), Explained(None, message, limit="page_max_query_bytes"), 414
+    try:
+        view = parse(request.query_params, settings)
+    except StateError as exc:
+        return parse({}, settings), Explained(None, f"{exc.field}: {exc.message}",
+                                              limit=exc.limit), 413 if exc.limit else 422
+    explained = explain(scene_class, view, Budget.of(settings))
+    status = 200 if explained.scene is not None else 413 if explained.limit else 422
+    return view, explained, status
+
+
 def _render(request: Request, template: str, page: str, parse, scene_class,
             extra: dict) -> Response:
     """A page, its scene fragment or one step's changes, as the request asks (see above)."""
     query = request.query_params
-    try:
-        view, error = parse(query), None
-    except StateError as exc:
-        view, error = parse({}), f"{exc.field}: {exc.message}"
-    scene, formulas = None, []
-    if error is None:
-        scene, error, formulas = explain(scene_class, view)
+    view, (scene, error, formulas, limit), status = _view_and_scene(request, parse, scene_class)
     base = view.query(step=0)
     context = {
         "page": page, "view": view, "scene": scene, "error": error, "formulas": formulas,
+        "limit": limit,
         "padding_modes": PADDING_MODES, "speeds": SPEEDS, "projector": view.projector,
         "base": f"/{page}?{base}" if base else f"/{page}?", **extra,
     }
-    status = 422 if error else 200
     headers = {"Vary": "HX-Request"}
     if not _wants_fragment(request):
         return templates.TemplateResponse(request, template, context, status_code=status,
@@ -105,13 +122,15 @@ def page_backprop(request: Request) -> Response:
 @router.get("/backprop/verify")
 def verify_backprop(request: Request) -> Response:
     """A finite-difference check of the gradients on screen (a small fragment)."""
-    try:
-        view = parse_view_backprop(request.query_params)
-    except StateError as exc:
-        return HTMLResponse(f"<p>{escape(exc.message)}</p>", status_code=422)
-    scene, error, _ = explain(SceneBackprop, view)
-    if scene is None:
-        return HTMLResponse(f"<p>{escape(error)}</p>", status_code=422)
+    _, explained, status = _view_and_scene(request, parse_view_backprop, SceneBackprop)
+    if explained.scene is None:
+        return HTMLResponse(f"<p>{escape(explained.error)}</p>", status_code=status)
+    scene = explained.scene
+    try:  # two forward passes for every weight and every input value
+        Budget.of(request.app.state.settings).check(
+            cells=0, macs=2 * (scene.w.size + scene.x.size) * scene.geom.macs)
+    except TooBig as exc:
+        return HTMLResponse(f"<p>{escape(str(exc))}</p>", status_code=413)
     return templates.TemplateResponse(request, "verify.html",
                                       {"errors": scene.finite_differences()})
 

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from ..engine import forward, plan
 from ..engine.geometry import Geometry, size_formulas
 from ..engine.trace import ForwardTrace
-from .scenes import Stepped, check_cells, padded_view
+from .scenes import Budget, Stepped, padded_view
 from .state import View1D, format_factor, format_number
 
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 900, 190, 46, 12, 12, 26
@@ -67,14 +67,15 @@ class Scene1D(Stepped):
     """One view of the 1D page. Raises :class:`~app.engine.ConvolutionError` when the
     geometry is impossible."""
 
-    def __init__(self, view: View1D) -> None:
+    def __init__(self, view: View1D, budget: Budget) -> None:
         self.view = view
         self.x = np.asarray(view.input_values, dtype=np.float64)
         self.w = np.asarray(view.kernel_values, dtype=np.float64)
         bias = np.array([view.bias]) if view.bias else None
         params = view.engine_params()
         self.geom: Geometry = plan((1, self.x.size), (1, 1, self.w.size), **params)
-        check_cells(self.geom.padded[0] + self.geom.out_spatial[0])
+        budget.check(cells=self.geom.padded[0] + self.geom.out_spatial[0],
+                     macs=self.geom.macs * (2 if view.compare else 1))
         self.output = forward(self.x[None], self.w[None, None], bias, **params)[0]
         self.trace = ForwardTrace(self.x[None], self.w[None, None], bias, **params)
         other = "cross-correlation" if view.mode == "convolution" else "convolution"

@@ -13,7 +13,7 @@ import numpy as np
 from ..engine import forward, plan
 from ..engine.geometry import Geometry, size_formulas
 from ..engine.trace import ForwardTrace
-from .scenes import Cell, GridScene, bucket, check_cells, padded_view
+from .scenes import Budget, Cell, GridScene, bucket, padded_view
 from .state import View2D, format_factor, format_number, format_short
 
 
@@ -31,14 +31,15 @@ class Scene2D(GridScene):
     Raises :class:`~app.engine.ConvolutionError` when the geometry is impossible.
     """
 
-    def __init__(self, view: View2D) -> None:
+    def __init__(self, view: View2D, budget: Budget) -> None:
         self.view = view
         x = np.asarray(view.input_values, dtype=np.float64)
         w = np.asarray(view.kernel_values, dtype=np.float64)
         self.x, self.w = x, w
         bias = np.array([view.bias]) if view.bias else None
         self.geom: Geometry = plan((1, *x.shape), (1, 1, *w.shape), **view.engine_params())
-        check_cells(math.prod(self.geom.padded) + math.prod(self.geom.out_spatial))
+        budget.check(cells=math.prod(self.geom.padded) + math.prod(self.geom.out_spatial),
+                     macs=self.geom.macs)
         self.output = forward(x[None], w[None, None], bias, **view.engine_params())[0]
         self.trace = ForwardTrace(x[None], w[None, None], bias, **view.engine_params())
         #: steps are outputs computed so far: 0 (none yet) to ``steps`` (all of them);

@@ -12,21 +12,22 @@ from ..engine import forward, plan
 from ..engine.geometry import size_formulas
 from ..engine.trace import ForwardTrace
 from ..presets import VOLUMES
-from .scenes import Cell, GridScene, bucket, check_cells, padded_view
+from .scenes import Budget, Cell, GridScene, bucket, padded_view
 from .state import View3D, format_factor, format_number
 
 
 class Scene3D(GridScene):
     """One view of the 3D page (a single-channel volume and kernel)."""
 
-    def __init__(self, view: View3D) -> None:
+    def __init__(self, view: View3D, budget: Budget) -> None:
         self.view = view
         self.title, volume, kernel = VOLUMES[view.volume]
         self.x = np.asarray(volume, dtype=np.float64)      # (D, H, W)
         self.w = np.asarray(kernel, dtype=np.float64)      # (KD, KH, KW)
         params = view.engine_params()
         self.geom = plan((1, *self.x.shape), (1, 1, *self.w.shape), **params)
-        check_cells(math.prod(self.geom.padded) + math.prod(self.geom.out_spatial))
+        budget.check(cells=math.prod(self.geom.padded) + math.prod(self.geom.out_spatial),
+                     macs=self.geom.macs)
         self.output = forward(self.x[None], self.w[None, None], **params)[0]
         self.trace = ForwardTrace(self.x[None], self.w[None, None], **params)
         self.steps = len(self.trace)

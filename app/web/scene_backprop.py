@@ -15,7 +15,7 @@ import numpy as np
 from ..engine import backward, forward, plan
 from ..engine.trace import BackwardTrace
 from ..presets import BACKPROP
-from .scenes import Cell, Stepped, bucket, check_cells
+from .scenes import Budget, Cell, Stepped, bucket
 from .state import ViewBackprop, format_cell, format_factor, format_number
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -32,7 +32,7 @@ class SceneBackprop(Stepped):
     """One view of the backprop page. Raises :class:`~app.engine.ConvolutionError` when the
     geometry is impossible, :class:`ValueError` for a δ or target of the wrong size."""
 
-    def __init__(self, view: ViewBackprop) -> None:
+    def __init__(self, view: ViewBackprop, budget: Budget) -> None:
         self.view = view
         preset = BACKPROP[view.preset]
         self.preset = preset
@@ -41,7 +41,10 @@ class SceneBackprop(Stepped):
         self.params = view.engine_params()
         self.geom = plan(self.x.shape, self.w0.shape, **self.params)
         g = self.geom
-        check_cells(3 * g.c_in * math.prod(g.padded) + 3 * g.c_out * math.prod(g.out_spatial))
+        # every replayed epoch is a forward and a weight gradient; the page then shows a
+        # forward and all three gradients
+        cells = 3 * g.c_in * math.prod(g.padded) + 3 * g.c_out * math.prod(g.out_spatial)
+        budget.check(cells=cells, macs=g.macs * (2 * view.epoch + 4))
         self.loss = view.loss or preset.loss
         self.eta = view.eta or preset.eta
         shape = self.geom.output_shape

@@ -13,7 +13,7 @@ import numpy as np
 from ..engine import forward, plan
 from ..engine.trace import ForwardTrace
 from ..presets import CHANNELS
-from .scenes import Cell, GridScene, bucket, check_cells, padded_view
+from .scenes import Budget, Cell, GridScene, bucket, padded_view
 from .state import ViewChannels, format_factor, format_number
 
 
@@ -30,7 +30,7 @@ class Partial:
 class SceneChannels(GridScene):
     """One view of the channels page, for one sample of the batch."""
 
-    def __init__(self, view: ViewChannels) -> None:
+    def __init__(self, view: ViewChannels, budget: Budget) -> None:
         self.view = view
         preset = CHANNELS[view.preset]
         self.preset = preset
@@ -45,7 +45,8 @@ class SceneChannels(GridScene):
         self.geom = plan(self.x.shape, self.w.shape, groups=self.groups, **params,
                          bias_shape=None if self.bias is None else self.bias.shape)
         g = self.geom
-        check_cells(g.c_in * math.prod(g.padded) + g.c_out * math.prod(g.out_spatial))
+        budget.check(cells=g.c_in * math.prod(g.padded) + g.c_out * math.prod(g.out_spatial),
+                     macs=g.macs)
         self.output = forward(self.x, self.w, self.bias, groups=self.groups, **params)
         self.trace = ForwardTrace(self.x, self.w, self.bias, groups=self.groups, **params)
         self.sample = min(view.sample, self.geom.n - 1)

@@ -7,7 +7,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -17,18 +17,38 @@ from ..engine.geometry import size_formulas
 
 Scene = TypeVar("Scene")
 TAP_COLOURS = 8  # Okabe-Ito palette, cycled
-MAX_CELLS = 6_000  # what one page draws at most: a padded 28x28 input and its output fit
 
 
 class TooBig(ValueError):
-    """The setting would draw more than a page can show (or a server should render)."""
+    """The setting would draw more than a page can show, or compute more than a server
+    should for one page; ``limit`` names the :class:`~app.config.Settings` limit."""
+
+    def __init__(self, message: str, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
-def check_cells(count: int) -> None:
-    """Refuse, in words, a scene that would draw more than :data:`MAX_CELLS` values."""
-    if count > MAX_CELLS:
-        raise TooBig(f"This setting would draw {count:,} values, and a page draws at most "
-                     f"{MAX_CELLS:,}: less padding, dilation or a smaller input will fit.")
+@dataclass(frozen=True)
+class Budget:
+    """What one page may draw and compute (``page_max_cells`` and ``max_macs`` of
+    :class:`~app.config.Settings`); scenes check it before they build anything."""
+
+    cells: int
+    macs: int
+
+    @classmethod
+    def of(cls, settings) -> Budget:
+        return cls(cells=settings.page_max_cells, macs=settings.max_macs)
+
+    def check(self, cells: int, macs: int) -> None:
+        """Refuse, in words, a scene over either limit."""
+        if cells > self.cells:
+            raise TooBig(f"This setting would draw {cells:,} values, and a page draws at most "
+                         f"{self.cells:,} (page_max_cells): less padding, dilation or a "
+                         "smaller input will fit.", "page_max_cells")
+        if macs > self.macs:
+            raise TooBig(f"This setting needs {macs:,} multiply-adds, and a page computes at "
+                         f"most {self.macs:,} (max_macs).", "max_macs")
 
 
 def bucket(value: float, scale: float) -> int:
@@ -94,29 +114,41 @@ class Stepped:
 
 
 @lru_cache(maxsize=64)
-def _built(build: Callable[[object], Scene], view) -> Scene:
-    return build(view)
+def _built(build: Callable[[object, Budget], Scene], view, budget: Budget) -> Scene:
+    return build(view, budget)
 
 
-def explain(build: Callable[[object], Scene], view) -> tuple[Scene | None, str | None, list[str]]:
-    """The scene at the view's step, or the engine's reason it cannot exist (with the size
-    formulas, filled in, when the parameters allow writing them).
+class Explained(NamedTuple):
+    """A scene, or why there is none: the reason, the size formulas filled in (when the
+    parameters allow writing them) and the limit crossed, if that was the reason."""
+
+    scene: object | None
+    error: str | None = None
+    formulas: tuple[str, ...] = ()
+    limit: str | None = None
+
+
+def explain(build: Callable[[object, Budget], Scene], view, budget: Budget) -> Explained:
+    """The scene at the view's step, or the reason it cannot exist.
 
     A scene does not depend on the step, the speed or projector mode, so the last few are
     kept: a player stepping through one scene pays for its own step only.
     """
     try:
-        scene = _built(build, replace(view, step=0, speed=type(view).speed, projector=False))
-        return scene.at(view.step), None, []
+        scene = _built(build, replace(view, step=0, speed=type(view).speed, projector=False),
+                       budget)
+        return Explained(scene.at(view.step))
+    except TooBig as exc:
+        return Explained(None, str(exc), limit=exc.limit)
     except ValueError as exc:  # ConvolutionError, or a δ or target of the wrong size
         if not isinstance(exc, ConvolutionError):
-            return None, str(exc), []
+            return Explained(None, str(exc))
         try:
             formulas = size_formulas(*view.sizes(), stride=view.stride, padding=view.padding,
                                      dilation=view.dilation)
         except ConvolutionError:
             formulas = []
-        return None, exc.message, formulas
+        return Explained(None, exc.message, tuple(formulas))
 
 
 class GridScene(Stepped):

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
+from ..config import Settings
 from ..engine import MODES, PADDING_MODES
 from ..presets import (
     BACKPROP,
@@ -29,20 +30,20 @@ from ..presets import (
     signal_values,
 )
 
-MAX_SIDE = 32  # a page grid larger than this is unreadable anyway
-MAX_KERNEL = 9
 SPEEDS = (0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 30, 45, 60)
 
 
 class StateError(ValueError):
-    """A query parameter the page cannot use; ``field`` names it."""
+    """A query parameter the page cannot use; ``field`` names it, and ``limit`` the
+    :class:`~app.config.Settings` limit it crossed, if that was the reason."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, limit: str | None = None) -> None:
         super().__init__(message)
-        self.field, self.message = field, message
+        self.field, self.message, self.limit = field, message, limit
 
 
-def parse_matrix(text: str, field: str, max_side: int) -> list[list[float]]:
+def parse_matrix(text: str, field: str, max_side: int | None = None,
+                 limit: str | None = None) -> list[list[float]]:
     """``"0,1,2;3,4,5"`` (or one row per line, spaces allowed) to a rectangular matrix."""
     rows = [r for r in re.split(r"[;\n]", text.strip()) if r.strip()]
     if not rows:
@@ -61,8 +62,9 @@ def parse_matrix(text: str, field: str, max_side: int) -> list[list[float]]:
     if len({len(r) for r in matrix}) != 1:
         raise StateError(field, f"{field} must be rectangular: every row needs the same "
                                 "number of values")
-    if len(matrix) > max_side or len(matrix[0]) > max_side:
-        raise StateError(field, f"{field} can be at most {max_side} x {max_side} here")
+    if max_side is not None and max(len(matrix), len(matrix[0])) > max_side:
+        raise StateError(field, f"{field} can be at most {max_side} x {max_side} here "
+                                f"({limit}={max_side})", limit)
     return matrix
 
 
@@ -252,31 +254,28 @@ def _common(query: Mapping[str, str], axes: int, default: _View) -> dict:
     return {name: value for name, value in changes.items() if name in known}
 
 
-def parse_view_2d(query: Mapping[str, str]) -> View2D:
+def parse_view_2d(query: Mapping[str, str], limits: Settings) -> View2D:
     """Read the 2D page's state from query parameters; :class:`StateError` names a bad one."""
     changes = {**_preset(query, "input", IMAGES_2D), **_preset(query, "kernel", KERNELS_2D)}
     base = View2D(**changes)
     if query.get("x", "").strip():
-        x = parse_matrix(query["x"], "x", MAX_SIDE)
+        x = parse_matrix(query["x"], "x", limits.page_max_grid_side, "page_max_grid_side")
         if x != base.input_values:
             changes["x"] = tuple(map(tuple, x))
     if query.get("w", "").strip():
-        w = parse_matrix(query["w"], "w", MAX_KERNEL)
+        w = parse_matrix(query["w"], "w", limits.page_max_kernel_side, "page_max_kernel_side")
         if w != base.kernel_values:
             changes["w"] = tuple(map(tuple, w))
     return View2D(**changes, **_common(query, 2, base))
 
 
-MAX_SIGNAL = 400
-MAX_KERNEL_1D = 100
-
-
-def parse_vector(text: str, field: str, max_len: int) -> list[float]:
+def parse_vector(text: str, field: str, max_len: int, limit: str) -> list[float]:
     """``"1, 2, 3"`` (commas, spaces or new lines) to a list of numbers."""
-    matrix = parse_matrix(text.replace(";", " ").replace("\n", " "), field, max_len)
-    if len(matrix[0]) > max_len:
-        raise StateError(field, f"{field} can hold at most {max_len} values here")
-    return matrix[0]
+    values = parse_matrix(text.replace(";", " ").replace("\n", " "), field)[0]
+    if len(values) > max_len:
+        raise StateError(field, f"{field} can hold at most {max_len} values here "
+                                f"({limit}={max_len})", limit)
+    return values
 
 
 @dataclass(frozen=True)
@@ -322,7 +321,7 @@ class View1D(_View):
             [float(v) for v in self.kernels[self.kernel][1]]
 
 
-def parse_view_1d(query: Mapping[str, str]) -> View1D:
+def parse_view_1d(query: Mapping[str, str], limits: Settings) -> View1D:
     """Read the 1D page's state from query parameters; :class:`StateError` names a bad one."""
     changes: dict = {}
     if "view" in query:
@@ -337,11 +336,11 @@ def parse_view_1d(query: Mapping[str, str]) -> View1D:
         changes.update(_preset(query, "kernel", kernels))
     base = View1D(**changes)
     if query.get("x", "").strip():
-        x = parse_vector(query["x"], "x", MAX_SIGNAL)
+        x = parse_vector(query["x"], "x", limits.page_max_signal, "page_max_signal")
         if x != base.input_values:
             changes["x"] = tuple(x)
     if query.get("w", "").strip():
-        w = parse_vector(query["w"], "w", MAX_KERNEL_1D)
+        w = parse_vector(query["w"], "w", limits.page_max_kernel_1d, "page_max_kernel_1d")
         if w != base.kernel_values:
             changes["w"] = tuple(w)
     changes["compare"] = query.get("compare", "") in ("1", "true", "on")
@@ -350,7 +349,6 @@ def parse_view_1d(query: Mapping[str, str]) -> View1D:
 
 PARTS = ("weight", "input", "bias")
 LOSSES = ("custom", "sum", "mse")
-MAX_EPOCHS = 500
 
 
 @dataclass(frozen=True)
@@ -372,7 +370,7 @@ class ViewBackprop(_PlayedView):
         return np.shape(preset.x)[1:], np.shape(preset.w)[2:]
 
 
-def parse_view_backprop(query: Mapping[str, str]) -> ViewBackprop:
+def parse_view_backprop(query: Mapping[str, str], limits: Settings) -> ViewBackprop:
     """Read the backprop page's state; :class:`StateError` names a bad parameter."""
     changes: dict = _preset(query, "preset", BACKPROP)
     axes = np.ndim(BACKPROP[changes.get("preset", "lesson-1d")].w) - 2
@@ -382,7 +380,8 @@ def parse_view_backprop(query: Mapping[str, str]) -> ViewBackprop:
         changes["loss"] = query["loss"]
     for name in ("delta", "target"):
         if query.get(name, "").strip():
-            changes[name] = tuple(parse_vector(query[name], name, MAX_SIGNAL))
+            changes[name] = tuple(parse_vector(query[name], name, limits.page_max_signal,
+                                               "page_max_signal"))
     if "part" in query:
         if query["part"] not in PARTS:
             raise StateError("part", "part must be 'weight', 'input' or 'bias'")
@@ -400,8 +399,12 @@ def parse_view_backprop(query: Mapping[str, str]) -> ViewBackprop:
             epoch = int(query["epoch"])
         except ValueError:
             raise StateError("epoch", "epoch must be a whole number") from None
-        if not 0 <= epoch <= MAX_EPOCHS:
-            raise StateError("epoch", f"epoch must be between 0 and {MAX_EPOCHS}")
+        if epoch < 0:
+            raise StateError("epoch", "epoch must be 0 or more")
+        if epoch > limits.page_max_epochs:
+            raise StateError("epoch", f"epoch can be at most {limits.page_max_epochs} here "
+                                      f"(page_max_epochs={limits.page_max_epochs})",
+                             "page_max_epochs")
         changes["epoch"] = epoch
     base = ViewBackprop(**changes)
     return ViewBackprop(**changes, **_common(query, max(axes, 1), base))
@@ -432,7 +435,7 @@ def _whole(query: Mapping[str, str], field: str, lo: int, hi: int) -> dict:
     return {field: value}
 
 
-def parse_view_channels(query: Mapping[str, str]) -> ViewChannels:
+def parse_view_channels(query: Mapping[str, str], limits: Settings) -> ViewChannels:
     changes = _preset(query, "preset", CHANNELS)
     preset = CHANNELS[changes.get("preset", "lesson")]
     changes |= _whole(query, "groups", 1, 64) | _whole(query, "sample", 0, len(preset.x) - 1)
@@ -451,7 +454,7 @@ class View3D(_PlayedView):
         return np.shape(x), np.shape(w)
 
 
-def parse_view_3d(query: Mapping[str, str]) -> View3D:
+def parse_view_3d(query: Mapping[str, str], limits: Settings) -> View3D:
     changes = _preset(query, "volume", VOLUMES)
     base = View3D(**changes)
     return View3D(**changes, **_common(query, 3, base))

@@ -136,6 +136,24 @@ def test_an_impossible_setting_is_explained_not_broken(page: Page) -> None:
     expect(page.get_by_role("alert")).to_contain_text("'same' is not supported for strided")
 
 
+def test_a_setting_over_a_page_limit_is_explained_and_undone(page: Page) -> None:
+    page.expected_errors.append("status of 413")
+    page.goto("/2d?input=digit28")
+    padding = page.get_by_label("Padding", exact=True)
+    padding.fill("40")
+    padding.press("Tab")
+    expect(page.get_by_role("alert").get_by_role("heading")).to_have_text(
+        "Too big to show on a page")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "would draw 23,113 values, and a page draws at most 6,000 (page_max_cells)")
+    expect(page).to_have_url(re.compile(r"padding=40"))
+    padding.fill("1")
+    padding.press("Tab")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    # 28 + 2 x 1 - 2 + 1 = 29 outputs a side with the lesson's 2x2 kernel
+    expect(page.locator('[data-grid="output"] .cell')).to_have_count(29 * 29)
+
+
 def test_no_serious_accessibility_violations(page: Page, axe) -> None:
     urls = ("/", "/2d?step=2", "/2d?mode=convolution&padding=1&step=3&projector=1",
             "/2d?input=random&kernel=emboss&padding=1&padding_mode=reflect&step=20")

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.config import Settings
 from app.engine import forward
 from app.presets import IMAGES_2D, KERNELS_2D
 from app.web.state import View2D, parse_view_2d
@@ -52,7 +53,7 @@ def test_the_last_step_shows_the_whole_output(client: httpx.Client) -> None:
     "input=edge&kernel=sharpen&padding=full",
 ])
 def test_every_output_number_is_the_engines(client: httpx.Client, query: str) -> None:
-    view = parse_view_2d(dict(p.split("=") for p in query.split("&")))
+    view = parse_view_2d(dict(p.split("=") for p in query.split("&")), Settings())
     expected = forward(np.array(view.input_values)[None], np.array(view.kernel_values)[None, None],
                        np.array([view.bias]) if view.bias else None, **view.engine_params())[0]
     page = Page(client.get(f"/2d?{query}&step={expected.size}").text)
@@ -159,5 +160,5 @@ def test_no_query_string_breaks_the_page(client: httpx.Client, params: dict) -> 
 def test_the_url_round_trips_every_view(view: View2D) -> None:
     query = view.query()
     assert parse_view_2d(dict(part.split("=", 1) for part in query.split("&") if part)
-                         if query else {}) == view
+                         if query else {}, Settings()) == view
     assert len(query) < 8000

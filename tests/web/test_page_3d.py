@@ -45,5 +45,5 @@ def test_the_cube_covers_three_depth_slices(client: httpx.Client) -> None:
                                  "/backprop?preset=learn-sobel&padding=40"])
 def test_a_setting_too_big_to_draw_is_refused_in_words(client: httpx.Client, url: str) -> None:
     response = client.get(url)
-    assert response.status_code == 422
-    assert "a page draws at most 6,000" in Page(response.text).text("main")
+    assert response.status_code == 413
+    assert "a page draws at most 6,000 (page_max_cells)" in Page(response.text).text("main")

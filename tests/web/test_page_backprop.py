@@ -94,10 +94,17 @@ def test_a_step_fragment_carries_the_sum_and_the_stage(client: httpx.Client) -> 
     ("delta=1,2", "delta needs 3 values"),
     ("preset=nope", "no preset is named 'nope'"),
     ("eta=-1", "eta (the learning rate) must be above 0"),
-    ("epoch=100000", "epoch must be between 0 and 500"),
+    ("epoch=-1", "epoch must be 0 or more"),
     ("part=kernel", "part must be 'weight', 'input' or 'bias'"),
 ])
 def test_bad_settings_are_explained(client: httpx.Client, query: str, words: str) -> None:
     response = client.get(f"/backprop?{query}")
     assert response.status_code == 422
     assert words in Page(response.text).text("main")
+
+
+def test_training_beyond_the_epoch_limit_is_refused(client: httpx.Client) -> None:
+    assert client.get("/backprop?preset=learn-sobel&epoch=500").status_code == 200
+    response = client.get("/backprop?preset=learn-sobel&epoch=501")
+    assert response.status_code == 413
+    assert "epoch can be at most 500 here (page_max_epochs=500)" in Page(response.text).text("main")
