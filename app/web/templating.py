@@ -34,6 +34,8 @@ def _subscripts(text: str) -> Markup:
 
 
 templates.env.filters["subscripts"] = _subscripts
+# a row of cells joined here, not looped in the template: ~1,500 cells on a big page
+templates.env.filters["cells"] = lambda cells: Markup("".join([c.markup() for c in cells]))
 templates.env.globals.update(
     fmt=lambda v: format_number(float(v)),
     fmt_factor=format_factor,
