@@ -24,7 +24,8 @@ class ErrorBody(BaseModel):
         "weight expects 1 input channel per group (groups=1, so 1 in all), input has 3"])
     field: str | None = Field(None, description="the request field at fault, if one is")
     code: str = Field(description="kind of error", examples=["invalid_value"])
-    limit: str | None = Field(None, description="the setting that was exceeded, for 413s")
+    limit: str | None = Field(None, description="the setting that was exceeded (413s, and the "
+                                                "422 for too many spatial dimensions)")
     limit_value: int | None = Field(None, description="that setting's value")
 
 

@@ -25,7 +25,9 @@ def check_geometry(body: ConvParams, settings: Settings, *, backward: bool = Fal
     """Plan the convolution (shapes only) and check it against every compute limit."""
     if len(body.weight.shape) - 2 > settings.max_spatial_dims:
         raise ApiError(422, f"weight has {len(body.weight.shape) - 2} spatial dimensions; at "
-                            f"most {settings.max_spatial_dims} are supported", field="weight")
+                            f"most {settings.max_spatial_dims} are supported (limit "
+                            f"max_spatial_dims={settings.max_spatial_dims})", field="weight",
+                       limit="max_spatial_dims", limit_value=settings.max_spatial_dims)
     geom = plan(body.input.shape, body.weight.shape, **body.engine_params(),
                 bias_shape=None if body.bias is None else body.bias.shape)
     output = geom.n * geom.c_out * math.prod(geom.out_spatial)
