@@ -20,12 +20,25 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
+from scipy.signal import correlate
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NGINX = os.environ.get("CONVSCOPE_NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"
 START_TIMEOUT = 60.0  # seconds; generous, the machine is shared
+
+
+def expensive_forward() -> tuple[bytes, np.ndarray]:
+    """A forward pass of ~0.2 s (3 -> 16 channels, 128x128, 5x5) as a request body, and the
+    output SciPy computes for it. Small integers, so the float64 sums are exact."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(-3, 4, size=(1, 3, 128, 128))
+    w = rng.integers(-3, 4, size=(16, 3, 5, 5))
+    expected = np.array([[sum(correlate(x[0, c], w[o, c], mode="valid") for c in range(3))
+                          for o in range(16)]], dtype=np.float64)
+    return json.dumps({"input": x.tolist(), "weight": w.tolist()}).encode(), expected
 
 
 def free_port() -> int:

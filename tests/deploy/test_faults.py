@@ -17,27 +17,21 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from scipy.signal import correlate
 
-from .servers import Uvicorn, holds_socket, server_end, server_has_read
+from .servers import (
+    Uvicorn,
+    dockerfile_cmd,
+    expensive_forward,
+    holds_socket,
+    server_end,
+    server_has_read,
+)
 
 IN_FLIGHT = 20
 DEADLINE = 30.0  # seconds for anything to happen on a busy, shared machine
-GRACEFUL = 20  # the Dockerfile's --timeout-graceful-shutdown
-
-
-def expensive_case() -> tuple[bytes, np.ndarray]:
-    """A forward pass of ~0.2 s (3 -> 16 channels, 128x128, 5x5) as a request body, and the
-    output SciPy computes for it. Small integers, so float64 sums are exact."""
-    rng = np.random.default_rng(8)
-    x = rng.integers(-3, 4, size=(1, 3, 128, 128))
-    w = rng.integers(-3, 4, size=(16, 3, 5, 5))
-    expected = np.array([[sum(correlate(x[0, c], w[o, c], mode="valid") for c in range(3))
-                          for o in range(16)]], dtype=np.float64)
-    return json.dumps({"input": x.tolist(), "weight": w.tolist()}).encode(), expected
-
-
-BODY, EXPECTED = expensive_case()
+CMD = dockerfile_cmd()[0]
+GRACEFUL = float(CMD[CMD.index("--timeout-graceful-shutdown") + 1])
+BODY, EXPECTED = expensive_forward()
 # ~20 MB of response (a million outputs such as 0.30000000000000004): more than the kernel's
 # socket buffers hold, so the server is still writing it while the client reads nothing
 BIG_RESPONSE = json.dumps({"input": np.ones((1, 1, 500, 500), dtype=int).tolist(),
