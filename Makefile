@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
+NGINX ?= /usr/sbin/nginx
 
-.PHONY: run test bench lint browser clean
+.PHONY: run test bench lint browser nginx clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,14 +34,26 @@ browser:
 	  fi; \
 	fi
 
+# The proxy tests (tests/deploy/test_nginx.py) put Debian's nginx in front of the app.
+nginx:
+	@if [ ! -x "$(NGINX)" ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing nginx for the proxy tests (apt-get)..."; \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; \
+	  else \
+	    echo "The proxy tests need nginx at $(NGINX) (set NGINX=... to use another)."; exit 1; \
+	  fi; \
+	fi
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/*.yaml
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yaml
 
-test: lint browser
-	CONVSCOPE_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+test: lint browser nginx
+	CONVSCOPE_CHROMIUM=$(CHROMIUM) CONVSCOPE_NGINX=$(NGINX) $(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test browser
 	$(BIN)/python bench/engine.py
