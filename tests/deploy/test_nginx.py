@@ -7,11 +7,14 @@ for an incomplete request)."""
 
 from __future__ import annotations
 
+import json
 import re
 import select
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -20,7 +23,14 @@ import uvicorn
 
 from app.config import Settings
 
-from .servers import NGINX_CONF, Nginx, Uvicorn, dockerfile_cmd, expensive_forward
+from .servers import (
+    NGINX_CONF,
+    Nginx,
+    Uvicorn,
+    dockerfile_cmd,
+    expensive_forward,
+    tcp_connections,
+)
 
 TIMEOUT = 1.0  # seconds: client_header_timeout and client_body_timeout in these tests
 DEADLINE = 30.0
@@ -142,3 +152,25 @@ def test_nginx_drops_idle_upstream_connections_before_uvicorn_does() -> None:
                     else uvicorn.Config("app.main:app").timeout_keep_alive)
     assert nginx_idle < uvicorn_idle
 
+
+
+def test_a_post_reset_by_a_replica_shutting_down_is_sent_to_another(tmp_path: Path) -> None:
+    """uvicorn closes its listening socket on SIGTERM, which resets the connections still
+    waiting in its backlog (bench/faults.py: most of 20 requests sent just before SIGTERM).
+    nginx must send such a request on, even a POST."""
+    with (socket.create_server(("127.0.0.1", 0), backlog=8) as stopping,
+          Uvicorn(tmp_path / "uvicorn.log") as app):
+        port = stopping.getsockname()[1]
+        also = {"keepalive 32;": f"server 127.0.0.1:{app.port} backup;\n        keepalive 32;"}
+        with Nginx(port, replace=also) as proxy, ThreadPoolExecutor(1) as pool:
+            sent = pool.submit(post, proxy.url, json.dumps(
+                {"input": [[1, 2, 3]], "weight": [[[1, 1]]]}).encode())
+            deadline = time.monotonic() + DEADLINE
+            while not any(c["local"] == port and c["rx"] for c in tcp_connections()):
+                assert time.monotonic() < deadline, "nginx never sent the request"
+                time.sleep(0.01)
+            stopping.close()  # the request waits in the backlog: the kernel resets it
+            response = sent.result(timeout=DEADLINE)
+            assert "reset by peer" in proxy.error_text()
+    assert response.status_code == 200, response.text
+    assert response.json() == {"output": [[3.0, 5.0]], "output_shape": [1, 2]}
