@@ -74,6 +74,10 @@ def test_nginx_passes_requests_and_answers_through(servers: tuple[Uvicorn, Nginx
     page = httpx.get(proxy.url + "/2d")
     assert "A kernel sliding over a grid" in page.text
     assert "content-security-policy" in page.headers  # the app's headers pass through
+    # the app's own 413s pass through as they are (nginx's error page is for its own 413)
+    costly = post(proxy.url, b'{"input": [[1, 2]], "weight": [[[1]]], "padding": 1000000}')
+    assert costly.status_code == 413
+    assert costly.json()["limit"] == "max_output_elements"
 
 
 def _padded(size: int) -> bytes:
