@@ -2,8 +2,8 @@
 upstream, the listen port and (to keep the tests short) the two client timeouts rewritten.
 
 It proxies; it refuses bodies over the app's ``max_body_bytes`` itself, in the API's error
-shape; and it cuts slow clients off, so that they never reach uvicorn (which has no timeout
-for an incomplete request)."""
+shape; it cuts slow clients off, so that they never reach uvicorn (which has no timeout for
+an incomplete request); and it sends a request that a stopping replica reset on to another."""
 
 from __future__ import annotations
 
