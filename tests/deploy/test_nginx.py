@@ -80,6 +80,18 @@ def test_nginx_passes_requests_and_answers_through(servers: tuple[Uvicorn, Nginx
     assert costly.json()["limit"] == "max_output_elements"
 
 
+def test_nginx_compresses_pages_and_assets(servers: tuple[Uvicorn, Nginx]) -> None:
+    app, proxy = servers
+    for path in ("/2d?input=digit28&kernel=sobel-x", "/static/css/app.css"):
+        direct = httpx.get(app.url + path)
+        through = httpx.get(proxy.url + path, headers={"accept-encoding": "gzip"})
+        assert through.headers["content-encoding"] == "gzip", path
+        assert through.content == direct.content  # decoded: the same bytes the app sent
+        assert through.num_bytes_downloaded < len(direct.content) / 3, path
+    plain = httpx.get(proxy.url + "/2d", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+
+
 def _padded(size: int) -> bytes:
     body = b'{"input": [[1, 2, 3]], "weight": [[[1, 1]]], "bias": [0.25]}'
     return body + b" " * (size - len(body))
