@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @application.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         """Liveness: answers without computing anything."""
         return {"status": "ok"}
 

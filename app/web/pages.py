@@ -9,6 +9,13 @@ out of band. Every response says ``Vary: HX-Request``.
 A page that cannot be drawn says why on the page: 422 for a value it cannot use, 413 for a
 setting over one of the page limits of :class:`~app.config.Settings` (the limit is named),
 414 for a query string longer than ``page_max_query_bytes``.
+
+The page routes are ``async`` although they only compute: rendering is pure Python, which
+holds the GIL, so a thread pool gained nothing and cost a thread hop per request and, under
+load, threads taking turns at the GIL. Run on the event loop, one at a time, a 2D step update
+served twice the requests at peak, and at half of that its p99 fell from 19 ms to 4 ms
+(``bench/load.py``). Each is bounded by the page limits (a few to ~25 ms). The
+finite-difference check, which can take longer, stays in the pool.
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ def _wants_fragment(request: Request) -> bool:
 
 
 @router.get("/")
-def home(request: Request) -> Response:
+async def home(request: Request) -> Response:
     """The lesson, stop by stop, each with a live link to the page that shows it."""
     return templates.TemplateResponse(request, "home.html", {"page": "home"})
 
@@ -106,14 +113,14 @@ def _render(request: Request, template: str, page: str, parse, scene_class,
 
 
 @router.get("/2d")
-def page_2d(request: Request) -> Response:
+async def page_2d(request: Request) -> Response:
     """The 2D page, its scene fragment, or one step's changes."""
     return _render(request, "page_2d.html", "2d", parse_view_2d, Scene2D,
                    {"images": IMAGES_2D, "kernels": KERNELS_2D})
 
 
 @router.get("/backprop")
-def page_backprop(request: Request) -> Response:
+async def page_backprop(request: Request) -> Response:
     """The backprop page, its scene fragment, or one step's changes."""
     return _render(request, "page_backprop.html", "backprop", parse_view_backprop,
                    SceneBackprop, {"presets": BACKPROP})
@@ -136,21 +143,21 @@ def verify_backprop(request: Request) -> Response:
 
 
 @router.get("/channels")
-def page_channels(request: Request) -> Response:
+async def page_channels(request: Request) -> Response:
     """The channels page, its scene fragment, or one step's changes."""
     return _render(request, "page_channels.html", "channels", parse_view_channels,
                    SceneChannels, {"presets": CHANNELS})
 
 
 @router.get("/3d")
-def page_3d(request: Request) -> Response:
+async def page_3d(request: Request) -> Response:
     """The 3D page, its scene fragment, or one step's changes."""
     return _render(request, "page_3d.html", "3d", parse_view_3d, Scene3D,
                    {"volumes": VOLUMES})
 
 
 @router.get("/1d")
-def page_1d(request: Request) -> Response:
+async def page_1d(request: Request) -> Response:
     """The 1D page, its scene fragment, or one step's changes."""
     return _render(request, "page_1d.html", "1d", parse_view_1d, Scene1D,
                    {"signals": {k: (t, None) for k, t in SIGNALS_1D.items()}})
