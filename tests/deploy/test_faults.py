@@ -98,47 +98,43 @@ def _reset(sock: socket.socket) -> None:
     sock.close()
 
 
+def _send_and_leave(server: Uvicorn, data: bytes, *, until: str, reset: bool) -> int:
+    """Send ``data``; once the server has read it (or, ``until="response"``, once its
+    response has begun), leave: close (FIN) or reset. Returns the server's end, as held."""
+    with _connect(server) as sock:
+        sock.sendall(data)
+        if until == "response":
+            assert sock.recv(100).startswith(b"HTTP/1.1 200")  # the response has begun
+        else:
+            poll(lambda: server_has_read(server.port, {sock.getsockname()[1]}),
+                 f"the server reads {until}")
+        held = server_end(server.port, sock.getsockname()[1])
+        if reset:
+            _reset(sock)
+        # else leaving the block closes the socket (FIN)
+    return held
+
+
 def half_body_then_close(server: Uvicorn) -> int:
     head, body = request_bytes(BODY)
-    with _connect(server) as sock:
-        sock.sendall(head + body[:len(body) // 2])
-        poll(lambda: server_has_read(server.port, {sock.getsockname()[1]}),
-             "the server reads the first half")
-        held = server_end(server.port, sock.getsockname()[1])
-        # leaving the block closes the socket (FIN) mid-body
-    return held
+    return _send_and_leave(server, head + body[:len(body) // 2], until="the first half",
+                           reset=False)
 
 
 def half_body_then_reset(server: Uvicorn) -> int:
     head, body = request_bytes(BODY)
-    with _connect(server) as sock:
-        sock.sendall(head + body[:len(body) // 2])
-        poll(lambda: server_has_read(server.port, {sock.getsockname()[1]}),
-             "the server reads the first half")
-        held = server_end(server.port, sock.getsockname()[1])
-        _reset(sock)
-    return held
+    return _send_and_leave(server, head + body[:len(body) // 2], until="the first half",
+                           reset=True)
 
 
 def close_before_the_response(server: Uvicorn) -> int:
-    head, body = request_bytes(BODY)
-    with _connect(server) as sock:
-        sock.sendall(head + body)
-        poll(lambda: server_has_read(server.port, {sock.getsockname()[1]}),
-             "the server reads the request")
-        held = server_end(server.port, sock.getsockname()[1])
-        # leaving the block closes the socket (FIN) while the server computes
-    return held
+    head, body = request_bytes(BODY)  # the server is still computing when the client goes
+    return _send_and_leave(server, head + body, until="the request", reset=False)
 
 
 def reset_mid_response(server: Uvicorn) -> int:
     head, body = request_bytes(BIG_RESPONSE)
-    with _connect(server) as sock:
-        sock.sendall(head + body)
-        assert sock.recv(100).startswith(b"HTTP/1.1 200")  # the response has begun
-        held = server_end(server.port, sock.getsockname()[1])
-        _reset(sock)
-    return held
+    return _send_and_leave(server, head + body, until="response", reset=True)
 
 
 @pytest.mark.parametrize("leave", [half_body_then_close, half_body_then_reset,
