@@ -14,7 +14,7 @@ The page routes are ``async`` although they only compute: rendering is pure Pyth
 holds the GIL, so a thread pool gained nothing and cost a thread hop per request and, under
 load, threads taking turns at the GIL. Run on the event loop, one at a time, a 2D step update
 served twice the requests at peak, and at half of that its p99 fell from 19 ms to 4 ms
-(``bench/load.py``). Each is bounded by the page limits (a few to ~25 ms). The
+(``bench/load.py``). Each is bounded by the page limits: 2–35 ms, the most at those limits. The
 finite-difference check, which can take longer, stays in the pool.
 """
 
