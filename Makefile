@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx
+WRK ?= /usr/bin/wrk
 
 .PHONY: run test bench load faults lint browser nginx clean
 
@@ -22,29 +23,27 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/convscope serve
 
-# The browser tests drive Debian's Chromium (Playwright's own download cannot work offline).
-browser:
-	@if [ ! -x "$(CHROMIUM)" ]; then \
+# $(call apt-install,PROGRAM,PACKAGE,VARIABLE,WHO): install Debian's PACKAGE with apt-get
+# when PROGRAM is missing (as root, or with sudo); elsewhere say which VARIABLE to set.
+define apt-install
+	@if [ ! -x "$(1)" ]; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Chromium for the browser tests (apt-get)..."; \
+	    echo "Installing $(2) for $(4) (apt-get)..."; \
 	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(2) >/dev/null; \
 	  else \
-	    echo "The browser tests need Chromium at $(CHROMIUM) (set CHROMIUM=... to use another)."; exit 1; \
+	    echo "No $(2) at $(1), needed by $(4) (set $(3)=... to use another)."; exit 1; \
 	  fi; \
 	fi
+endef
+
+# The browser tests drive Debian's Chromium (Playwright's own download cannot work offline).
+browser:
+	$(call apt-install,$(CHROMIUM),chromium,CHROMIUM,the browser tests)
 
 # The proxy tests (tests/deploy/test_nginx.py) put Debian's nginx in front of the app.
 nginx:
-	@if [ ! -x "$(NGINX)" ]; then \
-	  if command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing nginx for the proxy tests (apt-get)..."; \
-	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx >/dev/null; \
-	  else \
-	    echo "The proxy tests need nginx at $(NGINX) (set NGINX=... to use another)."; exit 1; \
-	  fi; \
-	fi
+	$(call apt-install,$(NGINX),nginx,NGINX,the proxy tests)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
@@ -62,8 +61,7 @@ bench: $(VENV)/.installed-test browser
 
 # Load and faults on loopback (README, "Running in production"): a few minutes each.
 load: $(VENV)/.installed-test
-	@command -v wrk >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+	$(call apt-install,$(WRK),wrk,WRK,the load test)
 	$(BIN)/python bench/load.py
 
 faults: $(VENV)/.installed-test nginx
