@@ -1,9 +1,12 @@
 """What the 3D page draws, from the engine: a volume as a row of depth slices, the kernel
-cube's footprint across the slices it covers, and the output volume filling slice by slice."""
+cube's footprint across the slices it covers, and the output volume filling slice by slice;
+above them, the same volumes in 3-D, as stacks of depth sheets with the kernel cube outlined
+in the input and the value it makes outlined in the output."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -14,6 +17,19 @@ from ..engine.trace import ForwardTrace
 from ..presets import VOLUMES
 from .scenes import Budget, Cell, GridScene, bucket, padded_view
 from .state import View3D, format_factor, format_number
+
+ISO_CELL = 18  # a cell's width in the 3-D view, in SVG units
+ISO_MAX_CELLS = 1_500  # more, and the stacks would be a blur: the slices below still show all
+ISO_MARGIN = 10
+
+
+@dataclass(frozen=True)
+class IsoCell:
+    """One cell of the 3-D view: a parallelogram on its depth sheet."""
+
+    points: str
+    bucket: int = 0
+    ghost: bool = False
 
 
 class Scene3D(GridScene):
@@ -105,6 +121,72 @@ class Scene3D(GridScene):
         return [[[self.output_cell(z, r, c, self.step) for c in range(w)] for r in range(h)]
                 for z in range(d)]
 
+
+    # --- the 3-D view ---------------------------------------------------------------------
+    # Each depth slice is a sheet seen from above and in front: columns run right, rows run
+    # down-right at half a cell, and each deeper sheet sits just below the one above.
+    @property
+    def iso_drawn(self) -> bool:
+        return math.prod(self.padded.shape) + self.output.size <= ISO_MAX_CELLS
+
+    @staticmethod
+    def _sheet_step(rows: int) -> float:
+        return rows * ISO_CELL * 0.5 + ISO_CELL * 0.4
+
+    def _quad(self, z: int, r: int, c: int, origin: tuple[float, float], rows: int) -> str:
+        gap = self._sheet_step(rows)
+        corners = ((r, c), (r, c + 1), (r + 1, c + 1), (r + 1, c))
+        return " ".join(f"{origin[0] + cc * ISO_CELL + rr * ISO_CELL / 2:.1f},"
+                        f"{origin[1] + rr * ISO_CELL / 2 + z * gap:.1f}" for rr, cc in corners)
+
+    def _extent(self, shape: tuple[int, int, int]) -> tuple[float, float]:
+        d, h, w = shape
+        return (w * ISO_CELL + h * ISO_CELL / 2, h * ISO_CELL / 2 + (d - 1) * self._sheet_step(h))
+
+    @cached_property
+    def iso_origins(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """Where the input stack and the output stack start (their top-left corners)."""
+        width, _ = self._extent(self.padded.shape)
+        return (ISO_MARGIN, ISO_MARGIN), (2 * ISO_MARGIN + width + ISO_CELL, ISO_MARGIN)
+
+    @cached_property
+    def iso_size(self) -> tuple[int, int]:
+        (iw, ih), (ow, oh) = self._extent(self.padded.shape), self._extent(self.output.shape)
+        return (math.ceil(3 * ISO_MARGIN + iw + ISO_CELL + ow),
+                math.ceil(2 * ISO_MARGIN + max(ih, oh)))
+
+    @cached_property
+    def iso_input(self) -> list[IsoCell]:
+        """The padded input's cells, deepest sheet first so nearer sheets cover it."""
+        d, h, w = self.padded.shape
+        before = [b for b, _ in self.geom.padding]
+        cells = []
+        for z in reversed(range(d)):
+            for r in range(h):
+                for c in range(w):
+                    inside = all(0 <= v - b < n for v, b, n in
+                                 zip((z, r, c), before, self.x.shape, strict=True))
+                    cells.append(IsoCell(self._quad(z, r, c, self.iso_origins[0], h),
+                                         bucket(float(self.padded[z, r, c]), self.scale),
+                                         ghost=not inside))
+        return cells
+
+    @cached_property
+    def iso_output(self) -> list[IsoCell]:
+        d, h, w = self.output.shape
+        return [IsoCell(self._quad(z, r, c, self.iso_origins[1], h))
+                for z in reversed(range(d)) for r in range(h) for c in range(w)]
+
+    def iso_window(self, step: int) -> tuple[list[str], str | None]:
+        """At ``step``: the outlines of the input cells under the kernel cube, and of the
+        output value they make."""
+        if step == 0:
+            return [], None
+        h = self.padded.shape[1]
+        inputs = [self._quad(z, r, c, self.iso_origins[0], h)
+                  for z, r, c in sorted(self.window(step), reverse=True)]
+        z, r, c = self.current(step)
+        return inputs, self._quad(z, r, c, self.iso_origins[1], self.output.shape[1])
 
     @cached_property
     def formulas(self) -> list[str]:

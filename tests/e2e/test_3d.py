@@ -23,6 +23,12 @@ def test_the_volume_plays_to_the_engines_output(page: Page) -> None:
     page.get_by_role("button", name="Step back").click()
     expect(page.locator("#step-status")).to_have_text("Step 17 of 18")
     expect(page.locator("#covered-state")).to_have_attribute("data-covered", "1 2 3")
+    # the 3-D view's outlines were swapped in as SVG (an HTML element would not draw)
+    window = page.locator("#iso-window")
+    expect(window).to_have_attribute("data-cells", "27")
+    expect(window.locator("polygon")).to_have_count(28)
+    assert window.evaluate("e => e.namespaceURI") == "http://www.w3.org/2000/svg"
+    assert window.locator("polygon").first.evaluate("e => e.getBBox().width") > 0
     screenshot(page, "3d")
 
 
