@@ -41,11 +41,12 @@ class SceneBackprop(Stepped):
         self.params = view.engine_params()
         self.geom = plan(self.x.shape, self.w0.shape, **self.params)
         g = self.geom
+        self.loss = view.loss or preset.loss
+        epochs = view.epoch if self.loss != "custom" else 0  # a typed-in δ does not train
         # every replayed epoch is a forward and a weight gradient; the page then shows a
         # forward and all three gradients
         cells = 3 * g.c_in * math.prod(g.padded) + 3 * g.c_out * math.prod(g.out_spatial)
-        budget.check(cells=cells, macs=g.macs * (2 * view.epoch + 4))
-        self.loss = view.loss or preset.loss
+        budget.check(cells=cells, macs=g.macs * (2 * epochs + 4))
         self.eta = view.eta or preset.eta
         shape = self.geom.output_shape
         self.notes: list[str] = []
@@ -54,7 +55,7 @@ class SceneBackprop(Stepped):
         # replay `epoch` gradient-descent updates from the preset's kernel: the URL says it all
         w, history = self.w0, []
         self.w_before = None
-        for _ in range(view.epoch if self.loss != "custom" else 0):
+        for _ in range(epochs):
             y = forward(self.x, w, **self.params)
             delta, value = self.delta_of(y)
             history.append(value)
