@@ -78,14 +78,18 @@ class Scene3D(GridScene):
     def scale(self) -> float:
         return float(np.abs(self.x).max())
 
-    def input_cell(self, z: int, r: int, c: int, window: dict) -> Cell:
+    def is_padding(self, z: int, r: int, c: int) -> bool:
+        """Whether padded (depth, row, column) lies in the padding, outside the volume."""
         before = [b for b, _ in self.geom.padding]
-        inside = all(0 <= v - b < s for v, b, s in zip((z, r, c), before, self.x.shape,
-                                                      strict=True))
+        return not all(0 <= v - b < n for v, b, n in zip((z, r, c), before, self.x.shape,
+                                                         strict=True))
+
+    def input_cell(self, z: int, r: int, c: int, window: dict) -> Cell:
         value = float(self.padded[z, r, c])
         tap, badge = window.get((z, r, c), (None, None))
         return Cell(id=f"in-{z}-{r}-{c}", text=format_number(value), row=r, col=c,
-                    ghost=not inside, bucket=bucket(value, self.scale), tap=tap, badge=badge)
+                    ghost=self.is_padding(z, r, c), bucket=bucket(value, self.scale), tap=tap,
+                    badge=badge)
 
     def input_slices(self) -> list[list[list[Cell]]]:
         window = self.window(self.step)
@@ -159,16 +163,13 @@ class Scene3D(GridScene):
     def iso_input(self) -> list[IsoCell]:
         """The padded input's cells, deepest sheet first so nearer sheets cover it."""
         d, h, w = self.padded.shape
-        before = [b for b, _ in self.geom.padding]
         cells = []
         for z in reversed(range(d)):
             for r in range(h):
                 for c in range(w):
-                    inside = all(0 <= v - b < n for v, b, n in
-                                 zip((z, r, c), before, self.x.shape, strict=True))
                     cells.append(IsoCell(self._quad(z, r, c, self.iso_origins[0], h),
                                          bucket(float(self.padded[z, r, c]), self.scale),
-                                         ghost=not inside))
+                                         ghost=self.is_padding(z, r, c)))
         return cells
 
     @cached_property
