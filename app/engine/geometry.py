@@ -46,6 +46,10 @@ class Geometry:
     padding_mode: str
     mode: str
     out_spatial: tuple[int, ...]
+    #: the stride the computation steps by: the stride, except 1 on an axis with a single
+    #: output position, where the stride never moves the kernel (so a stride of 10^7 over
+    #: three cells costs what stride 1 costs, not a layout sized by the stride)
+    work_stride: tuple[int, ...]
 
     @property
     def ndim(self) -> int:
@@ -347,6 +351,7 @@ def _plan(
         batched=batched, n=n, c_in=c_in, c_out=c_out, groups=groups_i, in_spatial=in_t,
         kernel=kernel_t, stride=stride_t, dilation=dilation_t, padding=pads,
         padding_mode=padding_mode, mode=mode, out_spatial=tuple(out),
+        work_stride=tuple(1 if o == 1 else s for o, s in zip(out, stride_t, strict=True)),
     )
 
 
