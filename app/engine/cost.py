@@ -223,3 +223,29 @@ def backward_cost(geom: Geometry, itemsize: int = 8) -> Cost:
     # the method's buffers exist beside the padded input and its gradient
     return shared + Cost(method.macs, method.moves, method.loops,
                          shared.peak_bytes + method.peak_bytes)
+
+
+# ----------------------------------------------------------------------------- traces
+
+def trace_terms_per_step(geom: Geometry, part: str) -> int:
+    """The most terms one step of a trace part can have (``"forward"``, ``"weight"``,
+    ``"input"`` or ``"bias"``; see :mod:`app.engine.trace`), from the geometry alone. A
+    window of steps is vectorised whatever the part (a fixed number of NumPy calls per
+    spatial axis), so its cost is its terms: O(steps x terms per step).
+
+    An input step's terms per axis are at most its taps times the outputs one tap can reach
+    through the positions holding the element: one for zero padding, three for reflect and
+    circular (the element and two copies), and for replicate the edge element's whole run
+    of copies, stride by stride.
+    """
+    if part == "forward":
+        return geom.c_in_group * math.prod(geom.kernel)
+    if part in ("weight", "bias"):
+        return geom.n * math.prod(geom.out_spatial)
+    terms = geom.c_out_group
+    for k, o, s, (b, a) in zip(geom.kernel, geom.out_spatial, geom.stride, geom.padding,
+                               strict=True):
+        reach = {"zeros": 1, "reflect": 3, "circular": 3}.get(geom.padding_mode,
+                                                                (b + a) // s + 1)
+        terms *= k * min(o, reach)
+    return terms

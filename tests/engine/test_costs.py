@@ -13,9 +13,16 @@ import pytest
 from hypothesis import assume, given
 
 from app.engine import backward, forward, plan
-from app.engine.cost import METHODS, backward_cost, forward_cost, input_gradient_method
+from app.engine.cost import (
+    METHODS,
+    backward_cost,
+    forward_cost,
+    input_gradient_method,
+    trace_terms_per_step,
+)
 from app.engine.forward import schedule
 from app.engine.naive import backward_naive
+from app.engine.trace import BackwardTrace, ForwardTrace
 
 from .strategies import SLOW, backward_cases
 
@@ -142,3 +149,17 @@ def test_the_layout_caches_stay_within_their_byte_bounds():
     assert sum(c.bytes for c in caches) <= bound
     assert kept <= 1.5 * bound  # the size estimates are honest to within half
     assert all(len(c) > 0 for c in caches)
+
+
+@SLOW
+@given(case_dy=backward_cases(max_stride=4))
+def test_no_trace_step_has_more_terms_than_the_model_says(case_dy):
+    case, dy = case_dy
+    geom = plan(case.x.shape, case.weight.shape, **case.kwargs)
+    for part in ("input", "weight", "bias"):
+        steps = BackwardTrace(case.x, case.weight, dy, part, **case.kwargs).steps()
+        terms = np.diff(steps.offsets) if part == "input" else \
+            [steps.deltas.shape[1]] * len(steps)
+        assert max(terms) <= trace_terms_per_step(geom, part)
+    forward_steps = ForwardTrace(case.x, case.weight, **case.kwargs).steps()
+    assert forward_steps.products.shape[1] == trace_terms_per_step(geom, "forward")
