@@ -10,10 +10,12 @@ from fastapi import APIRouter, Query
 
 from ..config import Settings, SettingsDep
 from ..engine import ConvolutionError, backward, forward, plan
+from ..engine.cost import trace_terms_per_step
+from ..engine.errors import describe
 from ..engine.geometry import size_formulas
-from ..engine.trace import BackwardTrace, ForwardTrace
+from ..engine.trace import BackwardTrace, ForwardTrace, result_shape
 from .errors import ApiError, ErrorBody, LimitExceeded
-from .limits import check_geometry, finite_or_error, run_quietly, to_array
+from .limits import MAX_PARAMETER, check_cost, finite_or_error, run_quietly, to_array
 from .responses import FastJSONResponse
 from .routing import StrictJSONRoute
 from .schemas import (
@@ -35,6 +37,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "A field is invalid; `field` names it."},
 }
 
+# The POST endpoints are ``async def`` although they compute: StrictJSONRoute runs each of
+# them, body parsing included, in a worker thread (app/api/routing.py), where a plain ``def``
+# would only add a hop to another thread.
 router = APIRouter(prefix="/api/v1", tags=["convolution"], route_class=StrictJSONRoute,
                    default_response_class=FastJSONResponse, responses=ERRORS)
 
@@ -73,18 +78,18 @@ def _delta(body: BackwardRequest, settings: Settings, x: np.ndarray, w: np.ndarr
 
 
 @router.post("/forward", response_model=None, responses={200: {"model": ForwardResponse}})
-def forward_endpoint(body: ForwardRequest, settings: SettingsDep) -> FastJSONResponse:
+async def forward_endpoint(body: ForwardRequest, settings: SettingsDep) -> FastJSONResponse:
     """The forward pass: ``output = conv(input, weight) + bias``, as PyTorch computes it."""
-    check_geometry(body, settings)
+    check_cost(body, settings, forward_pass=True, backward_pass=False)
     x, w, b = _arrays(body, settings)
     y = finite_or_error(run_quietly(forward, x, w, b, **body.engine_params()), "output")
     return FastJSONResponse({"output": y, "output_shape": y.shape})
 
 
 @router.post("/backward", response_model=None, responses={200: {"model": BackwardResponse}})
-def backward_endpoint(body: BackwardRequest, settings: SettingsDep) -> FastJSONResponse:
+async def backward_endpoint(body: BackwardRequest, settings: SettingsDep) -> FastJSONResponse:
     """The backward pass: dL/dx, dL/dw and dL/db from dL/dy (given, or from a loss)."""
-    check_geometry(body, settings, backward=True)
+    check_cost(body, settings, forward_pass=body.loss is not None, backward_pass=True)
     x, w, b = _arrays(body, settings)
     dy, extra = _delta(body, settings, x, w, b)
     grads = run_quietly(backward, x, w, dy, **body.engine_params())
@@ -113,23 +118,20 @@ def _trace_window(total: int, terms_per_step: int, body: TraceRequest,
 
 
 @router.post("/trace", response_model=None, responses={200: {"model": TraceResponse}})
-def trace_endpoint(body: TraceRequest, settings: SettingsDep) -> FastJSONResponse:
+async def trace_endpoint(body: TraceRequest, settings: SettingsDep) -> FastJSONResponse:
     """A window of steps of one pass: every step's terms, products, sum and result."""
-    geom = check_geometry(body, settings, backward=body.part != "forward")
+    part = body.part.removeprefix("grad_")
+    geom = check_cost(body, settings, forward_pass=part != "forward" and body.loss is not None,
+                      backward_pass=False)
+    total = math.prod(result_shape(geom, part))
+    start, count = _trace_window(total, trace_terms_per_step(geom, part), body, settings)
     x, w, b = _arrays(body, settings)
     params = body.engine_params()
-    if body.part == "forward":
+    if part == "forward":
         trace: ForwardTrace | BackwardTrace = ForwardTrace(x, w, b, **params)
-        terms = geom.c_in_group * math.prod(geom.kernel)
     else:
         dy, _ = _delta(body, settings, x, w, b)
-        part = body.part.removeprefix("grad_")
         trace = BackwardTrace(x, w, dy, part, **params)
-        terms = geom.n * math.prod(geom.out_spatial) if part != "input" else (
-            geom.c_out_group * math.prod(
-                k * (1 + pb + pa) for k, (pb, pa) in zip(geom.kernel, geom.padding,
-                                                          strict=True)))
-    start, count = _trace_window(len(trace), terms, body, settings)
     steps = run_quietly(trace.steps, start, count)
     for name in ("total", "value"):  # a product that overflowed makes its total non-finite
         finite_or_error(getattr(steps, name), name)
@@ -188,11 +190,20 @@ def _serialise(part: str, trace: Any, steps: Any) -> dict[str, Any]:
 
 
 def _ints(text: str, field: str) -> list[int]:
+    """Comma-separated whole numbers, each at most ``MAX_PARAMETER`` in size (a longer run of
+    digits is refused before Python converts it)."""
+    parts = text.split(",")
+    if any(len(part.strip().lstrip("+-")) > len(str(MAX_PARAMETER)) for part in parts):
+        raise ApiError(422, f"{field} must hold integers of at most {MAX_PARAMETER:,}",
+                       field=field)
     try:
-        values = [int(part) for part in text.split(",")]
+        values = [int(part) for part in parts]
     except ValueError:
         raise ApiError(422, f"{field} must be an integer or comma-separated integers, got "
-                            f"{text[:40]!r}", field=field) from None
+                            f"{describe(text)}", field=field) from None
+    if any(abs(v) > MAX_PARAMETER for v in values):
+        raise ApiError(422, f"{field} must hold integers of at most {MAX_PARAMETER:,}",
+                       field=field)
     return values
 
 
@@ -222,7 +233,7 @@ def shape_endpoint(
     if len(size) != len(kernel):
         raise ApiError(422, f"input_size has {len(size)} axes but kernel_size has "
                             f"{len(kernel)}", field="kernel_size")
-    if len(size) > 8 or min(size + kernel) < 1 or max(size + kernel) > 10**9:
+    if len(size) > 8 or min(size + kernel) < 1 or max(size + kernel) > MAX_PARAMETER:
         raise ApiError(422, "sizes must be 1 to 8 axes of positive integers below 10^9",
                        field="input_size")
     pad: Any = padding if padding in ("valid", "same", "full") else _scalar_or_list(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ParameterError, ShapeError
+from .errors import ParameterError, ShapeError, describe
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 PADDING_NAMES = ("valid", "same", "full")
@@ -108,13 +108,8 @@ class Geometry:
 
 def _int_param(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ParameterError(field, f"{field} must be an integer, got {_describe(value)}")
+        raise ParameterError(field, f"{field} must be an integer, got {describe(value)}")
     return int(value)
-
-
-def _describe(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _per_axis(value: object, ndim: int, field: str, minimum: int) -> tuple[int, ...]:
@@ -164,7 +159,7 @@ def _padding_pairs(
         raise ParameterError(
             "padding",
             f"padding must be a number, a list, or one of 'valid', 'same', 'full', "
-            f"got {_describe(padding)}",
+            f"got {describe(padding)}",
         )
     if isinstance(padding, tuple | list) and any(isinstance(p, tuple | list) for p in padding):
         if len(padding) != ndim or not all(
@@ -173,7 +168,7 @@ def _padding_pairs(
             raise ParameterError(
                 "padding",
                 f"padding as pairs must be {ndim} (before, after) pairs, one per spatial "
-                f"dimension, got {_describe(padding)}",
+                f"dimension, got {describe(padding)}",
             )
         pairs = tuple(
             (_int_param(b, "padding"), _int_param(a, "padding")) for b, a in padding
@@ -254,7 +249,7 @@ def _plan(
         if not all(isinstance(d, int | np.integer) and not isinstance(d, bool) and d >= 0
                    for d in shape):
             raise ShapeError(field, f"{field} shape must be non-negative integers, got "
-                                    f"{_describe(list(shape))}")
+                                    f"{describe(list(shape))}")
     if len(weight_shape) < 3:
         raise ShapeError(
             "weight",
@@ -276,11 +271,11 @@ def _plan(
         raise ParameterError(
             "padding_mode",
             f"padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
-            f"got {_describe(padding_mode)}",
+            f"got {describe(padding_mode)}",
         )
     if mode not in MODES:
         raise ParameterError(
-            "mode", f"mode must be one of {', '.join(map(repr, MODES))}, got {_describe(mode)}"
+            "mode", f"mode must be one of {', '.join(map(repr, MODES))}, got {describe(mode)}"
         )
 
     batched = len(input_shape) == ndim + 2

@@ -30,6 +30,17 @@ Part = Literal["weight", "input", "bias"]
 PARTS: tuple[str, ...] = ("weight", "input", "bias")
 
 
+def result_shape(geom: Geometry, part: str) -> tuple[int, ...]:
+    """The shape of what a trace part computes, one step per element (batched): the output
+    for ``"forward"``, else the gradient of the weight, the input or the bias."""
+    return {
+        "forward": (geom.n, geom.c_out, *geom.out_spatial),
+        "weight": geom.weight_shape,
+        "input": (geom.n, geom.c_in, *geom.in_spatial),
+        "bias": (geom.c_out,),
+    }[part]
+
+
 def _flip(k: np.ndarray, geom: Geometry) -> np.ndarray:
     """Kernel indices as the weight array stores them: reversed in convolution mode."""
     return np.asarray(geom.kernel) - 1 - k if geom.flip else k
@@ -124,7 +135,7 @@ class ForwardTrace:
     def __init__(self, x, weight, bias=None, **params) -> None:
         self.x, self.weight, self.bias, self.geometry = prepare(x, weight, bias, **params)
         geom = self.geometry
-        self.shape = (geom.n, geom.c_out, *geom.out_spatial)
+        self.shape = result_shape(geom, "forward")
         taps = _c_order((geom.c_in_group, *geom.kernel))
         #: per term: the input channel within the group, and the footprint index
         self.tap_channel, self._tap_k = taps[:, 0], taps[:, 1:]
@@ -263,12 +274,7 @@ class BackwardTrace:
             x, weight, grad_output, **params
         )
         self.part = part
-        geom = self.geometry
-        self.shape = {
-            "weight": self.weight.shape,
-            "input": self.x.shape,
-            "bias": (geom.c_out,),
-        }[part]
+        self.shape = result_shape(self.geometry, part)
 
     def __len__(self) -> int:
         return math.prod(self.shape)
