@@ -13,6 +13,7 @@ from ..engine import ConvolutionError, backward, forward, plan
 from ..engine.cost import trace_terms_per_step
 from ..engine.errors import describe
 from ..engine.geometry import size_formulas
+from ..engine.loss import loss_and_delta
 from ..engine.trace import BackwardTrace, ForwardTrace, result_shape
 from .errors import ApiError, ErrorBody, LimitExceeded
 from .limits import MAX_PARAMETER, check_cost, finite_or_error, run_quietly, to_array
@@ -61,20 +62,18 @@ def _delta(body: BackwardRequest, settings: Settings, x: np.ndarray, w: np.ndarr
     if body.grad_output is not None:
         return to_array(body.grad_output, "grad_output", settings), {}
     y = finite_or_error(run_quietly(forward, x, w, b, **body.engine_params()), "output")
-    if body.loss == "sum":
-        return np.ones_like(y), {"loss": finite_or_error(run_quietly(np.sum, y), "loss"),
-                                 "output": y}
-    if body.target is None:
-        raise ApiError(422, "loss 'mse' needs a target with the output's shape", field="target")
-    target = to_array(body.target, "target", settings)
-    if target.shape != y.shape:
-        raise ApiError(422, f"target must have the output's shape {list(y.shape)}, got "
-                            f"{list(target.shape)}", field="target")
-    with np.errstate(over="ignore", invalid="ignore"):
-        diff = y - target
-        loss = np.mean(diff ** 2)
-    return finite_or_error(2 * diff / diff.size, "grad_output"), {
-        "loss": finite_or_error(loss, "loss"), "output": y}
+    target = None
+    if body.loss == "mse":
+        if body.target is None:
+            raise ApiError(422, "loss 'mse' needs a target with the output's shape",
+                           field="target")
+        target = to_array(body.target, "target", settings)
+        if target.shape != y.shape:
+            raise ApiError(422, f"target must have the output's shape {list(y.shape)}, got "
+                                f"{list(target.shape)}", field="target")
+    loss, delta = loss_and_delta(y, body.loss, target)
+    return finite_or_error(delta, "grad_output"), {"loss": finite_or_error(loss, "loss"),
+                                                   "output": y}
 
 
 @router.post("/forward", response_model=None, responses={200: {"model": ForwardResponse}})
