@@ -27,16 +27,20 @@ from .schemas import (
     TraceResponse,
 )
 
-ERRORS: dict[int | str, dict[str, Any]] = {
+# What each route can answer besides 200, every one with the one error body
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "The body is not valid JSON."},
     413: {"model": ErrorBody, "description": "The body, an array or the computation is "
                                              "larger than a configured limit."},
     415: {"model": ErrorBody, "description": "The body is not sent as application/json."},
     422: {"model": ErrorBody, "description": "A field is invalid; `field` names it."},
 }
+QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "A query parameter is invalid; `field` names it."},
+}
 
 router = APIRouter(prefix="/api/v1", tags=["convolution"], route_class=StrictJSONRoute,
-                   default_response_class=FastJSONResponse, responses=ERRORS)
+                   default_response_class=FastJSONResponse)
 
 
 def _arrays(body: ConvParams, settings: Settings) -> tuple[np.ndarray, np.ndarray,
@@ -72,7 +76,8 @@ def _delta(body: BackwardRequest, settings: Settings, x: np.ndarray, w: np.ndarr
         "loss": finite_or_error(loss, "loss"), "output": y}
 
 
-@router.post("/forward", response_model=None, responses={200: {"model": ForwardResponse}})
+@router.post("/forward", operation_id="forward", response_model=None,
+             responses={200: {"model": ForwardResponse}, **BODY_ERRORS})
 def forward_endpoint(body: ForwardRequest, settings: SettingsDep) -> FastJSONResponse:
     """The forward pass: ``output = conv(input, weight) + bias``, as PyTorch computes it."""
     check_geometry(body, settings)
@@ -81,7 +86,8 @@ def forward_endpoint(body: ForwardRequest, settings: SettingsDep) -> FastJSONRes
     return FastJSONResponse({"output": y, "output_shape": y.shape})
 
 
-@router.post("/backward", response_model=None, responses={200: {"model": BackwardResponse}})
+@router.post("/backward", operation_id="backward", response_model=None,
+             responses={200: {"model": BackwardResponse}, **BODY_ERRORS})
 def backward_endpoint(body: BackwardRequest, settings: SettingsDep) -> FastJSONResponse:
     """The backward pass: dL/dx, dL/dw and dL/db from dL/dy (given, or from a loss)."""
     check_geometry(body, settings, backward=True)
@@ -112,7 +118,8 @@ def _trace_window(total: int, terms_per_step: int, body: TraceRequest,
                       settings.max_trace_terms // max(terms_per_step, 1))
 
 
-@router.post("/trace", response_model=None, responses={200: {"model": TraceResponse}})
+@router.post("/trace", operation_id="trace", response_model=None,
+             responses={200: {"model": TraceResponse}, **BODY_ERRORS})
 def trace_endpoint(body: TraceRequest, settings: SettingsDep) -> FastJSONResponse:
     """A window of steps of one pass: every step's terms, products, sum and result."""
     geom = check_geometry(body, settings, backward=body.part != "forward")
@@ -200,7 +207,8 @@ def _scalar_or_list(values: list[int]) -> int | list[int]:
     return values[0] if len(values) == 1 else values
 
 
-@router.get("/shape", response_model=ShapeResponse)
+@router.get("/shape", operation_id="shape", response_model=ShapeResponse,
+            responses=QUERY_ERRORS)
 def shape_endpoint(
     input_size: Annotated[str, Query(description="spatial size, e.g. 28,28", max_length=200,
                                      examples=["3,3"])],

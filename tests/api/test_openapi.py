@@ -21,14 +21,41 @@ def spec(client: httpx.Client) -> dict:
     return client.get("/openapi.json").json()
 
 
+OPERATIONS = {
+    # operation id: (method, path, the statuses it can answer)
+    "forward": ("post", "/api/v1/forward", {"200", "400", "413", "415", "422"}),
+    "backward": ("post", "/api/v1/backward", {"200", "400", "413", "415", "422"}),
+    "trace": ("post", "/api/v1/trace", {"200", "400", "413", "415", "422"}),
+    "shape": ("get", "/api/v1/shape", {"200", "422"}),
+    "list_presets": ("get", "/api/v1/presets", {"200"}),
+    "get_preset": ("get", "/api/v1/presets/{name}", {"200", "404"}),
+    "healthz": ("get", "/healthz", {"200"}),
+}
+
+
 def test_every_endpoint_is_described_with_its_errors(spec: dict) -> None:
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/v1/forward", "/api/v1/backward", "/api/v1/trace"):
-        operation = spec["paths"][path]["post"]
+    described = {(method, path) for path, item in spec["paths"].items() for method in item}
+    assert described == {(method, path) for method, path, _ in OPERATIONS.values()}
+    for operation_id, (method, path, statuses) in OPERATIONS.items():
+        operation = spec["paths"][path][method]
+        assert operation["operationId"] == operation_id  # what a generated client calls it
         assert operation["description"] or operation["summary"]
-        assert {"200", "400", "413", "415", "422"} <= set(operation["responses"])
-    assert {"200", "422"} <= set(spec["paths"]["/api/v1/shape"]["get"]["responses"])
-    assert "/api/v1/presets/{name}" in spec["paths"]
+        assert set(operation["responses"]) == statuses, path
+        for status in statuses - {"200"}:
+            body = operation["responses"][status]["content"]["application/json"]["schema"]
+            assert body == {"$ref": "#/components/schemas/ErrorBody"}, (path, status)
+
+
+def test_no_error_body_is_declared_that_the_server_never_sends(spec: dict,
+                                                               client: httpx.Client) -> None:
+    assert not {"HTTPValidationError", "ValidationError"} & set(spec["components"]["schemas"])
+    missing = client.get("/api/v1/presets/no-such-preset")
+    assert missing.status_code == 404
+    assert missing.json()["field"] == "name" and "no preset is named" in missing.json()["error"]
+    bad = client.get("/api/v1/shape", params={"input_size": "3", "kernel_size": "2",
+                                              "groups": "0"})
+    assert bad.status_code == 422 and bad.json()["field"] == "groups"
 
 
 def test_the_forward_example_is_the_lessons_worked_example(spec: dict,
