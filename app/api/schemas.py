@@ -1,16 +1,18 @@
 """Request and response bodies of API v1, named and laid out as PyTorch names them.
 
 Arrays travel as nested JSON lists. They are checked here for structure only (rectangular,
-numbers only — no booleans, strings or nulls) without allocating anything; sizes are checked
-against the limits, and values converted, in :mod:`app.api.limits`.
+numbers only — no booleans, strings or nulls — and as many dimensions as their schema allows)
+without allocating anything; sizes are checked against the limits, and values converted, in
+:mod:`app.api.limits`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypeAliasType
 
 from ..engine import MODES, PADDING_MODES
 
@@ -47,36 +49,64 @@ def _check_rows(value: list, shape: tuple[int, ...], depth: int) -> None:
         _check_rows(row, shape, depth + 1)
 
 
-def parse_nested(value: Any) -> NestedArray:
-    """Check that ``value`` is a rectangular nested list of numbers; measure its shape."""
+def parse_nested(value: Any, min_ndim: int = 1, max_ndim: int = MAX_RANK) -> NestedArray:
+    """Check that ``value`` is a rectangular nested list of numbers with ``min_ndim`` to
+    ``max_ndim`` dimensions; measure its shape."""
     if isinstance(value, NestedArray):
         return value
     shape: list[int] = []
     probe = value
     while isinstance(probe, list):
         shape.append(len(probe))
-        if len(shape) > MAX_RANK:
-            raise _fail(f"is nested too deeply (at most {MAX_RANK} levels)")
+        if len(shape) > max_ndim:
+            raise _fail(f"has too many dimensions (at most {max_ndim})")
         if not probe:
             raise _fail("has an empty dimension")
         probe = probe[0]
     if not shape:
         raise _fail("must be an array (a nested list of numbers)")
+    if len(shape) < min_ndim:
+        raise _fail(f"must have at least {min_ndim} dimensions, got {len(shape)} "
+                    f"(shape {shape})")
     _check_rows(value, tuple(shape), 0)
     return NestedArray(value, tuple(shape))
 
 
-def _array_schema(description: str) -> dict:
-    # One level of items is described; deeper levels are arrays or numbers again.
-    return {
-        "type": "array", "minItems": 1, "description": description,
-        "items": {"anyOf": [{"type": "number"}, {"type": "array", "minItems": 1}]},
-    }
+# One named schema per number of dimensions, each a non-empty list of the one below it:
+# Array1D is a list of numbers, Array2D a list of Array1D, ..., Array6D. A recursive schema
+# (NestedNumbers = number | [NestedNumbers]) would be shorter, but openapi-python-client
+# leaves out every endpoint that uses one ("recursive and circular references are not
+# supported directly in an array schema's items"), and it would allow a number beside a
+# list. What no JSON Schema can say is that the lists at one depth have one length.
+ARRAY_SCHEMAS: dict[int, Any] = {}
+for _ndim in range(1, MAX_RANK + 1):
+    ARRAY_SCHEMAS[_ndim] = TypeAliasType(f"Array{_ndim}D", Annotated[
+        list[float] if _ndim == 1 else list[ARRAY_SCHEMAS[_ndim - 1]],  # type: ignore[valid-type]
+        Field(min_length=1, description="a non-empty list of numbers" if _ndim == 1 else
+              f"a {_ndim}-D array: a non-empty list of Array{_ndim - 1}D, all of one shape"),
+    ])
 
 
-def Array(description: str) -> Any:  # reads as a type in the models below
-    return Annotated[NestedArray, PlainValidator(parse_nested),
-                     WithJsonSchema(_array_schema(description))]
+def arrays(min_ndim: int, max_ndim: int = MAX_RANK) -> Any:
+    """The schema of an array with ``min_ndim`` to ``max_ndim`` dimensions."""
+    return Union[tuple(ARRAY_SCHEMAS[n] for n in range(min_ndim, max_ndim + 1))]  # noqa: UP007
+
+
+def Array(description: str, min_ndim: int, max_ndim: int = MAX_RANK) -> Any:
+    """A request array (reads as a type in the models below), described as one of the named
+    ``ArrayND`` schemas and checked here for just what they say, even where the array goes
+    unused (a ``target`` without loss 'mse')."""
+    def parse(value: Any) -> NestedArray:
+        return parse_nested(value, min_ndim, max_ndim)
+
+    return Annotated[NestedArray,
+                     PlainValidator(parse, json_schema_input_type=arrays(min_ndim, max_ndim)),
+                     Field(description=description)]
+
+
+def ArrayOut(description: str, min_ndim: int, max_ndim: int = MAX_RANK) -> Any:
+    """A response array, described as :func:`Array` describes a request's."""
+    return Annotated[arrays(min_ndim, max_ndim), Field(description=description)]
 
 
 IntOrPerAxis = Annotated[Any, WithJsonSchema({
@@ -106,9 +136,9 @@ class ConvParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    input: Array("shape (N, C_in, *spatial) or unbatched (C_in, *spatial)")
-    weight: Array("shape (C_out, C_in / groups, *kernel)")
-    bias: Array("shape (C_out,)") | None = None
+    input: Array("shape (N, C_in, *spatial) or unbatched (C_in, *spatial)", 2)
+    weight: Array("shape (C_out, C_in / groups, *kernel)", 3)
+    bias: Array("shape (C_out,)", 1, 1) | None = None
     stride: IntOrPerAxis = Field(1, description="an int or one per spatial dimension")
     padding: PaddingSpec = 0
     dilation: IntOrPerAxis = Field(1, description="an int or one per spatial dimension; "
@@ -133,8 +163,8 @@ class ForwardRequest(ConvParams):
 
 
 class ForwardResponse(BaseModel):
-    output: list = Field(description="nested list, shape output_shape",
-                         examples=[[[[[19.0, 25.0], [37.0, 43.0]]]]])
+    output: ArrayOut("shape output_shape", 2) = Field(
+        examples=[[[[[19.0, 25.0], [37.0, 43.0]]]]])
     output_shape: list[int] = Field(examples=[[1, 1, 2, 2]])
 
 
@@ -147,19 +177,19 @@ class BackwardRequest(ConvParams):
         {"input": LESSON_INPUT, "weight": LESSON_KERNEL, "loss": "sum"},
     ]})
 
-    grad_output: Array("dL/dy, the output's shape") | None = None
+    grad_output: Array("dL/dy, the output's shape", 2) | None = None
     loss: Literal["sum", "mse"] | None = Field(
         None, description="instead of grad_output: 'sum' (L = sum of outputs) or 'mse' "
                           "(L = mean((y - target)^2), needs target)")
-    target: Array("with loss 'mse': the wanted output, the output's shape") | None = None
+    target: Array("with loss 'mse': the wanted output, the output's shape", 2) | None = None
 
 
 class BackwardResponse(BaseModel):
-    grad_input: list = Field(description="dL/dx, the input's shape")
-    grad_weight: list = Field(description="dL/dw, the weight's shape")
-    grad_bias: list[float] = Field(description="dL/db, shape (C_out,)")
-    grad_output: list | None = Field(None, description="with a loss: the delta it produced")
-    output: list | None = Field(None, description="with a loss: the forward output")
+    grad_input: ArrayOut("dL/dx, the input's shape", 2)
+    grad_weight: ArrayOut("dL/dw, the weight's shape", 3)
+    grad_bias: ArrayOut("dL/db, shape (C_out,)", 1, 1)
+    grad_output: ArrayOut("with a loss: the delta it produced", 2) | None = None
+    output: ArrayOut("with a loss: the forward output", 2) | None = None
     loss: float | None = Field(None, description="with a loss: its value")
 
 
@@ -195,9 +225,13 @@ class TraceResponse(BaseModel):
     count: int
     next_start: int | None = Field(description="where the next window starts, or null")
     result_shape: list[int]
-    layout: dict[str, Any] = Field(description="what the step arrays' axes mean")
-    shared: dict[str, Any] = Field(description="arrays that are the same for every step")
+    layout: dict[str, str] = Field(description="what the step arrays' axes mean")
+    # lists of any depth, and empty where a step has no terms (an input cell a stride skips)
+    shared: dict[str, list] = Field(description="arrays that are the same for every step")
     steps: dict[str, list] = Field(description="one list per quantity, one item per step")
+    terms: dict[str, list] | None = Field(
+        None, description="grad_input only: every step's terms, one list per quantity, step "
+                          "j's at steps.offsets[j]:steps.offsets[j + 1]")
 
 
 class ShapeResponse(BaseModel):
@@ -218,4 +252,4 @@ class PresetSummary(BaseModel):
 class Preset(PresetSummary):
     endpoint: str | None = Field(None, description="where to POST the body, if anywhere")
     body: dict[str, Any] | None = Field(None, description="a request body ready to POST")
-    values: list | None = Field(None, description="the array, for kernels, images, signals")
+    values: ArrayOut("the array, for kernels, images, signals", 1) | None = None
