@@ -17,6 +17,9 @@ from .limits import check_geometry, finite_or_error, run_quietly, to_array
 from .responses import FastJSONResponse
 from .routing import StrictJSONRoute
 from .schemas import (
+    MAX_PARAMETER,
+    PADDING_LIST,
+    POSITIVE_LIST,
     BackwardRequest,
     BackwardResponse,
     ConvParams,
@@ -108,8 +111,9 @@ def _trace_window(total: int, terms_per_step: int, body: TraceRequest,
                             f"{total} steps)", field="start")
     count = body.count
     if count is not None and (isinstance(count, bool) or not isinstance(count, int)
-                              or count < 1):
-        raise ApiError(422, "count must be a positive integer", field="count")
+                              or not 1 <= count <= MAX_PARAMETER):
+        raise ApiError(422, f"count must be a positive integer, at most {MAX_PARAMETER}",
+                       field="count")
     if terms_per_step > settings.max_trace_terms:
         raise LimitExceeded(f"one step has up to {terms_per_step} terms", field="input",
                             limit="max_trace_terms", value=settings.max_trace_terms)
@@ -194,13 +198,8 @@ def _serialise(part: str, trace: Any, steps: Any) -> dict[str, Any]:
     }
 
 
-def _ints(text: str, field: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise ApiError(422, f"{field} must be an integer or comma-separated integers, got "
-                            f"{text[:40]!r}", field=field) from None
-    return values
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",")]  # the query's pattern was matched
 
 
 def _scalar_or_list(values: list[int]) -> int | list[int]:
@@ -210,33 +209,33 @@ def _scalar_or_list(values: list[int]) -> int | list[int]:
 @router.get("/shape", operation_id="shape", response_model=ShapeResponse,
             responses=QUERY_ERRORS)
 def shape_endpoint(
-    input_size: Annotated[str, Query(description="spatial size, e.g. 28,28", max_length=200,
-                                     examples=["3,3"])],
-    kernel_size: Annotated[str, Query(description="e.g. 2,2", max_length=200,
+    input_size: Annotated[str, Query(description="spatial size, e.g. 28,28; as many axes as "
+                                     "kernel_size", pattern=POSITIVE_LIST, examples=["3,3"])],
+    kernel_size: Annotated[str, Query(description="e.g. 2,2", pattern=POSITIVE_LIST,
                                       examples=["2,2"])],
-    stride: Annotated[str, Query(max_length=200, description="an int or one per axis")] = "1",
-    padding: Annotated[str, Query(max_length=200, description="an int, one per axis, or "
-                                  "valid/same/full")] = "0",
-    dilation: Annotated[str, Query(max_length=200)] = "1",
+    stride: Annotated[str, Query(pattern=POSITIVE_LIST, description="an int or one per "
+                                 "axis")] = "1",
+    padding: Annotated[str, Query(pattern=PADDING_LIST, description="an int, one per axis, "
+                                  "or valid/same/full")] = "0",
+    dilation: Annotated[str, Query(pattern=POSITIVE_LIST, description="an int or one per "
+                                   "axis; 1 means no gaps")] = "1",
     in_channels: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     out_channels: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    groups: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    groups: Annotated[int, Query(ge=1, le=1_000_000, description="when it does not divide "
+                                 "both channel counts, valid is false")] = 1,
     batch: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     padding_mode: Annotated[str, Query(max_length=20)] = "zeros",
 ) -> ShapeResponse:
     """Output size for given sizes, with the formula filled in per axis; when the geometry
     is impossible, ``valid`` is false and ``explanation`` says why in words."""
-    size, kernel = _ints(input_size, "input_size"), _ints(kernel_size, "kernel_size")
+    size, kernel = _ints(input_size), _ints(kernel_size)
     if len(size) != len(kernel):
         raise ApiError(422, f"input_size has {len(size)} axes but kernel_size has "
                             f"{len(kernel)}", field="kernel_size")
-    if len(size) > 8 or min(size + kernel) < 1 or max(size + kernel) > 10**9:
-        raise ApiError(422, "sizes must be 1 to 8 axes of positive integers below 10^9",
-                       field="input_size")
     pad: Any = padding if padding in ("valid", "same", "full") else _scalar_or_list(
-        _ints(padding, "padding"))
-    params = {"stride": _scalar_or_list(_ints(stride, "stride")), "padding": pad,
-              "dilation": _scalar_or_list(_ints(dilation, "dilation"))}
+        _ints(padding))
+    params = {"stride": _scalar_or_list(_ints(stride)), "padding": pad,
+              "dilation": _scalar_or_list(_ints(dilation))}
     formulas: list[str] = []
     try:
         formulas = size_formulas(tuple(size), tuple(kernel), **params)

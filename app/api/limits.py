@@ -9,7 +9,7 @@ import numpy as np
 from ..config import Settings
 from ..engine import Geometry, plan
 from .errors import ApiError, LimitExceeded
-from .schemas import ConvParams, NestedArray
+from .schemas import MAX_PARAMETER, ConvParams, NestedArray
 
 
 def to_array(array: NestedArray, field: str, settings: Settings) -> np.ndarray:
@@ -21,8 +21,23 @@ def to_array(array: NestedArray, field: str, settings: Settings) -> np.ndarray:
     return np.array(array.value, dtype=np.float64)
 
 
+def _integers(value: object) -> list[int]:
+    if isinstance(value, list):
+        return [n for item in value for n in _integers(item)]
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else []
+
+
+def check_parameters(body: ConvParams) -> None:
+    """No integer in stride, padding, dilation or groups is above MAX_PARAMETER, as the
+    schema says; the engine checks everything else about them."""
+    for name in ("stride", "padding", "dilation", "groups"):
+        if any(n > MAX_PARAMETER for n in _integers(getattr(body, name))):
+            raise ApiError(422, f"{name} must be at most {MAX_PARAMETER}", field=name)
+
+
 def check_geometry(body: ConvParams, settings: Settings, *, backward: bool = False) -> Geometry:
     """Plan the convolution (shapes only) and check it against every compute limit."""
+    check_parameters(body)
     if len(body.weight.shape) - 2 > settings.max_spatial_dims:
         raise ApiError(422, f"weight has {len(body.weight.shape) - 2} spatial dimensions; at "
                             f"most {settings.max_spatial_dims} are supported (limit "

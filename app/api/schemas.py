@@ -17,6 +17,7 @@ from typing_extensions import TypeAliasType
 from ..engine import MODES, PADDING_MODES
 
 MAX_RANK = 6  # (N, C, *spatial) with at most 4 spatial dimensions; the limit is lower
+MAX_PARAMETER = 1_000_000_000  # stride, dilation, padding, groups, start, count: the server's cap
 
 
 class NestedArray:
@@ -109,42 +110,63 @@ def ArrayOut(description: str, min_ndim: int, max_ndim: int = MAX_RANK) -> Any:
     return Annotated[arrays(min_ndim, max_ndim), Field(description=description)]
 
 
-IntOrPerAxis = Annotated[Any, WithJsonSchema({
-    "anyOf": [{"type": "integer", "minimum": 1},
-              {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1}],
-})]
+def _integer(minimum: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": minimum, "maximum": MAX_PARAMETER}
+
+
+def _per_axis(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "minItems": 1, "items": item}
+
+
+# Checked by the engine, not by pydantic, so that its messages say what was expected
+IntOrPerAxis = Annotated[Any, WithJsonSchema({"anyOf": [_integer(1), _per_axis(_integer(1))]})]
 PaddingSpec = Annotated[Any, WithJsonSchema({
     "anyOf": [
-        {"type": "integer", "minimum": 0},
-        {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0}},
-        {"type": "array", "minItems": 1, "items": {
-            "type": "array", "items": {"type": "integer", "minimum": 0},
-            "minItems": 2, "maxItems": 2}},
+        _integer(0),
+        _per_axis(_integer(0)),
+        _per_axis({"type": "array", "items": _integer(0), "minItems": 2, "maxItems": 2}),
         {"type": "string", "enum": ["valid", "same", "full"]},
     ],
     "description": "an int, one int per spatial dimension, one [before, after] pair per "
                    "dimension, or 'valid', 'same' (stride 1 only) or 'full'",
 })]
-GroupsSpec = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 1})]
+GroupsSpec = Annotated[Any, WithJsonSchema(_integer(1))]
+
+# The query strings of GET /api/v1/shape: 1 to 8 integers, separated by commas
+_POSITIVE = f"(?:[1-9][0-9]{{0,8}}|{MAX_PARAMETER})"  # 1 to MAX_PARAMETER, no leading zeros
+_NATURAL = f"(?:0|{_POSITIVE})"
+POSITIVE_LIST = f"^{_POSITIVE}(?:,{_POSITIVE}){{0,7}}$"
+PADDING_LIST = f"^(?:valid|same|full|{_NATURAL}(?:,{_NATURAL}){{0,7}})$"
+PATTERN_WORDS = {  # what a string that fails the pattern should have been
+    POSITIVE_LIST: f"must be 1 to 8 integers from 1 to {MAX_PARAMETER}, separated by commas "
+                   "(e.g. 28,28)",
+    PADDING_LIST: f"must be 1 to 8 integers from 0 to {MAX_PARAMETER}, separated by commas "
+                  "(e.g. 1,1), or 'valid', 'same' or 'full'",
+}
 
 LESSON_INPUT = [[[[0, 1, 2], [3, 4, 5], [6, 7, 8]]]]
 LESSON_KERNEL = [[[[0, 1], [2, 3]]]]
 
 
+# What the schema cannot say, the descriptions do: how the shapes must agree. A body the
+# schema allows that breaks one of them gets a 422 naming the field.
 class ConvParams(BaseModel):
     """The arguments of ``torch.nn.functional.conv{1,2,3}d``, plus ``padding_mode`` and ``mode``."""
 
     model_config = ConfigDict(extra="forbid")
 
-    input: Array("shape (N, C_in, *spatial) or unbatched (C_in, *spatial)", 2)
-    weight: Array("shape (C_out, C_in / groups, *kernel)", 3)
-    bias: Array("shape (C_out,)", 1, 1) | None = None
+    input: Array("shape (N, C_in, *spatial) or unbatched (C_in, *spatial); rectangular: the "
+                 "lists at one depth all have one length", 2)
+    weight: Array("shape (C_out, C_in / groups, *kernel): as many kernel axes as the input "
+                  "has spatial ones, C_in / groups channels, and the (dilated) kernel no "
+                  "larger than the padded input", 3)
+    bias: Array("shape (C_out,): one value per output channel", 1, 1) | None = None
     stride: IntOrPerAxis = Field(1, description="an int or one per spatial dimension")
     padding: PaddingSpec = 0
     dilation: IntOrPerAxis = Field(1, description="an int or one per spatial dimension; "
                                                   "1 means no gaps")
-    groups: GroupsSpec = Field(1, description="divides both channel counts; C_in for "
-                                             "depthwise")
+    groups: GroupsSpec = Field(1, description="divides both channel counts, C_in and C_out; "
+                                             "C_in for depthwise")
     padding_mode: Literal[PADDING_MODES] = "zeros"  # type: ignore[valid-type]
     mode: Literal[MODES] = Field(  # type: ignore[valid-type]
         "cross-correlation",
@@ -177,7 +199,7 @@ class BackwardRequest(ConvParams):
         {"input": LESSON_INPUT, "weight": LESSON_KERNEL, "loss": "sum"},
     ]})
 
-    grad_output: Array("dL/dy, the output's shape", 2) | None = None
+    grad_output: Array("dL/dy, the output's shape; give it or a loss, not both", 2) | None = None
     loss: Literal["sum", "mse"] | None = Field(
         None, description="instead of grad_output: 'sum' (L = sum of outputs) or 'mse' "
                           "(L = mean((y - target)^2), needs target)")
@@ -207,8 +229,9 @@ class TraceRequest(BackwardRequest):
     ]})
 
     part: TraceKind = Field("forward", description="which pass to trace")
-    start: Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 0})] = 0
-    count: Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 1})] | None = Field(
+    start: Annotated[Any, WithJsonSchema(_integer(0))] = Field(
+        0, description="the first step wanted; below total_steps")
+    count: Annotated[Any, WithJsonSchema(_integer(1))] | None = Field(
         None, description="steps wanted (default: to the end); a response holds at most "
                           "the server's max_trace_steps, and next_start says where to go on")
 
