@@ -55,13 +55,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application.add_middleware(SecurityHeadersMiddleware,
                                frame_ancestors=settings.frame_ancestors)
     install_error_handlers(application)
+    docs.declare_only_sent_errors(application)
     application.include_router(compute.router)
     application.include_router(presets.router)
     application.include_router(docs.router)
     application.include_router(pages.router)
     application.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @application.get("/healthz", tags=["health"])
+    @application.get("/healthz", tags=["health"], operation_id="healthz")
     async def healthz() -> dict[str, str]:
         """Liveness: answers without computing anything."""
         return {"status": "ok"}

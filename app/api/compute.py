@@ -11,15 +11,17 @@ from fastapi import APIRouter, Query
 from ..config import Settings, SettingsDep
 from ..engine import ConvolutionError, backward, forward, plan
 from ..engine.cost import trace_terms_per_step
-from ..engine.errors import describe
 from ..engine.geometry import size_formulas
 from ..engine.loss import loss_and_delta
 from ..engine.trace import BackwardTrace, ForwardTrace, result_shape
 from .errors import ApiError, ErrorBody, LimitExceeded
-from .limits import MAX_PARAMETER, check_cost, finite_or_error, run_quietly, to_array
+from .limits import check_cost, finite_or_error, run_quietly, to_array
 from .responses import FastJSONResponse
 from .routing import StrictJSONRoute
 from .schemas import (
+    MAX_PARAMETER,
+    PADDING_LIST,
+    POSITIVE_LIST,
     BackwardRequest,
     BackwardResponse,
     ConvParams,
@@ -30,19 +32,23 @@ from .schemas import (
     TraceResponse,
 )
 
-ERRORS: dict[int | str, dict[str, Any]] = {
+# What each route can answer besides 200, every one with the one error body
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "The body is not valid JSON."},
     413: {"model": ErrorBody, "description": "The body, an array or the computation is "
                                              "larger than a configured limit."},
     415: {"model": ErrorBody, "description": "The body is not sent as application/json."},
     422: {"model": ErrorBody, "description": "A field is invalid; `field` names it."},
 }
+QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "A query parameter is invalid; `field` names it."},
+}
 
 # The POST endpoints are ``async def`` although they compute: StrictJSONRoute runs each of
 # them, body parsing included, in a worker thread (app/api/routing.py), where a plain ``def``
 # would only add a hop to another thread.
 router = APIRouter(prefix="/api/v1", tags=["convolution"], route_class=StrictJSONRoute,
-                   default_response_class=FastJSONResponse, responses=ERRORS)
+                   default_response_class=FastJSONResponse)
 
 
 def _arrays(body: ConvParams, settings: Settings) -> tuple[np.ndarray, np.ndarray,
@@ -76,7 +82,8 @@ def _delta(body: BackwardRequest, settings: Settings, x: np.ndarray, w: np.ndarr
                                                    "output": y}
 
 
-@router.post("/forward", response_model=None, responses={200: {"model": ForwardResponse}})
+@router.post("/forward", operation_id="forward", response_model=None,
+             responses={200: {"model": ForwardResponse}, **BODY_ERRORS})
 async def forward_endpoint(body: ForwardRequest, settings: SettingsDep) -> FastJSONResponse:
     """The forward pass: ``output = conv(input, weight) + bias``, as PyTorch computes it."""
     check_cost(body, settings, forward_pass=True, backward_pass=False)
@@ -85,7 +92,8 @@ async def forward_endpoint(body: ForwardRequest, settings: SettingsDep) -> FastJ
     return FastJSONResponse({"output": y, "output_shape": y.shape})
 
 
-@router.post("/backward", response_model=None, responses={200: {"model": BackwardResponse}})
+@router.post("/backward", operation_id="backward", response_model=None,
+             responses={200: {"model": BackwardResponse}, **BODY_ERRORS})
 async def backward_endpoint(body: BackwardRequest, settings: SettingsDep) -> FastJSONResponse:
     """The backward pass: dL/dx, dL/dw and dL/db from dL/dy (given, or from a loss)."""
     check_cost(body, settings, forward_pass=body.loss is not None, backward_pass=True)
@@ -106,8 +114,9 @@ def _trace_window(total: int, terms_per_step: int, body: TraceRequest,
                             f"{total} steps)", field="start")
     count = body.count
     if count is not None and (isinstance(count, bool) or not isinstance(count, int)
-                              or count < 1):
-        raise ApiError(422, "count must be a positive integer", field="count")
+                              or not 1 <= count <= MAX_PARAMETER):
+        raise ApiError(422, f"count must be a positive integer, at most {MAX_PARAMETER}",
+                       field="count")
     if terms_per_step > settings.max_trace_terms:
         raise LimitExceeded(f"one step has up to {terms_per_step} terms", field="input",
                             limit="max_trace_terms", value=settings.max_trace_terms)
@@ -116,7 +125,8 @@ def _trace_window(total: int, terms_per_step: int, body: TraceRequest,
                       settings.max_trace_terms // max(terms_per_step, 1))
 
 
-@router.post("/trace", response_model=None, responses={200: {"model": TraceResponse}})
+@router.post("/trace", operation_id="trace", response_model=None,
+             responses={200: {"model": TraceResponse}, **BODY_ERRORS})
 async def trace_endpoint(body: TraceRequest, settings: SettingsDep) -> FastJSONResponse:
     """A window of steps of one pass: every step's terms, products, sum and result."""
     part = body.part.removeprefix("grad_")
@@ -188,57 +198,44 @@ def _serialise(part: str, trace: Any, steps: Any) -> dict[str, Any]:
     }
 
 
-def _ints(text: str, field: str) -> list[int]:
-    """Comma-separated whole numbers, each at most ``MAX_PARAMETER`` in size (a longer run of
-    digits is refused before Python converts it)."""
-    parts = text.split(",")
-    if any(len(part.strip().lstrip("+-")) > len(str(MAX_PARAMETER)) for part in parts):
-        raise ApiError(422, f"{field} must hold integers of at most {MAX_PARAMETER:,}",
-                       field=field)
-    try:
-        values = [int(part) for part in parts]
-    except ValueError:
-        raise ApiError(422, f"{field} must be an integer or comma-separated integers, got "
-                            f"{describe(text)}", field=field) from None
-    if any(abs(v) > MAX_PARAMETER for v in values):
-        raise ApiError(422, f"{field} must hold integers of at most {MAX_PARAMETER:,}",
-                       field=field)
-    return values
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",")]  # the query's pattern was matched
 
 
 def _scalar_or_list(values: list[int]) -> int | list[int]:
     return values[0] if len(values) == 1 else values
 
 
-@router.get("/shape", response_model=ShapeResponse)
+@router.get("/shape", operation_id="shape", response_model=ShapeResponse,
+            responses=QUERY_ERRORS)
 def shape_endpoint(
-    input_size: Annotated[str, Query(description="spatial size, e.g. 28,28", max_length=200,
-                                     examples=["3,3"])],
-    kernel_size: Annotated[str, Query(description="e.g. 2,2", max_length=200,
+    input_size: Annotated[str, Query(description="spatial size, e.g. 28,28; as many axes as "
+                                     "kernel_size", pattern=POSITIVE_LIST, examples=["3,3"])],
+    kernel_size: Annotated[str, Query(description="e.g. 2,2", pattern=POSITIVE_LIST,
                                       examples=["2,2"])],
-    stride: Annotated[str, Query(max_length=200, description="an int or one per axis")] = "1",
-    padding: Annotated[str, Query(max_length=200, description="an int, one per axis, or "
-                                  "valid/same/full")] = "0",
-    dilation: Annotated[str, Query(max_length=200)] = "1",
+    stride: Annotated[str, Query(pattern=POSITIVE_LIST, description="an int or one per "
+                                 "axis")] = "1",
+    padding: Annotated[str, Query(pattern=PADDING_LIST, description="an int, one per axis, "
+                                  "or valid/same/full")] = "0",
+    dilation: Annotated[str, Query(pattern=POSITIVE_LIST, description="an int or one per "
+                                   "axis; 1 means no gaps")] = "1",
     in_channels: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     out_channels: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    groups: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    groups: Annotated[int, Query(ge=1, le=1_000_000, description="when it does not divide "
+                                 "both channel counts, valid is false")] = 1,
     batch: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     padding_mode: Annotated[str, Query(max_length=20)] = "zeros",
 ) -> ShapeResponse:
     """Output size for given sizes, with the formula filled in per axis; when the geometry
     is impossible, ``valid`` is false and ``explanation`` says why in words."""
-    size, kernel = _ints(input_size, "input_size"), _ints(kernel_size, "kernel_size")
+    size, kernel = _ints(input_size), _ints(kernel_size)
     if len(size) != len(kernel):
         raise ApiError(422, f"input_size has {len(size)} axes but kernel_size has "
                             f"{len(kernel)}", field="kernel_size")
-    if len(size) > 8 or min(size + kernel) < 1 or max(size + kernel) > MAX_PARAMETER:
-        raise ApiError(422, "sizes must be 1 to 8 axes of positive integers below 10^9",
-                       field="input_size")
     pad: Any = padding if padding in ("valid", "same", "full") else _scalar_or_list(
-        _ints(padding, "padding"))
-    params = {"stride": _scalar_or_list(_ints(stride, "stride")), "padding": pad,
-              "dilation": _scalar_or_list(_ints(dilation, "dilation"))}
+        _ints(padding))
+    params = {"stride": _scalar_or_list(_ints(stride)), "padding": pad,
+              "dilation": _scalar_or_list(_ints(dilation))}
     formulas: list[str] = []
     try:
         formulas = size_formulas(tuple(size), tuple(kernel), **params)

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..engine import ConvolutionError
 from ..security import security_headers
 from .responses import FastJSONResponse
+from .schemas import PATTERN_WORDS
 
 
 class ErrorBody(BaseModel):
@@ -102,9 +103,12 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     field = _short_field(".".join(loc)) or None
     kind = first.get("type", "")
     words = _PYDANTIC_WORDS.get(kind) or str(first.get("msg", "is invalid"))
+    if kind == "string_pattern_mismatch":
+        words = PATTERN_WORDS.get(first.get("ctx", {}).get("pattern"), words)
     if field is None:
         return words, None
-    joined = kind in _PYDANTIC_WORDS or kind == "array"  # our own array errors read on
+    # our own words read on from the field's name: "input_size must be ..."
+    joined = kind in _PYDANTIC_WORDS or kind == "array" or words in PATTERN_WORDS.values()
     return f"{field} {words}" if joined else f"{field}: {words}", field
 
 

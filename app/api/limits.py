@@ -11,7 +11,7 @@ from ..engine import Geometry, plan
 from ..engine.cost import Cost, backward_cost, forward_cost
 from ..engine.errors import describe
 from .errors import ApiError, LimitExceeded
-from .schemas import ConvParams, NestedArray
+from .schemas import MAX_PARAMETER, ConvParams, NestedArray
 
 #: elements converted from nested lists in one NumPy call: the conversion holds the GIL, and
 #: 250,000 values in one call held it for 7-33 ms (bench/costs.py); a piece takes ~2 ms
@@ -45,10 +45,6 @@ def _fill(out: np.ndarray, value: list) -> None:
             for i in range(0, len(out), rows):
                 out[i:i + rows] = value[i:i + rows]
 
-
-#: the largest stride, padding, dilation, groups, trace start or count accepted: far past
-#: any size the array limits allow, and safely inside every integer type NumPy uses
-MAX_PARAMETER = 1_000_000_000
 
 _PARAMETERS = ("stride", "padding", "dilation", "groups", "start", "count")
 

@@ -12,13 +12,13 @@ from .schemas import Preset, PresetSummary
 router = APIRouter(prefix="/api/v1/presets", tags=["presets"])
 
 
-@router.get("", response_model=list[PresetSummary])
+@router.get("", operation_id="list_presets", response_model=list[PresetSummary])
 def list_presets() -> list[dict[str, str]]:
     """Every preset: name, title, kind and a one-line description."""
     return [preset.summary() for preset in PRESETS.values()]
 
 
-@router.get("/{name}", response_model=Preset,
+@router.get("/{name}", operation_id="get_preset", response_model=Preset,
             responses={404: {"model": ErrorBody, "description": "No preset has that name."}})
 def get_preset(name: str) -> Preset:
     """One preset; examples carry a request ``body`` ready to POST to their ``endpoint``."""
