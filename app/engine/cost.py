@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .cache import OBJECT_BYTES, bounded_cache
 from .forward import Blocking, blocking
 from .geometry import Geometry, plan
 
@@ -200,7 +201,17 @@ def input_gradient_method(geom: Geometry, itemsize: int = 8) -> str:
     return _choose(geom, itemsize)[0]
 
 
+@bounded_cache(lambda choice: 12 * OBJECT_BYTES)
+def _choose_cached(key: tuple[Geometry, int]) -> tuple[str, Cost]:
+    return _choose_uncached(*key)
+
+
 def _choose(geom: Geometry, itemsize: int) -> tuple[str, Cost]:
+    """The cheapest method and its cost (worked out once per geometry: ~70 us)."""
+    return _choose_cached((geom, itemsize))
+
+
+def _choose_uncached(geom: Geometry, itemsize: int) -> tuple[str, Cost]:
     costs = _method_costs(geom, itemsize)
     preferred = _preferred(geom)
     best = min(costs, key=lambda m: costs[m].seconds / (2 if m == preferred else 1))

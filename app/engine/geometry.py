@@ -13,6 +13,7 @@ Everything here works on shapes only; no array data is touched.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -50,6 +51,15 @@ class Geometry:
     #: output position, where the stride never moves the kernel (so a stride of 10^7 over
     #: three cells costs what stride 1 costs, not a layout sized by the stride)
     work_stride: tuple[int, ...]
+    #: the hash, worked out once: a geometry keys several caches in every engine call
+    hash_value: int = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hash_value", hash(tuple(
+            getattr(self, f.name) for f in dataclasses.fields(self) if f.compare)))
+
+    def __hash__(self) -> int:
+        return self.hash_value
 
     @property
     def ndim(self) -> int:
