@@ -15,6 +15,7 @@ Step order is C order over the result's shape (batched: ``(N, C, *spatial)``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -28,6 +29,17 @@ from .geometry import Geometry, positions_holding, source_index
 
 Part = Literal["weight", "input", "bias"]
 PARTS: tuple[str, ...] = ("weight", "input", "bias")
+
+
+def _quiet(method):
+    """Steps are shown to people: a product or a sum too large for its dtype is ``inf`` (an
+    undefined one ``nan``), as IEEE 754 says, without NumPy's warning. Pages spell it out;
+    the API refuses it by name."""
+    @functools.wraps(method)
+    def quiet(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            return method(*args, **kwargs)
+    return quiet
 
 
 def result_shape(geom: Geometry, part: str) -> tuple[int, ...]:
@@ -145,6 +157,7 @@ class ForwardTrace:
     def __len__(self) -> int:
         return math.prod(self.shape)
 
+    @_quiet
     def steps(self, start: int = 0, count: int | None = None) -> ForwardSteps:
         """Steps ``start .. start + count - 1`` (to the end when ``count`` is None)."""
         geom = self.geometry
@@ -279,6 +292,7 @@ class BackwardTrace:
     def __len__(self) -> int:
         return math.prod(self.shape)
 
+    @_quiet
     def steps(self, start: int = 0, count: int | None = None):
         """Steps ``start .. start + count - 1`` (to the end when ``count`` is None)."""
         flat = _window(start, count, len(self))

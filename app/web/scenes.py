@@ -4,6 +4,7 @@ from a view (or saying why there is none)."""
 from __future__ import annotations
 
 import copy
+import math
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -55,8 +56,13 @@ class Budget:
 
 
 def bucket(value: float, scale: float) -> int:
-    """Colour class -5..5 on a diverging scale centred on zero."""
-    if scale == 0:
+    """Colour class -5..5 on a diverging scale centred on zero: ±∞ at the ends, NaN and a
+    scale that is itself not finite in the middle."""
+    if math.isnan(value):
+        return 0
+    if math.isinf(value):
+        return 5 if value > 0 else -5
+    if scale == 0 or not math.isfinite(scale):
         return 0
     return max(-5, min(5, round(value / scale * 5)))
 
