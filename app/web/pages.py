@@ -20,6 +20,7 @@ finite-difference check, which can take longer, stays in the pool.
 
 from __future__ import annotations
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import escape
@@ -78,7 +79,17 @@ def _view_and_scene(request: Request, parse, scene_class):
 
 def _render(request: Request, template: str, page: str, parse, scene_class,
             extra: dict) -> Response:
-    """A page, its scene fragment or one step's changes, as the request asks (see above)."""
+    """A page, its scene fragment or one step's changes, as the request asks (see above).
+
+    Values a page takes (finite, as typed) can still overflow, 1e300 × 1e300: the page shows
+    the engine's ∞ or NaN as such, so the float warnings are not errors here.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _rendered(request, template, page, parse, scene_class, extra)
+
+
+def _rendered(request: Request, template: str, page: str, parse, scene_class,
+              extra: dict) -> Response:
     query = request.query_params
     view, (scene, error, formulas, limit), status = _view_and_scene(request, parse, scene_class)
     base = view.query(step=0)

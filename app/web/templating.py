@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from ..paths import TEMPLATES
 from .scene1d import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
+from .scenes import grid_size
 from .state import format_factor, format_number
 
 templates = Jinja2Blocks(directory=str(TEMPLATES))
@@ -17,11 +18,7 @@ templates = Jinja2Blocks(directory=str(TEMPLATES))
 
 def _size_class(rows: list) -> str:
     cols = max((len(r) for r in rows), default=0)
-    side = max(cols, len(rows))
-    for limit, name in ((4, "g-xs"), (6, "g-s"), (12, "g-m"), (20, "g-l")):
-        if side <= limit:
-            return name
-    return "g-xl"
+    return grid_size(max(cols, len(rows)))[0]
 
 
 def _axis_text(value: object) -> str:
