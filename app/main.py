@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application.add_middleware(SecurityHeadersMiddleware,
                                frame_ancestors=settings.frame_ancestors)
     application.add_middleware(HeadAsGetMiddleware)  # outermost: HEAD is GET to the rest
-    install_error_handlers(application)
+    install_error_handlers(application, page_not_found=pages.not_found)
     application.include_router(compute.router)
     application.include_router(presets.router)
     application.include_router(docs.router)

@@ -52,6 +52,21 @@ def _wants_fragment(request: Request) -> bool:
     return headers.get("hx-request") == "true" and "hx-history-restore-request" not in headers
 
 
+PAGES = ("/", "/1d", "/2d", "/3d", "/channels", "/backprop", "/docs")
+
+
+def not_found(request: Request) -> Response:
+    """A 404 for an address that is no page: the navigation, a link to the lesson, and the
+    page the address most likely meant (``/2D`` is ``/2d``)."""
+    path = request.url.path
+    guess = path.lower().rstrip("/") or "/"
+    suggestion = guess if guess in PAGES and guess != path else None
+    if suggestion and request.url.query:
+        suggestion += f"?{request.url.query}"
+    return templates.TemplateResponse(request, "not_found.html", {
+        "page": None, "path": path, "suggestion": suggestion}, status_code=404)
+
+
 @router.get("/")
 async def home(request: Request) -> Response:
     """The lesson, stop by stop, each with a live link to the page that shows it."""
