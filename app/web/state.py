@@ -260,7 +260,7 @@ class View2D(_View):
 
 
 def _preset(query: Mapping[str, str], field: str, names: Mapping[str, object]) -> dict:
-    if field not in query:
+    if field not in query or query[field] == "custom":  # edited values: no preset's
         return {}
     if query[field] not in names:
         kind = "" if field == "preset" else f"{field} "

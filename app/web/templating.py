@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from ..paths import TEMPLATES
 from .scene1d import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
 from .scenes import grid_size
-from .state import format_factor, format_number
+from .state import format_exact, format_factor, format_number
 
 templates = Jinja2Blocks(directory=str(TEMPLATES))
 
@@ -36,7 +36,9 @@ templates.env.filters["cells"] = lambda cells: Markup("".join([c.markup() for c 
 templates.env.globals.update(
     fmt=lambda v: format_number(float(v)),
     fmt_factor=format_factor,
-    matrix_text=lambda m: "\n".join(" ".join(format_number(v) for v in row) for row in m),
+    exact=format_exact,
+    # what a values box holds, and sends back: every value exactly
+    matrix_text=lambda m: "\n".join(" ".join(format_exact(v) for v in row) for row in m),
     axis_text=_axis_text,
     size_class=_size_class,
     zip=zip,
