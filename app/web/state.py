@@ -203,6 +203,11 @@ class _View:
         return {"stride": self.stride, "padding": self.padding, "dilation": self.dilation,
                 "padding_mode": self.padding_mode, "mode": self.mode}
 
+    @property
+    def default_speed(self) -> float:
+        """The page's own default speed (its view's), which its URL leaves out."""
+        return type(self).speed
+
     def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Spatial sizes of the input and the kernel, for the output-size formula."""
         return np.shape(self.input_values), np.shape(self.kernel_values)

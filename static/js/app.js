@@ -159,8 +159,10 @@
     const hidden = document.querySelector('#controls input[name="speed"]');
     if (hidden) hidden.value = String(value);
     const p = player.el();
-    if (p) p.dataset.base = setParam(p.dataset.base, "speed", value === 4 ? null : String(value));
-    history.replaceState(history.state, "", setParam(location.href, "speed", value === 4 ? null : String(value)));
+    // each page has its own default speed (data-default-speed), which its URL leaves out
+    const kept = p && value === Number(p.dataset.defaultSpeed) ? null : String(value);
+    if (p) p.dataset.base = setParam(p.dataset.base, "speed", kept);
+    history.replaceState(history.state, "", setParam(location.href, "speed", kept));
   }
 
   // ---- receptive field: which cells made an output, which outputs an input feeds ---------
