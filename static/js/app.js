@@ -302,8 +302,7 @@
   function draw(event) {
     if (!drawing) return;
     const p = plotPoint(drawing.svg, event);
-    const n = drawing.values.length;
-    if (p.t < 0 || p.t >= n) { drawing.last = null; return; }
+    p.t = Math.max(0, Math.min(drawing.values.length - 1, p.t));  // over the padding: the edge
     const last = drawing.last || p;
     const span = Math.abs(p.t - last.t);
     for (let k = 0; k <= span; k++) {

@@ -108,3 +108,10 @@ def test_a_values_box_round_trips_exactly(client: httpx.Client) -> None:
     response = client.get("/1d", params={"view": "discrete", "x": page.text("x-values")},
                           headers=HTMX)
     assert "x=0.123456789,1,2.5e-7,3" in response.headers["hx-push-url"]
+
+
+def test_the_backprop_form_keeps_the_urls_delta_beside_another_fields_error(
+        client: httpx.Client) -> None:
+    html = client.get("/backprop?preset=lesson-2d&delta=1,-2.5,3,4&padding_mode=mirror").text
+    delta = re.search(r'<textarea name="delta"[^>]*>([^<]*)</textarea>', html)
+    assert delta.group(1) == "1 -2.5 3 4"
