@@ -149,12 +149,6 @@ def format_cell(value: float, scale: float, chars: int = 5) -> str:
     return format_fit(value, chars)
 
 
-def format_short(value: float) -> str:
-    """A number in at most four characters, for the small cells of a big grid:
-    ``3.8``, ``0.11``, ``-121``, ``1e12``."""
-    return format_fit(value, 4)
-
-
 def format_factor(value: float) -> str:
     """A number as a factor in a product: negatives in parentheses, ``2×(-1)``."""
     text = format_number(float(value))

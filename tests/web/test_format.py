@@ -14,7 +14,6 @@ from app.web.state import (
     format_full,
     format_matrix,
     format_number,
-    format_short,
 )
 
 SPELLED = {math.inf: "∞", -math.inf: "−∞", math.nan: "NaN"}
@@ -26,7 +25,6 @@ def test_every_format_accepts_infinity_and_nan(value: float) -> None:
     assert format_number(value) == spelled
     assert format_fit(value, 4) == spelled
     assert format_cell(value, 1.0) == spelled
-    assert format_short(value) == spelled
     assert format_full(value) == spelled
     assert format_factor(value) == (f"({spelled})" if value < 0 else spelled)
     assert float(format_exact(value)) == value or math.isnan(value)
