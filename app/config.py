@@ -29,9 +29,17 @@ class Settings(BaseSettings):
     max_padded_elements: int = Field(4_000_000, description="elements of the padded input")
     max_macs: int = Field(
         30_000_000,
-        description="multiply-accumulates of one request (a backward pass counts three times "
-        "its forward pass)",
+        description="multiply-accumulates of one request, as the engine's cost model counts "
+        "them for the path it takes (app/engine/cost.py)",
     )
+    max_work_bytes: int = Field(
+        160 << 20, description="bytes one computation may allocate at once (its arrays, "
+                               "padding and workspaces)")
+    max_loops: int = Field(20_000, description="Python-level iterations of one computation "
+                                               "(im2col blocks, col2im taps or windows)")
+    compute_threads: int = Field(2, description="API requests computing at once, in worker "
+                                                "threads (the others wait their turn); one "
+                                                "per core keeps the event loop answering")
     max_trace_steps: int = Field(5_000, description="steps in one trace response")
     max_trace_terms: int = Field(200_000, description="terms in one trace response")
 

@@ -57,13 +57,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                frame_ancestors=settings.frame_ancestors)
     application.add_middleware(HeadAsGetMiddleware)  # outermost: HEAD is GET to the rest
     install_error_handlers(application, page_not_found=pages.not_found)
+    docs.declare_only_sent_errors(application)
     application.include_router(compute.router)
     application.include_router(presets.router)
     application.include_router(docs.router)
     application.include_router(pages.router)
     application.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    @application.get("/healthz", tags=["health"])
+    @application.get("/healthz", tags=["health"], operation_id="healthz")
     async def healthz() -> dict[str, str]:
         """Liveness: answers without computing anything."""
         return {"status": "ok"}

@@ -30,28 +30,37 @@ def content_security_policy(frame_ancestors: list[str], *, docs: bool = False) -
     ])
 
 
+def security_headers(frame_ancestors: list[str], path: str) -> dict[str, str]:
+    """The headers every response carries (the policy of ``path``)."""
+    headers = {
+        "Content-Security-Policy": content_security_policy(frame_ancestors,
+                                                           docs=path == "/docs"),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    if not frame_ancestors:
+        headers["X-Frame-Options"] = "DENY"
+    return headers
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, frame_ancestors: list[str]) -> None:
         self.app = app
-        self.policy = content_security_policy(frame_ancestors)
-        self.docs_policy = content_security_policy(frame_ancestors, docs=True)
-        self.framing = frame_ancestors
+        self.headers = security_headers(frame_ancestors, "/")
+        self.docs_headers = security_headers(frame_ancestors, "/docs")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = self.docs_policy if scope["path"] == "/docs" else self.policy
+        extra = self.docs_headers if scope["path"] == "/docs" else self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = policy
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                if not self.framing:
-                    headers["X-Frame-Options"] = "DENY"
+                for name, value in extra.items():
+                    headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -27,6 +27,24 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, "request body too large")
 
 
+def content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    """The declared body size: None when there is no ``Content-Length``, -1 when it is not
+    valid. HTTP (RFC 9110 §8.6) makes it one or more ASCII digits; the whitespace around a
+    field value is not part of it, and several headers (or a list) must agree."""
+    values = set()
+    for name, value in headers:
+        if name.lower() == b"content-length":
+            values.update(part.strip(b" \t") for part in value.split(b","))
+    if not values:
+        return None
+    if len(values) != 1:
+        return -1
+    (value,) = values
+    if not value or not all(0x30 <= c <= 0x39 for c in value):
+        return -1
+    return int(value) if len(value) <= 18 else 10**18  # past any cap, however many digits
+
+
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
@@ -35,8 +53,13 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        declared = content_length(scope["headers"])
+        if declared == -1:
+            await error_response(
+                400, "the Content-Length header must be one whole number of bytes",
+                code="invalid_header")(scope, receive, send)
+            return
+        if declared is not None and declared > self.max_bytes:
             await too_large(self.max_bytes)(scope, receive, send)
             return
         received = 0

@@ -10,13 +10,18 @@ from fastapi import APIRouter, Query
 
 from ..config import Settings, SettingsDep
 from ..engine import ConvolutionError, backward, forward, plan
+from ..engine.cost import trace_terms_per_step
 from ..engine.geometry import size_formulas
-from ..engine.trace import BackwardTrace, ForwardTrace
+from ..engine.loss import loss_and_delta
+from ..engine.trace import BackwardTrace, ForwardTrace, result_shape
 from .errors import ApiError, ErrorBody, LimitExceeded
-from .limits import check_geometry, finite_or_error, run_quietly, to_array
+from .limits import check_cost, finite_or_error, run_quietly, to_array
 from .responses import FastJSONResponse
 from .routing import StrictJSONRoute
 from .schemas import (
+    MAX_PARAMETER,
+    PADDING_LIST,
+    POSITIVE_LIST,
     BackwardRequest,
     BackwardResponse,
     ConvParams,
@@ -27,16 +32,23 @@ from .schemas import (
     TraceResponse,
 )
 
-ERRORS: dict[int | str, dict[str, Any]] = {
+# What each route can answer besides 200, every one with the one error body
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "The body is not valid JSON."},
     413: {"model": ErrorBody, "description": "The body, an array or the computation is "
                                              "larger than a configured limit."},
     415: {"model": ErrorBody, "description": "The body is not sent as application/json."},
     422: {"model": ErrorBody, "description": "A field is invalid; `field` names it."},
 }
+QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "A query parameter is invalid; `field` names it."},
+}
 
+# The POST endpoints are ``async def`` although they compute: StrictJSONRoute runs each of
+# them, body parsing included, in a worker thread (app/api/routing.py), where a plain ``def``
+# would only add a hop to another thread.
 router = APIRouter(prefix="/api/v1", tags=["convolution"], route_class=StrictJSONRoute,
-                   default_response_class=FastJSONResponse, responses=ERRORS)
+                   default_response_class=FastJSONResponse)
 
 
 def _arrays(body: ConvParams, settings: Settings) -> tuple[np.ndarray, np.ndarray,
@@ -56,35 +68,35 @@ def _delta(body: BackwardRequest, settings: Settings, x: np.ndarray, w: np.ndarr
     if body.grad_output is not None:
         return to_array(body.grad_output, "grad_output", settings), {}
     y = finite_or_error(run_quietly(forward, x, w, b, **body.engine_params()), "output")
-    if body.loss == "sum":
-        return np.ones_like(y), {"loss": finite_or_error(run_quietly(np.sum, y), "loss"),
-                                 "output": y}
-    if body.target is None:
-        raise ApiError(422, "loss 'mse' needs a target with the output's shape", field="target")
-    target = to_array(body.target, "target", settings)
-    if target.shape != y.shape:
-        raise ApiError(422, f"target must have the output's shape {list(y.shape)}, got "
-                            f"{list(target.shape)}", field="target")
-    with np.errstate(over="ignore", invalid="ignore"):
-        diff = y - target
-        loss = np.mean(diff ** 2)
-    return finite_or_error(2 * diff / diff.size, "grad_output"), {
-        "loss": finite_or_error(loss, "loss"), "output": y}
+    target = None
+    if body.loss == "mse":
+        if body.target is None:
+            raise ApiError(422, "loss 'mse' needs a target with the output's shape",
+                           field="target")
+        target = to_array(body.target, "target", settings)
+        if target.shape != y.shape:
+            raise ApiError(422, f"target must have the output's shape {list(y.shape)}, got "
+                                f"{list(target.shape)}", field="target")
+    loss, delta = loss_and_delta(y, body.loss, target)
+    return finite_or_error(delta, "grad_output"), {"loss": finite_or_error(loss, "loss"),
+                                                   "output": y}
 
 
-@router.post("/forward", response_model=None, responses={200: {"model": ForwardResponse}})
-def forward_endpoint(body: ForwardRequest, settings: SettingsDep) -> FastJSONResponse:
+@router.post("/forward", operation_id="forward", response_model=None,
+             responses={200: {"model": ForwardResponse}, **BODY_ERRORS})
+async def forward_endpoint(body: ForwardRequest, settings: SettingsDep) -> FastJSONResponse:
     """The forward pass: ``output = conv(input, weight) + bias``, as PyTorch computes it."""
-    check_geometry(body, settings)
+    check_cost(body, settings, forward_pass=True, backward_pass=False)
     x, w, b = _arrays(body, settings)
     y = finite_or_error(run_quietly(forward, x, w, b, **body.engine_params()), "output")
     return FastJSONResponse({"output": y, "output_shape": y.shape})
 
 
-@router.post("/backward", response_model=None, responses={200: {"model": BackwardResponse}})
-def backward_endpoint(body: BackwardRequest, settings: SettingsDep) -> FastJSONResponse:
+@router.post("/backward", operation_id="backward", response_model=None,
+             responses={200: {"model": BackwardResponse}, **BODY_ERRORS})
+async def backward_endpoint(body: BackwardRequest, settings: SettingsDep) -> FastJSONResponse:
     """The backward pass: dL/dx, dL/dw and dL/db from dL/dy (given, or from a loss)."""
-    check_geometry(body, settings, backward=True)
+    check_cost(body, settings, forward_pass=body.loss is not None, backward_pass=True)
     x, w, b = _arrays(body, settings)
     dy, extra = _delta(body, settings, x, w, b)
     grads = run_quietly(backward, x, w, dy, **body.engine_params())
@@ -102,8 +114,9 @@ def _trace_window(total: int, terms_per_step: int, body: TraceRequest,
                             f"{total} steps)", field="start")
     count = body.count
     if count is not None and (isinstance(count, bool) or not isinstance(count, int)
-                              or count < 1):
-        raise ApiError(422, "count must be a positive integer", field="count")
+                              or not 1 <= count <= MAX_PARAMETER):
+        raise ApiError(422, f"count must be a positive integer, at most {MAX_PARAMETER}",
+                       field="count")
     if terms_per_step > settings.max_trace_terms:
         raise LimitExceeded(f"one step has up to {terms_per_step} terms", field="input",
                             limit="max_trace_terms", value=settings.max_trace_terms)
@@ -112,24 +125,22 @@ def _trace_window(total: int, terms_per_step: int, body: TraceRequest,
                       settings.max_trace_terms // max(terms_per_step, 1))
 
 
-@router.post("/trace", response_model=None, responses={200: {"model": TraceResponse}})
-def trace_endpoint(body: TraceRequest, settings: SettingsDep) -> FastJSONResponse:
+@router.post("/trace", operation_id="trace", response_model=None,
+             responses={200: {"model": TraceResponse}, **BODY_ERRORS})
+async def trace_endpoint(body: TraceRequest, settings: SettingsDep) -> FastJSONResponse:
     """A window of steps of one pass: every step's terms, products, sum and result."""
-    geom = check_geometry(body, settings, backward=body.part != "forward")
+    part = body.part.removeprefix("grad_")
+    geom = check_cost(body, settings, forward_pass=part != "forward" and body.loss is not None,
+                      backward_pass=False)
+    total = math.prod(result_shape(geom, part))
+    start, count = _trace_window(total, trace_terms_per_step(geom, part), body, settings)
     x, w, b = _arrays(body, settings)
     params = body.engine_params()
-    if body.part == "forward":
+    if part == "forward":
         trace: ForwardTrace | BackwardTrace = ForwardTrace(x, w, b, **params)
-        terms = geom.c_in_group * math.prod(geom.kernel)
     else:
         dy, _ = _delta(body, settings, x, w, b)
-        part = body.part.removeprefix("grad_")
         trace = BackwardTrace(x, w, dy, part, **params)
-        terms = geom.n * math.prod(geom.out_spatial) if part != "input" else (
-            geom.c_out_group * math.prod(
-                k * (1 + pb + pa) for k, (pb, pa) in zip(geom.kernel, geom.padding,
-                                                          strict=True)))
-    start, count = _trace_window(len(trace), terms, body, settings)
     steps = run_quietly(trace.steps, start, count)
     for name in ("total", "value"):  # a product that overflowed makes its total non-finite
         finite_or_error(getattr(steps, name), name)
@@ -187,48 +198,44 @@ def _serialise(part: str, trace: Any, steps: Any) -> dict[str, Any]:
     }
 
 
-def _ints(text: str, field: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise ApiError(422, f"{field} must be an integer or comma-separated integers, got "
-                            f"{text[:40]!r}", field=field) from None
-    return values
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",")]  # the query's pattern was matched
 
 
 def _scalar_or_list(values: list[int]) -> int | list[int]:
     return values[0] if len(values) == 1 else values
 
 
-@router.get("/shape", response_model=ShapeResponse)
+@router.get("/shape", operation_id="shape", response_model=ShapeResponse,
+            responses=QUERY_ERRORS)
 def shape_endpoint(
-    input_size: Annotated[str, Query(description="spatial size, e.g. 28,28", max_length=200,
-                                     examples=["3,3"])],
-    kernel_size: Annotated[str, Query(description="e.g. 2,2", max_length=200,
+    input_size: Annotated[str, Query(description="spatial size, e.g. 28,28; as many axes as "
+                                     "kernel_size", pattern=POSITIVE_LIST, examples=["3,3"])],
+    kernel_size: Annotated[str, Query(description="e.g. 2,2", pattern=POSITIVE_LIST,
                                       examples=["2,2"])],
-    stride: Annotated[str, Query(max_length=200, description="an int or one per axis")] = "1",
-    padding: Annotated[str, Query(max_length=200, description="an int, one per axis, or "
-                                  "valid/same/full")] = "0",
-    dilation: Annotated[str, Query(max_length=200)] = "1",
+    stride: Annotated[str, Query(pattern=POSITIVE_LIST, description="an int or one per "
+                                 "axis")] = "1",
+    padding: Annotated[str, Query(pattern=PADDING_LIST, description="an int, one per axis, "
+                                  "or valid/same/full")] = "0",
+    dilation: Annotated[str, Query(pattern=POSITIVE_LIST, description="an int or one per "
+                                   "axis; 1 means no gaps")] = "1",
     in_channels: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     out_channels: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-    groups: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    groups: Annotated[int, Query(ge=1, le=1_000_000, description="when it does not divide "
+                                 "both channel counts, valid is false")] = 1,
     batch: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     padding_mode: Annotated[str, Query(max_length=20)] = "zeros",
 ) -> ShapeResponse:
     """Output size for given sizes, with the formula filled in per axis; when the geometry
     is impossible, ``valid`` is false and ``explanation`` says why in words."""
-    size, kernel = _ints(input_size, "input_size"), _ints(kernel_size, "kernel_size")
+    size, kernel = _ints(input_size), _ints(kernel_size)
     if len(size) != len(kernel):
         raise ApiError(422, f"input_size has {len(size)} axes but kernel_size has "
                             f"{len(kernel)}", field="kernel_size")
-    if len(size) > 8 or min(size + kernel) < 1 or max(size + kernel) > 10**9:
-        raise ApiError(422, "sizes must be 1 to 8 axes of positive integers below 10^9",
-                       field="input_size")
     pad: Any = padding if padding in ("valid", "same", "full") else _scalar_or_list(
-        _ints(padding, "padding"))
-    params = {"stride": _scalar_or_list(_ints(stride, "stride")), "padding": pad,
-              "dilation": _scalar_or_list(_ints(dilation, "dilation"))}
+        _ints(padding))
+    params = {"stride": _scalar_or_list(_ints(stride)), "padding": pad,
+              "dilation": _scalar_or_list(_ints(dilation))}
     formulas: list[str] = []
     try:
         formulas = size_formulas(tuple(size), tuple(kernel), **params)

@@ -1,7 +1,9 @@
 """One error shape for every API failure, mapped from exceptions in one place.
 
 Every error body is ``{"error": message, "field": name-or-null, "code": kind}`` plus, for
-limits, ``"limit"`` and ``"limit_value"``. Nothing the client sent is echoed back.
+limits, ``"limit"`` and ``"limit_value"``. A message may quote a short piece of what the client
+sent (a value, an unknown key, a media type: at most 40 characters, through
+:func:`~app.engine.errors.describe`), and only inside this JSON body.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..engine import ConvolutionError
+from ..security import security_headers
 from .responses import FastJSONResponse
+from .schemas import PATTERN_WORDS
 
 
 class ErrorBody(BaseModel):
@@ -66,7 +70,7 @@ _PYDANTIC_WORDS = {
 }
 
 
-_FIELD_KEY = re.compile(r'"([A-Za-z_]+)"\s*:')
+_FIELD_KEY = re.compile(r'"([A-Za-z_]{1,200})"\s*:')
 
 
 def _json_error(exc: RequestValidationError) -> tuple[int, str, str | None]:
@@ -77,7 +81,7 @@ def _json_error(exc: RequestValidationError) -> tuple[int, str, str | None]:
         "utf-8", "replace")
     reason = str(first.get("ctx", {}).get("error", "malformed"))
     keys = _FIELD_KEY.findall(doc[:pos])
-    field = keys[-1] if keys else None
+    field = _short_field(keys[-1]) if keys else None
     where = f"{field} " if field else "the body "
     rest = doc[max(pos - 1, 0):pos + 9]
     if "infinity" in reason or "NaN" in rest or "Infinity" in rest:
@@ -89,15 +93,23 @@ def _json_error(exc: RequestValidationError) -> tuple[int, str, str | None]:
     return 400, f"the body is not valid JSON: {reason} (line {line}, character {pos})", None
 
 
+def _short_field(name: str) -> str:
+    """A field name as an error quotes it: an unknown key can be any length."""
+    return name if len(name) <= 40 else name[:37] + "..."
+
+
 def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     first = exc.errors()[0]
     loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
-    field = ".".join(loc) or None
+    field = _short_field(".".join(loc)) or None
     kind = first.get("type", "")
     words = _PYDANTIC_WORDS.get(kind) or str(first.get("msg", "is invalid"))
+    if kind == "string_pattern_mismatch":
+        words = PATTERN_WORDS.get(first.get("ctx", {}).get("pattern"), words)
     if field is None:
         return words, None
-    joined = kind in _PYDANTIC_WORDS or kind == "array"  # our own array errors read on
+    # our own words read on from the field's name: "input_size must be ..."
+    joined = kind in _PYDANTIC_WORDS or kind == "array" or words in PATTERN_WORDS.values()
     return f"{field} {words}" if joined else f"{field}: {words}", field
 
 
@@ -123,6 +135,16 @@ def install_error_handlers(app: FastAPI,
                                   code="invalid_json" if status == 400 else "invalid_value")
         message, field = _validation_message(exc)
         return error_response(422, message, field=field)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> FastJSONResponse:
+        # A bug, never client input (tests/api/test_costs.py throws the worst at the API).
+        # This runs outside the other middleware, so it adds their headers itself; the
+        # exception is logged by the server after this answer is sent.
+        settings = request.app.state.settings
+        return error_response(
+            500, "internal error: the server failed to answer this request", code="internal",
+            headers=security_headers(settings.frame_ancestors, request.url.path))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

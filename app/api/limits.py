@@ -8,8 +8,14 @@ import numpy as np
 
 from ..config import Settings
 from ..engine import Geometry, plan
+from ..engine.cost import Cost, backward_cost, forward_cost
+from ..engine.errors import describe
 from .errors import ApiError, LimitExceeded
-from .schemas import ConvParams, NestedArray
+from .schemas import MAX_PARAMETER, ConvParams, NestedArray
+
+#: elements converted from nested lists in one NumPy call: the conversion holds the GIL, and
+#: 250,000 values in one call held it for 7-33 ms (bench/costs.py); a piece takes ~2 ms
+PIECE = 1 << 16
 
 
 def to_array(array: NestedArray, field: str, settings: Settings) -> np.ndarray:
@@ -18,16 +24,64 @@ def to_array(array: NestedArray, field: str, settings: Settings) -> np.ndarray:
     if size > settings.max_array_elements:
         raise LimitExceeded(f"{field} has {size} elements", field=field,
                             limit="max_array_elements", value=settings.max_array_elements)
-    return np.array(array.value, dtype=np.float64)
+    out = np.empty(array.shape, dtype=np.float64)
+    _fill(out, array.value)
+    return out
 
 
-def check_geometry(body: ConvParams, settings: Settings, *, backward: bool = False) -> Geometry:
-    """Plan the convolution (shapes only) and check it against every compute limit."""
+def _fill(out: np.ndarray, value: list) -> None:
+    """Copy the nested list ``value`` into ``out`` (its shape) a piece at a time."""
+    if out.size <= PIECE:
+        out[...] = value
+    elif out.ndim == 1:
+        for i in range(0, len(out), PIECE):
+            out[i:i + PIECE] = value[i:i + PIECE]
+    else:
+        rows = PIECE // (out.size // len(out))
+        if rows < 2:
+            for row, part in zip(out, value, strict=True):
+                _fill(row, part)
+        else:
+            for i in range(0, len(out), rows):
+                out[i:i + rows] = value[i:i + rows]
+
+
+_PARAMETERS = ("stride", "padding", "dilation", "groups", "start", "count")
+
+
+def check_parameters(body: ConvParams) -> None:
+    """Every integer parameter at most :data:`MAX_PARAMETER` in size, before any of them
+    reaches the engine or NumPy (a 422 naming the field)."""
+    for field in _PARAMETERS:
+        value = getattr(body, field, None)
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, int) and not isinstance(item, bool) and \
+                    abs(item) > MAX_PARAMETER:
+                raise ApiError(422, f"{field} must be at most {MAX_PARAMETER:,} in size, got "
+                                    f"{describe(item)}", field=field)
+
+
+def check_cost(body: ConvParams, settings: Settings, *, forward_pass: bool,
+               backward_pass: bool) -> Geometry:
+    """Plan the convolution (shapes only) and check what the request will really cost
+    against every compute limit, before anything is allocated.
+
+    ``forward_pass``: the request runs the forward pass (the forward endpoint, or a loss to
+    derive dL/dy from); ``backward_pass``: it runs the whole backward pass. The cost is the
+    engine's own count for the path it will take (:mod:`app.engine.cost`): arithmetic, the
+    largest total it allocates at once, and its Python-level iterations. A trace's window
+    is bounded apart (``max_trace_steps``, ``max_trace_terms``).
+    """
     if len(body.weight.shape) - 2 > settings.max_spatial_dims:
         raise ApiError(422, f"weight has {len(body.weight.shape) - 2} spatial dimensions; at "
                             f"most {settings.max_spatial_dims} are supported (limit "
                             f"max_spatial_dims={settings.max_spatial_dims})", field="weight",
                        limit="max_spatial_dims", limit_value=settings.max_spatial_dims)
+    check_parameters(body)
     geom = plan(body.input.shape, body.weight.shape, **body.engine_params(),
                 bias_shape=None if body.bias is None else body.bias.shape)
     output = geom.n * geom.c_out * math.prod(geom.out_spatial)
@@ -38,10 +92,21 @@ def check_geometry(body: ConvParams, settings: Settings, *, backward: bool = Fal
     if padded > settings.max_padded_elements:
         raise LimitExceeded(f"the padded input would have {padded} elements", field="padding",
                             limit="max_padded_elements", value=settings.max_padded_elements)
-    macs = geom.macs * (3 if backward else 1)
-    if macs > settings.max_macs:
-        raise LimitExceeded(f"this request needs {macs} multiply-accumulates", field=None,
+    cost = Cost(0, 0, 0, 0)
+    if forward_pass:
+        cost = cost + forward_cost(geom)
+    if backward_pass:
+        cost = cost + backward_cost(geom)
+    if cost.macs > settings.max_macs:
+        raise LimitExceeded(f"this request needs {cost.macs} multiply-accumulates", field=None,
                             limit="max_macs", value=settings.max_macs)
+    if cost.peak_bytes > settings.max_work_bytes:
+        raise LimitExceeded(f"this request would allocate {cost.peak_bytes} bytes of working "
+                            "memory", field=None, limit="max_work_bytes",
+                            value=settings.max_work_bytes)
+    if cost.loops > settings.max_loops:
+        raise LimitExceeded(f"this request needs {cost.loops} Python-level iterations",
+                            field=None, limit="max_loops", value=settings.max_loops)
     return geom
 
 

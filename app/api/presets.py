@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ..engine.errors import describe
 from ..presets import PRESETS
 from .errors import ApiError, ErrorBody
 from .schemas import Preset, PresetSummary
@@ -11,18 +12,18 @@ from .schemas import Preset, PresetSummary
 router = APIRouter(prefix="/api/v1/presets", tags=["presets"])
 
 
-@router.get("", response_model=list[PresetSummary])
+@router.get("", operation_id="list_presets", response_model=list[PresetSummary])
 def list_presets() -> list[dict[str, str]]:
     """Every preset: name, title, kind and a one-line description."""
     return [preset.summary() for preset in PRESETS.values()]
 
 
-@router.get("/{name}", response_model=Preset,
+@router.get("/{name}", operation_id="get_preset", response_model=Preset,
             responses={404: {"model": ErrorBody, "description": "No preset has that name."}})
 def get_preset(name: str) -> Preset:
     """One preset; examples carry a request ``body`` ready to POST to their ``endpoint``."""
     preset = PRESETS.get(name)
     if preset is None:
-        raise ApiError(404, f"no preset is named {name[:60]!r}; GET /api/v1/presets lists "
+        raise ApiError(404, f"no preset is named {describe(name)}; GET /api/v1/presets lists "
                             "them", field="name", code="not_found")
     return Preset(**{k: v for k, v in preset.__dict__.items() if k != "tags"})

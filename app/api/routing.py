@@ -1,8 +1,22 @@
-"""A route class for JSON APIs: strict JSON parsing by orjson and a content-type check.
+"""A route class for JSON APIs: strict JSON parsing by orjson, a content-type check, and all
+of a request's work kept off the event loop.
 
 orjson rejects what the stdlib's ``json`` lets through — ``NaN``, ``Infinity``, numbers that
 overflow to infinity such as ``1e400``, and nesting past 1,024 levels — and it is about ten
 times faster on large arrays.
+
+**Off the event loop.** FastAPI parses and validates a body on the event loop and runs only a
+plain-``def`` endpoint in its thread pool. For a 2 MB body of nested arrays the parse and the
+structure check hold the loop for 10-100 ms, and eight such requests at once held ``/healthz``
+for 86 ms at the median (``bench/costs.py``). Here a route with a body reads the bytes on the
+loop, then hands the whole of FastAPI's handler — parsing, validation, the endpoint and
+rendering the response — to a worker thread, at most ``compute_threads`` at a time (the other
+requests wait without holding the GIL). Endpoints are ``async def`` for that reason: they run
+inside the worker, where a ``def`` would cost another hop to another thread.
+
+The handler's coroutine is driven to completion right there: with the body already read,
+nothing in it waits for I/O (dependencies and endpoints compute), so it finishes without an
+event loop; one that yielded to one would be a bug, and says so.
 """
 
 from __future__ import annotations
@@ -10,10 +24,12 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import anyio
 import orjson
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+from ..engine.errors import describe
 from .errors import ApiError
 
 
@@ -24,20 +40,54 @@ class OrjsonRequest(Request):
         return self._json
 
 
+def run_to_completion(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine that never waits for I/O, in the calling thread, without a loop.
+
+    A bare ``yield`` (``asyncio.sleep(0)``, a checkpoint) is just resumed; a coroutine that
+    yields a future would need an event loop to wake it, which this is not.
+    """
+    try:
+        while True:
+            awaited = coroutine.send(None)
+            if awaited is not None:
+                coroutine.close()
+                raise RuntimeError(f"an API handler waited for {type(awaited).__name__}; "
+                                   "handlers run in a worker thread and must not wait for I/O")
+    except StopIteration as done:
+        return done.value
+
+
+def compute_limiter(request: Request) -> anyio.CapacityLimiter:
+    """The app's bound on requests computing at once (``compute_threads``), made on first
+    use: a limiter belongs to the event loop that runs the app."""
+    state = request.app.state
+    limiter = getattr(state, "compute_limiter", None)
+    if limiter is None:
+        limiter = state.compute_limiter = anyio.CapacityLimiter(
+            state.settings.compute_threads)
+    return limiter
+
+
 class StrictJSONRoute(APIRoute):
-    """Routes with a body accept ``application/json`` only (415 otherwise)."""
+    """Routes with a body accept ``application/json`` only (415 otherwise), and run in a
+    worker thread (see the module docstring)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         takes_body = self.body_field is not None
 
         async def strict_handler(request: Request) -> Response:
-            if takes_body:
-                media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-                if media != "application/json":
-                    raise ApiError(415, "the body must be JSON, sent with Content-Type: "
-                                        f"application/json (got {media[:60] or 'none'!r})",
-                                   code="unsupported_media_type")
-            return await handler(OrjsonRequest(request.scope, request.receive))
+            request = OrjsonRequest(request.scope, request.receive)
+            if not takes_body:
+                return await handler(request)
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media != "application/json":
+                got = describe(media) if media else "none"
+                raise ApiError(415, "the body must be JSON, sent with Content-Type: "
+                                    f"application/json (got {got})",
+                               code="unsupported_media_type")
+            await request.body()  # read on the loop; the handler finds it cached
+            return await anyio.to_thread.run_sync(
+                lambda: run_to_completion(handler(request)), limiter=compute_limiter(request))
 
         return strict_handler

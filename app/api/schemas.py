@@ -1,20 +1,23 @@
 """Request and response bodies of API v1, named and laid out as PyTorch names them.
 
 Arrays travel as nested JSON lists. They are checked here for structure only (rectangular,
-numbers only — no booleans, strings or nulls) without allocating anything; sizes are checked
-against the limits, and values converted, in :mod:`app.api.limits`.
+numbers only — no booleans, strings or nulls — and as many dimensions as their schema allows)
+without allocating anything; sizes are checked against the limits, and values converted, in
+:mod:`app.api.limits`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypeAliasType
 
 from ..engine import MODES, PADDING_MODES
 
 MAX_RANK = 6  # (N, C, *spatial) with at most 4 spatial dimensions; the limit is lower
+MAX_PARAMETER = 1_000_000_000  # stride, dilation, padding, groups, start, count: the server's cap
 
 
 class NestedArray:
@@ -30,9 +33,15 @@ def _fail(reason: str) -> PydanticCustomError:
     return PydanticCustomError("array", reason)
 
 
+#: items whose types are checked in one C-level call: a call holds the GIL, and 250,000 at
+#: once held it for 8 ms; other requests' threads and the event loop get it between pieces
+PIECE = 1 << 15
+
+
 def _check_rows(value: list, shape: tuple[int, ...], depth: int) -> None:
     if depth == len(shape) - 1:
-        kinds = set(map(type, value))
+        kinds = set(map(type, value)) if len(value) <= PIECE else set().union(
+            *(set(map(type, value[i:i + PIECE])) for i in range(0, len(value), PIECE)))
         if not kinds <= {int, float}:
             bad = sorted(k.__name__ for k in kinds - {int, float})
             names = {"bool": "booleans", "str": "strings", "NoneType": "nulls",
@@ -47,74 +56,123 @@ def _check_rows(value: list, shape: tuple[int, ...], depth: int) -> None:
         _check_rows(row, shape, depth + 1)
 
 
-def parse_nested(value: Any) -> NestedArray:
-    """Check that ``value`` is a rectangular nested list of numbers; measure its shape."""
+def parse_nested(value: Any, min_ndim: int = 1, max_ndim: int = MAX_RANK) -> NestedArray:
+    """Check that ``value`` is a rectangular nested list of numbers with ``min_ndim`` to
+    ``max_ndim`` dimensions; measure its shape."""
     if isinstance(value, NestedArray):
         return value
     shape: list[int] = []
     probe = value
     while isinstance(probe, list):
         shape.append(len(probe))
-        if len(shape) > MAX_RANK:
-            raise _fail(f"is nested too deeply (at most {MAX_RANK} levels)")
+        if len(shape) > max_ndim:
+            raise _fail(f"has too many dimensions (at most {max_ndim})")
         if not probe:
             raise _fail("has an empty dimension")
         probe = probe[0]
     if not shape:
         raise _fail("must be an array (a nested list of numbers)")
+    if len(shape) < min_ndim:
+        raise _fail(f"must have at least {min_ndim} dimensions, got {len(shape)} "
+                    f"(shape {shape})")
     _check_rows(value, tuple(shape), 0)
     return NestedArray(value, tuple(shape))
 
 
-def _array_schema(description: str) -> dict:
-    # One level of items is described; deeper levels are arrays or numbers again.
-    return {
-        "type": "array", "minItems": 1, "description": description,
-        "items": {"anyOf": [{"type": "number"}, {"type": "array", "minItems": 1}]},
-    }
+# One named schema per number of dimensions, each a non-empty list of the one below it:
+# Array1D is a list of numbers, Array2D a list of Array1D, ..., Array6D. A recursive schema
+# (NestedNumbers = number | [NestedNumbers]) would be shorter, but openapi-python-client
+# leaves out every endpoint that uses one ("recursive and circular references are not
+# supported directly in an array schema's items"), and it would allow a number beside a
+# list. What no JSON Schema can say is that the lists at one depth have one length.
+ARRAY_SCHEMAS: dict[int, Any] = {}
+for _ndim in range(1, MAX_RANK + 1):
+    ARRAY_SCHEMAS[_ndim] = TypeAliasType(f"Array{_ndim}D", Annotated[
+        list[float] if _ndim == 1 else list[ARRAY_SCHEMAS[_ndim - 1]],  # type: ignore[valid-type]
+        Field(min_length=1, description="a non-empty list of numbers" if _ndim == 1 else
+              f"a {_ndim}-D array: a non-empty list of Array{_ndim - 1}D, all of one shape"),
+    ])
 
 
-def Array(description: str) -> Any:  # reads as a type in the models below
-    return Annotated[NestedArray, PlainValidator(parse_nested),
-                     WithJsonSchema(_array_schema(description))]
+def arrays(min_ndim: int, max_ndim: int = MAX_RANK) -> Any:
+    """The schema of an array with ``min_ndim`` to ``max_ndim`` dimensions."""
+    return Union[tuple(ARRAY_SCHEMAS[n] for n in range(min_ndim, max_ndim + 1))]  # noqa: UP007
 
 
-IntOrPerAxis = Annotated[Any, WithJsonSchema({
-    "anyOf": [{"type": "integer", "minimum": 1},
-              {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1}],
-})]
+def Array(description: str, min_ndim: int, max_ndim: int = MAX_RANK) -> Any:
+    """A request array (reads as a type in the models below), described as one of the named
+    ``ArrayND`` schemas and checked here for just what they say, even where the array goes
+    unused (a ``target`` without loss 'mse')."""
+    def parse(value: Any) -> NestedArray:
+        return parse_nested(value, min_ndim, max_ndim)
+
+    return Annotated[NestedArray,
+                     PlainValidator(parse, json_schema_input_type=arrays(min_ndim, max_ndim)),
+                     Field(description=description)]
+
+
+def ArrayOut(description: str, min_ndim: int, max_ndim: int = MAX_RANK) -> Any:
+    """A response array, described as :func:`Array` describes a request's."""
+    return Annotated[arrays(min_ndim, max_ndim), Field(description=description)]
+
+
+def _integer(minimum: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": minimum, "maximum": MAX_PARAMETER}
+
+
+def _per_axis(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "minItems": 1, "items": item}
+
+
+# Checked by the engine, not by pydantic, so that its messages say what was expected
+IntOrPerAxis = Annotated[Any, WithJsonSchema({"anyOf": [_integer(1), _per_axis(_integer(1))]})]
 PaddingSpec = Annotated[Any, WithJsonSchema({
     "anyOf": [
-        {"type": "integer", "minimum": 0},
-        {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 0}},
-        {"type": "array", "minItems": 1, "items": {
-            "type": "array", "items": {"type": "integer", "minimum": 0},
-            "minItems": 2, "maxItems": 2}},
+        _integer(0),
+        _per_axis(_integer(0)),
+        _per_axis({"type": "array", "items": _integer(0), "minItems": 2, "maxItems": 2}),
         {"type": "string", "enum": ["valid", "same", "full"]},
     ],
     "description": "an int, one int per spatial dimension, one [before, after] pair per "
                    "dimension, or 'valid', 'same' (stride 1 only) or 'full'",
 })]
-GroupsSpec = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 1})]
+GroupsSpec = Annotated[Any, WithJsonSchema(_integer(1))]
+
+# The query strings of GET /api/v1/shape: 1 to 8 integers, separated by commas
+_POSITIVE = f"(?:[1-9][0-9]{{0,8}}|{MAX_PARAMETER})"  # 1 to MAX_PARAMETER, no leading zeros
+_NATURAL = f"(?:0|{_POSITIVE})"
+POSITIVE_LIST = f"^{_POSITIVE}(?:,{_POSITIVE}){{0,7}}$"
+PADDING_LIST = f"^(?:valid|same|full|{_NATURAL}(?:,{_NATURAL}){{0,7}})$"
+PATTERN_WORDS = {  # what a string that fails the pattern should have been
+    POSITIVE_LIST: f"must be 1 to 8 integers from 1 to {MAX_PARAMETER}, separated by commas "
+                   "(e.g. 28,28)",
+    PADDING_LIST: f"must be 1 to 8 integers from 0 to {MAX_PARAMETER}, separated by commas "
+                  "(e.g. 1,1), or 'valid', 'same' or 'full'",
+}
 
 LESSON_INPUT = [[[[0, 1, 2], [3, 4, 5], [6, 7, 8]]]]
 LESSON_KERNEL = [[[[0, 1], [2, 3]]]]
 
 
+# What the schema cannot say, the descriptions do: how the shapes must agree. A body the
+# schema allows that breaks one of them gets a 422 naming the field.
 class ConvParams(BaseModel):
     """The arguments of ``torch.nn.functional.conv{1,2,3}d``, plus ``padding_mode`` and ``mode``."""
 
     model_config = ConfigDict(extra="forbid")
 
-    input: Array("shape (N, C_in, *spatial) or unbatched (C_in, *spatial)")
-    weight: Array("shape (C_out, C_in / groups, *kernel)")
-    bias: Array("shape (C_out,)") | None = None
+    input: Array("shape (N, C_in, *spatial) or unbatched (C_in, *spatial); rectangular: the "
+                 "lists at one depth all have one length", 2)
+    weight: Array("shape (C_out, C_in / groups, *kernel): as many kernel axes as the input "
+                  "has spatial ones, C_in / groups channels, and the (dilated) kernel no "
+                  "larger than the padded input", 3)
+    bias: Array("shape (C_out,): one value per output channel", 1, 1) | None = None
     stride: IntOrPerAxis = Field(1, description="an int or one per spatial dimension")
     padding: PaddingSpec = 0
     dilation: IntOrPerAxis = Field(1, description="an int or one per spatial dimension; "
                                                   "1 means no gaps")
-    groups: GroupsSpec = Field(1, description="divides both channel counts; C_in for "
-                                             "depthwise")
+    groups: GroupsSpec = Field(1, description="divides both channel counts, C_in and C_out; "
+                                             "C_in for depthwise")
     padding_mode: Literal[PADDING_MODES] = "zeros"  # type: ignore[valid-type]
     mode: Literal[MODES] = Field(  # type: ignore[valid-type]
         "cross-correlation",
@@ -133,8 +191,8 @@ class ForwardRequest(ConvParams):
 
 
 class ForwardResponse(BaseModel):
-    output: list = Field(description="nested list, shape output_shape",
-                         examples=[[[[[19.0, 25.0], [37.0, 43.0]]]]])
+    output: ArrayOut("shape output_shape", 2) = Field(
+        examples=[[[[[19.0, 25.0], [37.0, 43.0]]]]])
     output_shape: list[int] = Field(examples=[[1, 1, 2, 2]])
 
 
@@ -147,19 +205,19 @@ class BackwardRequest(ConvParams):
         {"input": LESSON_INPUT, "weight": LESSON_KERNEL, "loss": "sum"},
     ]})
 
-    grad_output: Array("dL/dy, the output's shape") | None = None
+    grad_output: Array("dL/dy, the output's shape; give it or a loss, not both", 2) | None = None
     loss: Literal["sum", "mse"] | None = Field(
         None, description="instead of grad_output: 'sum' (L = sum of outputs) or 'mse' "
                           "(L = mean((y - target)^2), needs target)")
-    target: Array("with loss 'mse': the wanted output, the output's shape") | None = None
+    target: Array("with loss 'mse': the wanted output, the output's shape", 2) | None = None
 
 
 class BackwardResponse(BaseModel):
-    grad_input: list = Field(description="dL/dx, the input's shape")
-    grad_weight: list = Field(description="dL/dw, the weight's shape")
-    grad_bias: list[float] = Field(description="dL/db, shape (C_out,)")
-    grad_output: list | None = Field(None, description="with a loss: the delta it produced")
-    output: list | None = Field(None, description="with a loss: the forward output")
+    grad_input: ArrayOut("dL/dx, the input's shape", 2)
+    grad_weight: ArrayOut("dL/dw, the weight's shape", 3)
+    grad_bias: ArrayOut("dL/db, shape (C_out,)", 1, 1)
+    grad_output: ArrayOut("with a loss: the delta it produced", 2) | None = None
+    output: ArrayOut("with a loss: the forward output", 2) | None = None
     loss: float | None = Field(None, description="with a loss: its value")
 
 
@@ -177,8 +235,9 @@ class TraceRequest(BackwardRequest):
     ]})
 
     part: TraceKind = Field("forward", description="which pass to trace")
-    start: Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 0})] = 0
-    count: Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 1})] | None = Field(
+    start: Annotated[Any, WithJsonSchema(_integer(0))] = Field(
+        0, description="the first step wanted; below total_steps")
+    count: Annotated[Any, WithJsonSchema(_integer(1))] | None = Field(
         None, description="steps wanted (default: to the end); a response holds at most "
                           "the server's max_trace_steps, and next_start says where to go on")
 
@@ -195,9 +254,13 @@ class TraceResponse(BaseModel):
     count: int
     next_start: int | None = Field(description="where the next window starts, or null")
     result_shape: list[int]
-    layout: dict[str, Any] = Field(description="what the step arrays' axes mean")
-    shared: dict[str, Any] = Field(description="arrays that are the same for every step")
+    layout: dict[str, str] = Field(description="what the step arrays' axes mean")
+    # lists of any depth, and empty where a step has no terms (an input cell a stride skips)
+    shared: dict[str, list] = Field(description="arrays that are the same for every step")
     steps: dict[str, list] = Field(description="one list per quantity, one item per step")
+    terms: dict[str, list] | None = Field(
+        None, description="grad_input only: every step's terms, one list per quantity, step "
+                          "j's at steps.offsets[j]:steps.offsets[j + 1]")
 
 
 class ShapeResponse(BaseModel):
@@ -218,4 +281,4 @@ class PresetSummary(BaseModel):
 class Preset(PresetSummary):
     endpoint: str | None = Field(None, description="where to POST the body, if anywhere")
     body: dict[str, Any] | None = Field(None, description="a request body ready to POST")
-    values: list | None = Field(None, description="the array, for kernels, images, signals")
+    values: ArrayOut("the array, for kernels, images, signals", 1) | None = None

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import operator
-from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
 
+from .cache import OBJECT_BYTES, bounded_cache
 from .errors import ShapeError, ValueRangeError
 from .geometry import Geometry, padded_sources, plan
 
@@ -120,7 +120,7 @@ def pad(x: np.ndarray, geom: Geometry) -> np.ndarray:
     return np.ascontiguousarray(x)
 
 
-@lru_cache(maxsize=256)
+@bounded_cache(lambda layout: (10 + 3 * len(layout[1])) * OBJECT_BYTES)
 def _zero_padding_layout(geom: Geometry) -> tuple[tuple[int, ...], tuple[slice, ...]]:
     """The padded spatial shape, and the index of the input inside (N, C, *padded)."""
     interior = tuple(slice(b, b + i) for (b, _), i in zip(geom.padding, geom.in_spatial,
@@ -155,7 +155,8 @@ def unpad_grad(grad_padded: np.ndarray, geom: Geometry) -> np.ndarray:
     return g
 
 
-def windows(xp: np.ndarray, geom: Geometry, *, kernel_first: bool = False) -> np.ndarray:
+def windows(xp: np.ndarray, geom: Geometry, *, kernel_first: bool = False,
+            writeable: bool = False) -> np.ndarray:
     """View of every kernel window of padded ``xp`` (N, C, *padded): shape (N, C, *O, *K).
 
     ``result[n, c, *o, *k] == xp[n, c, *(o * stride + k * dilation)]``. With
@@ -163,10 +164,13 @@ def windows(xp: np.ndarray, geom: Geometry, *, kernel_first: bool = False) -> np
 
     Built from the array's own strides (``np.ndarray`` on the same buffer), which costs about
     a microsecond where ``sliding_window_view`` plus slicing costs about twenty; a test pins
-    it to ``sliding_window_view``.
+    it to ``sliding_window_view``. It steps by ``geom.work_stride`` (the same windows). The
+    view is read-only unless ``writeable``: windows overlap, so only an add into one window
+    at a time (whose cells are distinct) is safe, as :func:`~app.engine.backward.
+    col2im_positions` does.
     """
     n_stride, c_stride, *spatial = xp.strides
-    steps = tuple(map(operator.mul, spatial, geom.stride))  # one output step, per axis
+    steps = tuple(map(operator.mul, spatial, geom.work_stride))  # one output step, per axis
     taps = tuple(map(operator.mul, spatial, geom.dilation))  # one kernel tap, per axis
     if kernel_first:
         shape, strides = geom.kernel + geom.out_spatial, taps + steps
@@ -174,4 +178,7 @@ def windows(xp: np.ndarray, geom: Geometry, *, kernel_first: bool = False) -> np
         shape, strides = geom.out_spatial + geom.kernel, steps + taps
     # Positional arguments: np.ndarray(shape, dtype, buffer, offset, strides) parses them
     # in half the time keywords take, which matters at a few microseconds per call.
-    return np.ndarray((*xp.shape[:2], *shape), xp.dtype, xp, 0, (n_stride, c_stride, *strides))
+    view = np.ndarray((*xp.shape[:2], *shape), xp.dtype, xp, 0, (n_stride, c_stride, *strides))
+    if not writeable:
+        view.flags.writeable = False
+    return view

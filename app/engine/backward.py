@@ -11,7 +11,9 @@ windows do not overlap, so each is a plain in-place add. Stride 1 works on the f
 padded input, where every offset's windows are one contiguous run (:func:`col2im_flat`), or,
 with no more output than input channels, skips col2im for a "full" correlation of the deltas
 (:func:`input_gradient_transposed`); strided convolutions add into a phase-major buffer
-(:func:`col2im_phases`). :func:`input_gradient_method` picks one.
+(:func:`col2im_phases`). A kernel with far more taps than there are outputs adds one window
+at a time instead (:func:`col2im_positions`). :func:`~app.engine.cost.input_gradient_method`
+picks the one its cost model finds cheapest.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from .arrays import Prepared, pad, prepare_backward, unpad_grad, windows
+from .cache import OBJECT_BYTES, bounded_cache
+from .cost import flat_run, input_gradient_method, residues, transposed_geometry
 from .forward import (
     Block,
     all_finite,
@@ -35,7 +38,7 @@ from .forward import (
     try_plan,
     unify,
 )
-from .geometry import Geometry, plan
+from .geometry import Geometry
 from .types import Gradients
 
 
@@ -104,10 +107,10 @@ def gradients(xp: np.ndarray, dy: np.ndarray, w: np.ndarray,
     w : ndarray, shape (C_out, C_in_g, *kernel), as it slides (flipped in convolution mode)
 
     Returns grad_w, shape (groups, C_out_g, C_in_g * prod(kernel)), and grad_xp, shape
-    (N, C_in, *padded). grad_xp is made one of three ways (:func:`input_gradient_method`).
+    (N, C_in, *padded). grad_xp is made one of four ways (:func:`input_gradient_method`).
     """
     sched = schedule(geom)
-    method = input_gradient_method(geom)
+    method = input_gradient_method(geom, xp.dtype.itemsize)
     dymat = np.ascontiguousarray(dy).reshape(sched.output_matrix)
     cols = windows(xp, geom, kernel_first=True)
     workspace = sched.workspace
@@ -117,9 +120,11 @@ def gradients(xp: np.ndarray, dy: np.ndarray, w: np.ndarray,
         flat = flat_layout(geom)
         workspace = flat.workspace
         grad_xp = np.zeros(xp.shape, dtype=xp.dtype)
-    elif method == "phases":
+    elif method == "taps":
         phases = phase_layout(geom)
         grad_phases = np.zeros(phases.shape, dtype=xp.dtype)
+    elif method == "positions":
+        grad_xp = np.zeros(xp.shape, dtype=xp.dtype)
     work = np.empty(workspace, dtype=xp.dtype)
     grad_w_t = None  # grad_w transposed, (groups, taps, C_out_g)
     for i, block in enumerate(sched.blocks):
@@ -135,39 +140,22 @@ def gradients(xp: np.ndarray, dy: np.ndarray, w: np.ndarray,
         # The workspace is free again: it now receives the column gradients.
         if method == "flat":
             col2im_flat(grad_xp, dy, wmat_t, work, block, flat.blocks[i], flat, geom)
-        elif method == "phases":
+        elif method == "taps":
             np.matmul(wmat_t, dy_block, out=mat)
             col2im_phases(grad_phases, mat.reshape(block.shape), block, phases)
+        elif method == "positions":
+            np.matmul(wmat_t, dy_block, out=mat)
+            col2im_positions(grad_xp, mat.reshape(block.shape), block, geom)
     if method == "transposed":
         grad_xp = input_gradient_transposed(dy, w, geom)
-    elif method == "phases":
+    elif method == "taps":
         grad_xp = unphase(grad_phases, phases)
     return grad_w_t.swapaxes(1, 2), grad_xp
 
 
-def input_gradient_method(geom: Geometry) -> str:
-    """How :func:`gradients` makes grad_input for ``geom``.
-
-    - ``"transposed"`` (stride 1, no more output than input channels per group): a "full"
-      correlation of the deltas, :func:`input_gradient_transposed`. Its im2col is no larger
-      than col2im's column gradients, and it needs no per-offset adds.
-    - ``"flat"`` (other stride-1 cases): col2im with contiguous adds, :func:`col2im_flat`.
-    - ``"phases"`` (strided): col2im into a phase-major buffer, :func:`col2im_phases`.
-    """
-    if geom.stride != (1,) * geom.ndim:
-        return "phases"
-    return "transposed" if geom.c_out_group <= geom.c_in_group else "flat"
-
-
-@lru_cache(maxsize=256)
-def transposed_geometry(geom: Geometry) -> Geometry:
-    """Geometry of grad_input as a convolution (stride 1): the deltas (N, C_out, *out),
-    zero-padded "full", correlated with a (C_in, C_out_g, *kernel) kernel. Its output has
-    the padded input's shape."""
-    return plan(
-        (geom.n, geom.c_out, *geom.out_spatial), (geom.c_in, geom.c_out_group, *geom.kernel),
-        padding="full", dilation=geom.dilation, groups=geom.groups,
-    )
+@bounded_cache(lambda geom: 30 * OBJECT_BYTES)
+def _transposed_geometry(geom: Geometry) -> Geometry:
+    return transposed_geometry(geom)
 
 
 def input_gradient_transposed(dy: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
@@ -178,7 +166,7 @@ def input_gradient_transposed(dy: np.ndarray, w: np.ndarray, geom: Geometry) -> 
     ``grad_xp[n, g*C_in_g + c, p] = sum_{co, k} w[g*C_out_g + co, c, k] * dy[n, co, p - k*D]``,
     that is the deltas correlated with the kernel flipped and its channel axes swapped.
     """
-    tgeom = transposed_geometry(geom)
+    tgeom = _transposed_geometry(geom)
     # (g, C_out_g, C_in_g, *K) -> (g, C_in_g, C_out_g, *K), flipped: the kernel the deltas see.
     wt = w.reshape(geom.groups, geom.c_out_group, geom.c_in_group, *geom.kernel).swapaxes(1, 2)
     wt = wt[(Ellipsis, *(slice(None, None, -1),) * geom.ndim)].reshape(tgeom.weight_shape)
@@ -191,40 +179,55 @@ class PhaseLayout:
 
     With stride ``s`` and dilation ``d``, tap ``k`` of output ``o`` lands on padded cell
     ``o*s + k*d = (o + q)*s + r`` with ``(q, r) = divmod(k*d, s)``. Holding the gradient as
-    (N, C_in, *stride, *ceil(padded / stride)), every residue ``r`` its own grid, makes each
-    kernel offset's add a plain slice ``[*r, q : q + out]`` with contiguous rows (through the
-    window view they would step by ``s``). At the end one copy per residue interleaves the
-    phases back into (N, C_in, *padded).
+    (N, C_in, *R, *ceil(padded / stride)), one grid for each residue ``r`` that some tap
+    lands on (:func:`~app.engine.cost.residues`: at most ``min(K, s)`` per axis, however
+    large the stride), makes each kernel offset's add a plain slice ``[*j, q : q + out]``
+    with contiguous rows (through the window view they would step by ``s``). At the end one
+    copy per kept residue interleaves the phases back into (N, C_in, *padded); the cells of
+    residues no tap reaches stay zero.
     """
 
-    shape: tuple[int, ...]  # the phase-major buffer: (N, C_in, *stride, *ceil(padded/stride))
-    taps: tuple[tuple, ...]  # per kernel offset: (index into the column gradients, r, q0, q[1:])
-    phases: tuple[tuple, ...]  # per residue r: (index r::s into the padded grid, index r)
+    shape: tuple[int, ...]  # the phase-major buffer: (N, C_in, *len(R), *ceil(padded/stride))
+    taps: tuple[tuple, ...]  # per kernel offset: (index into the column gradients, j, q0, q[1:])
+    phases: tuple[tuple, ...]  # per kept residue: (index r::s into the padded grid, index j)
     padded: tuple[int, ...]  # (N, C_in, *(ceil_i * s_i))
     crop: tuple[slice, ...]  # (N, C_in, *padded) inside that
+    complete: bool  # every residue is kept, so the interleaved copy covers every cell
 
 
-@lru_cache(maxsize=256)
+def _layout_size(layout) -> int:
+    """Estimated bytes of a cached layout: a few small objects per tap, phase or block."""
+    items = sum(len(getattr(layout, name)) for name in ("taps", "phases", "blocks", "offsets")
+                if hasattr(layout, name))
+    return (20 + 6 * items) * OBJECT_BYTES
+
+
+@bounded_cache(_layout_size)
 def phase_layout(geom: Geometry) -> PhaseLayout:
     """:class:`PhaseLayout` for ``geom``."""
-    stride = geom.stride
+    stride = geom.work_stride
+    kept = residues(geom)
+    where = [{r: j for j, r in enumerate(rs)} for rs in kept]
     grids = tuple(-(-p // s) for p, s in zip(geom.padded, stride, strict=True))
     taps = []
     for ks in itertools.product(*(range(k) for k in geom.kernel)):
         qr = [divmod(k * d, s) for k, d, s in zip(ks, geom.dilation, stride, strict=True)]
         rest = tuple(slice(q, q + o) for (q, _), o in zip(qr[1:], geom.out_spatial[1:],
                                                             strict=True))
-        taps.append(((slice(None), slice(None), *ks), tuple(r for _, r in qr), qr[0][0], rest))
+        js = tuple(w[r] for w, (_, r) in zip(where, qr, strict=True))
+        taps.append(((slice(None), slice(None), *ks), js, qr[0][0], rest))
     lead, colon = (geom.n, geom.c_in), slice(None)
     phases = tuple(
         ((colon, colon, *(slice(r, None, s) for r, s in zip(rs, stride, strict=True))),
-         (colon, colon, *rs))
-        for rs in itertools.product(*(range(s) for s in stride))
+         (colon, colon, *js))
+        for rs, js in zip(itertools.product(*kept),
+                          itertools.product(*(range(len(r)) for r in kept)), strict=True)
     )
     return PhaseLayout(
-        shape=(*lead, *stride, *grids), taps=tuple(taps), phases=phases,
+        shape=(*lead, *map(len, kept), *grids), taps=tuple(taps), phases=phases,
         padded=(*lead, *(g * s for g, s in zip(grids, stride, strict=True))),
         crop=(slice(None), slice(None), *(slice(0, p) for p in geom.padded)),
+        complete=all(len(r) == s for r, s in zip(kept, stride, strict=True)),
     )
 
 
@@ -239,18 +242,36 @@ def col2im_phases(grad_phases: np.ndarray, grad_cols: np.ndarray, block: Block,
     target = grad_phases[block.samples]
     first, stop = block.rows.start, block.rows.stop
     colon = slice(None)
-    for source, r, q0, rest in layout.taps:
-        dest = target[(colon, colon, *r, slice(q0 + first, q0 + stop), *rest)]
+    for source, j, q0, rest in layout.taps:
+        dest = target[(colon, colon, *j, slice(q0 + first, q0 + stop), *rest)]
         dest += grad_cols[source]
 
 
 def unphase(grad_phases: np.ndarray, layout: PhaseLayout) -> np.ndarray:
     """The phase-major gradient interleaved back into (N, C_in, *padded), one phase at a
     time (a single transposed copy would run with an innermost axis of length ``s``)."""
-    grad_xp = np.empty(layout.padded, dtype=grad_phases.dtype)
+    allocate = np.empty if layout.complete else np.zeros
+    grad_xp = allocate(layout.padded, dtype=grad_phases.dtype)
     for dest, source in layout.phases:
         grad_xp[dest] = grad_phases[source]
     return grad_xp[layout.crop]
+
+
+def col2im_positions(grad_xp: np.ndarray, grad_cols: np.ndarray, block: Block,
+                     geom: Geometry) -> None:
+    """Add one block of column gradients onto ``grad_xp`` one output position at a time.
+
+    grad_xp : ndarray, shape (N, C_in, *padded)
+    grad_cols : ndarray, the block in im2col layout (samples, C_in, *kernel, rows, *out[1:])
+    Each position's window is one strided slice of ``grad_xp`` whose cells are distinct, so
+    its add is a plain one; this loops over positions where the other methods loop over taps.
+    """
+    target = windows(grad_xp, geom, writeable=True)[block.samples]  # (s, C, *O, *K)
+    colon, ndim = slice(None), geom.ndim
+    rows = range(block.rows.start, block.rows.stop)
+    for o in itertools.product(rows, *map(range, geom.out_spatial[1:])):
+        local = (o[0] - block.rows.start, *o[1:])
+        target[(colon, colon, *o)] += grad_cols[(colon, colon, *(colon,) * ndim, *local)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +300,7 @@ class FlatLayout:
     workspace: int  # elements: the largest block's column gradients plus its wide deltas
 
 
-@lru_cache(maxsize=256)
+@bounded_cache(_layout_size)
 def flat_layout(geom: Geometry) -> FlatLayout:
     """:class:`FlatLayout` for ``geom`` (stride 1), one entry per block of its schedule."""
     padded, out, ndim = geom.padded, geom.out_spatial, geom.ndim
@@ -288,17 +309,14 @@ def flat_layout(geom: Geometry) -> FlatLayout:
         sum(k * d * s for k, d, s in zip(ks, geom.dilation, row_strides, strict=True))
         for ks in itertools.product(*(range(k) for k in geom.kernel))
     )
-    # Flat index of the last real output of a one-row block, plus one.
-    tail = sum((o - 1) * s for o, s in zip(out[1:], row_strides[1:], strict=True)) + 1
     sched = schedule(geom)
     blocks, workspace = [], sched.workspace
     for block in sched.blocks:
         samples, rows = block.shape[0], block.rows.stop - block.rows.start
-        length = (rows - 1) * row_strides[0] + tail
+        length = flat_run(geom, rows)
         wide = (samples, geom.c_out, rows, *padded[1:])
         blocks.append(FlatBlock(block.rows.start * row_strides[0], length, wide))
-        grad_cols = samples * geom.c_in * len(offsets) * length
-        workspace = max(workspace, grad_cols + math.prod(wide))
+        workspace = max(workspace, samples * geom.c_in * len(offsets) * length + math.prod(wide))
     real = (slice(None),) * 3 + tuple(slice(0, o) for o in out[1:])
     return FlatLayout(offsets, padded[1:] != out[1:], real, tuple(blocks), workspace)
 

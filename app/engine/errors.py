@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import reprlib
+
 
 class ConvolutionError(ValueError):
     """Invalid arguments to a convolution.
@@ -26,3 +28,20 @@ class ParameterError(ConvolutionError):
 
 class ValueRangeError(ConvolutionError):
     """An array holds values the engine cannot use (NaN, infinity, non-numbers)."""
+
+
+_SHORT = reprlib.Repr()  # Python 3.11's takes no arguments
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 36
+_SHORT.maxlist = _SHORT.maxtuple = 6
+_SHORT.maxdict, _SHORT.maxlevel = 4, 3
+
+
+def describe(value: object, limit: int = 40) -> str:
+    """``value`` as an error message quotes it: its repr, never longer than ``limit``
+    characters, worked out without writing the whole of a long value first (a 5,000-digit
+    integer cannot even be written: Python refuses past 4,300 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        digits = int(abs(value).bit_length() * 0.30103) + 1
+        return f"{'a negative' if value < 0 else 'an'} integer of about {digits} digits"
+    text = _SHORT.repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
 from .arrays import Prepared, pad, prepare, windows
+from .cache import OBJECT_BYTES, bounded_cache
 from .errors import ConvolutionError
 from .geometry import Geometry, plan
 
@@ -169,23 +170,43 @@ class Schedule:
     sum_axes: tuple[int, ...]  # (0, *spatial axes): what grad_bias sums over
 
 
-@lru_cache(maxsize=256)
-def schedule(geom: Geometry) -> Schedule:
-    """Split im2col into blocks of at most ``WORKSPACE_BYTES`` (float64) of columns.
+class Blocking(NamedTuple):
+    """How :func:`schedule` cuts im2col, in numbers only (what the cost model needs)."""
 
-    Whole samples go together while they fit; a larger sample is cut into bands of output
-    rows along its first spatial axis (a band is at least one row).
-    """
+    samples_per_block: int
+    rows_per_block: int
+    sample_groups: int  # ceil(N / samples_per_block)
+    row_groups: int  # ceil(out_rows / rows_per_block)
+    workspace: int  # elements of the largest block
+
+    @property
+    def blocks(self) -> int:
+        return self.sample_groups * self.row_groups
+
+
+def blocking(geom: Geometry) -> Blocking:
+    """Whole samples go together while they fit in ``WORKSPACE_BYTES`` (float64); a larger
+    sample is cut into bands of output rows along its first spatial axis (a band is at least
+    one row, however large)."""
+    n, (out_rows, *rest) = geom.n, geom.out_spatial
+    row_elems = geom.c_in * math.prod(geom.kernel) * math.prod(rest)
+    budget = max(1, WORKSPACE_BYTES // 8)
+    if row_elems * out_rows <= budget:
+        samples, rows = min(n, max(1, budget // (row_elems * out_rows))), out_rows
+    else:
+        samples, rows = 1, min(out_rows, max(1, budget // row_elems))
+    return Blocking(samples, rows, -(-n // samples), -(-out_rows // rows),
+                    samples * rows * row_elems)
+
+
+@bounded_cache(lambda sched: (20 + 10 * len(sched.blocks)) * OBJECT_BYTES)
+def schedule(geom: Geometry) -> Schedule:
+    """Split im2col into blocks as :func:`blocking` says."""
     ndim, g, n = geom.ndim, geom.groups, geom.n
     out_rows, *rest = geom.out_spatial
     taps = geom.c_in_group * math.prod(geom.kernel)
     per_row = math.prod(rest)
-    row_elems = geom.c_in * math.prod(geom.kernel) * per_row
-    budget = max(1, WORKSPACE_BYTES // 8)
-    if row_elems * out_rows <= budget:
-        samples_per_block, rows_per_block = max(1, budget // (row_elems * out_rows)), out_rows
-    else:
-        samples_per_block, rows_per_block = 1, max(1, budget // row_elems)
+    samples_per_block, rows_per_block, *_ = blocking(geom)
     blocks = []
     for n0 in range(0, n, samples_per_block):
         samples = slice(n0, min(n, n0 + samples_per_block))

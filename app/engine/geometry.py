@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ParameterError, ShapeError
+from .errors import ParameterError, ShapeError, describe
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 PADDING_NAMES = ("valid", "same", "full")
@@ -46,6 +46,10 @@ class Geometry:
     padding_mode: str
     mode: str
     out_spatial: tuple[int, ...]
+    #: the stride the computation steps by: the stride, except 1 on an axis with a single
+    #: output position, where the stride never moves the kernel (so a stride of 10^7 over
+    #: three cells costs what stride 1 costs, not a layout sized by the stride)
+    work_stride: tuple[int, ...]
 
     @property
     def ndim(self) -> int:
@@ -104,13 +108,8 @@ class Geometry:
 
 def _int_param(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ParameterError(field, f"{field} must be an integer, got {_describe(value)}")
+        raise ParameterError(field, f"{field} must be an integer, got {describe(value)}")
     return int(value)
-
-
-def _describe(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _per_axis(value: object, ndim: int, field: str, minimum: int) -> tuple[int, ...]:
@@ -160,7 +159,7 @@ def _padding_pairs(
         raise ParameterError(
             "padding",
             f"padding must be a number, a list, or one of 'valid', 'same', 'full', "
-            f"got {_describe(padding)}",
+            f"got {describe(padding)}",
         )
     if isinstance(padding, tuple | list) and any(isinstance(p, tuple | list) for p in padding):
         if len(padding) != ndim or not all(
@@ -169,7 +168,7 @@ def _padding_pairs(
             raise ParameterError(
                 "padding",
                 f"padding as pairs must be {ndim} (before, after) pairs, one per spatial "
-                f"dimension, got {_describe(padding)}",
+                f"dimension, got {describe(padding)}",
             )
         pairs = tuple(
             (_int_param(b, "padding"), _int_param(a, "padding")) for b, a in padding
@@ -250,7 +249,7 @@ def _plan(
         if not all(isinstance(d, int | np.integer) and not isinstance(d, bool) and d >= 0
                    for d in shape):
             raise ShapeError(field, f"{field} shape must be non-negative integers, got "
-                                    f"{_describe(list(shape))}")
+                                    f"{describe(list(shape))}")
     if len(weight_shape) < 3:
         raise ShapeError(
             "weight",
@@ -272,11 +271,11 @@ def _plan(
         raise ParameterError(
             "padding_mode",
             f"padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
-            f"got {_describe(padding_mode)}",
+            f"got {describe(padding_mode)}",
         )
     if mode not in MODES:
         raise ParameterError(
-            "mode", f"mode must be one of {', '.join(map(repr, MODES))}, got {_describe(mode)}"
+            "mode", f"mode must be one of {', '.join(map(repr, MODES))}, got {describe(mode)}"
         )
 
     batched = len(input_shape) == ndim + 2
@@ -347,6 +346,7 @@ def _plan(
         batched=batched, n=n, c_in=c_in, c_out=c_out, groups=groups_i, in_spatial=in_t,
         kernel=kernel_t, stride=stride_t, dilation=dilation_t, padding=pads,
         padding_mode=padding_mode, mode=mode, out_spatial=tuple(out),
+        work_stride=tuple(1 if o == 1 else s for o, s in zip(out, stride_t, strict=True)),
     )
 
 
@@ -388,6 +388,33 @@ def source_index(position: np.ndarray | int, size: int, padding_mode: str) -> np
     # reflect, mirroring about the edge element without repeating it (padding < size)
     src = np.where(p < 0, -p, p)
     return np.where(src >= size, 2 * (size - 1) - src, src)
+
+
+def positions_holding(index: np.ndarray, size: int, before: int, after: int,
+                      padding_mode: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The inverse of :func:`source_index`: the positions of a padded axis that hold each of
+    the input elements ``index`` (a 1-D int array), as runs ``[start, stop)``.
+
+    Returns ``(owner, start, stop)``: run ``r`` belongs to ``index[owner[r]]``; an element's
+    runs are consecutive and increasing — the element itself, and the padding cells that copy
+    it (at most three runs; a replicated edge element's one run covers the padding beside
+    it). Worked out per element in O(1), however wide the padding.
+    """
+    i = np.asarray(index, dtype=np.int64)
+    lo, hi = -before, size + after  # the padded axis, as positions
+    owner = np.arange(len(i))
+    if padding_mode == "zeros":
+        return owner, i, i + 1
+    if padding_mode == "replicate":
+        return owner, np.where(i == 0, lo, i), np.where(i == size - 1, hi, i + 1)
+    if padding_mode == "circular":
+        candidates = np.stack([i - size, i, i + size], -1)
+    else:  # reflect: mirrored about the edge element, which is not repeated
+        candidates = np.stack([np.where(i > 0, -i, lo - 1), i,
+                               np.where(i < size - 1, 2 * (size - 1) - i, hi)], -1)
+    keep = (candidates >= lo) & (candidates < hi)
+    starts = candidates[keep]
+    return np.repeat(owner, keep.sum(axis=1)), starts, starts + 1
 
 
 def padded_sources(size: int, before: int, after: int, padding_mode: str) -> np.ndarray:

@@ -15,19 +15,30 @@ Step order is C order over the result's shape (batched: ``(N, C, *spatial)``).
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
 
 from .arrays import prepare, prepare_backward
 from .errors import ParameterError
-from .geometry import Geometry, source_index
+from .geometry import Geometry, positions_holding, source_index
 
 Part = Literal["weight", "input", "bias"]
 PARTS: tuple[str, ...] = ("weight", "input", "bias")
+
+
+def result_shape(geom: Geometry, part: str) -> tuple[int, ...]:
+    """The shape of what a trace part computes, one step per element (batched): the output
+    for ``"forward"``, else the gradient of the weight, the input or the bias."""
+    return {
+        "forward": (geom.n, geom.c_out, *geom.out_spatial),
+        "weight": geom.weight_shape,
+        "input": (geom.n, geom.c_in, *geom.in_spatial),
+        "bias": (geom.c_out,),
+    }[part]
 
 
 def _flip(k: np.ndarray, geom: Geometry) -> np.ndarray:
@@ -124,7 +135,7 @@ class ForwardTrace:
     def __init__(self, x, weight, bias=None, **params) -> None:
         self.x, self.weight, self.bias, self.geometry = prepare(x, weight, bias, **params)
         geom = self.geometry
-        self.shape = (geom.n, geom.c_out, *geom.out_spatial)
+        self.shape = result_shape(geom, "forward")
         taps = _c_order((geom.c_in_group, *geom.kernel))
         #: per term: the input channel within the group, and the footprint index
         self.tap_channel, self._tap_k = taps[:, 0], taps[:, 1:]
@@ -263,24 +274,7 @@ class BackwardTrace:
             x, weight, grad_output, **params
         )
         self.part = part
-        geom = self.geometry
-        self.shape = {
-            "weight": self.weight.shape,
-            "input": self.x.shape,
-            "bias": (geom.c_out,),
-        }[part]
-        #: per term of a weight or bias step: the output position (n, *o) it comes from
-        self.out_index = _c_order((geom.n, *geom.out_spatial))
-        # Per axis and input index: the positions holding that element's value (itself, plus
-        # the padding cells that copy it), so an input step never scans a whole axis.
-        self._vias: list[list[list[int]]] = []
-        for size, (before, after) in zip(geom.in_spatial, geom.padding, strict=True):
-            vias: list[list[int]] = [[] for _ in range(size)]
-            for position in range(-before, size + after):
-                src = int(source_index(position, size, geom.padding_mode))
-                if src >= 0:
-                    vias[src].append(position)
-            self._vias.append(vias)
+        self.shape = result_shape(self.geometry, part)
 
     def __len__(self) -> int:
         return math.prod(self.shape)
@@ -295,6 +289,13 @@ class BackwardTrace:
     def step(self, i: int):
         """Step ``i`` alone (its arrays without the leading step axis)."""
         return self.steps(i, 1).one(0)
+
+    @cached_property
+    def out_index(self) -> np.ndarray:
+        """Per term of a weight or bias step: the output position ``(n, *o)`` it comes from,
+        shape (N * prod(out), 1 + d). Made when first asked for: an input step needs none."""
+        geom = self.geometry
+        return _c_order((geom.n, *geom.out_spatial))
 
     def _deltas(self, co: np.ndarray) -> np.ndarray:
         """(count, T) deltas of output channels ``co`` at every ``(n, *o)``."""
@@ -330,58 +331,80 @@ class BackwardTrace:
         )
 
     def _input_steps(self, index: np.ndarray) -> GradInputSteps:
-        geom = self.geometry
-        per_step = [self._input_terms(tuple(int(v) for v in row)) for row in index]
-        counts = [len(t[0]) for t in per_step]
-        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.intp)
-        d = geom.ndim
+        """Input steps for the elements ``index`` (count, 2 + d), vectorised over the window.
 
-        def cat(i: int, width: int | None) -> np.ndarray:
-            parts = [t[i] for t in per_step]
-            if width is None:
-                return np.concatenate(parts) if parts else np.empty(0)
-            return np.concatenate(parts).reshape(-1, width)
-
-        deltas, weights = cat(4, None), cat(5, None)
-        products = deltas * weights
-        # a step with no terms (an input cell no window reads) sums to zero
-        owner = np.repeat(np.arange(len(index)), counts)
-        total = np.bincount(owner, weights=products, minlength=len(index)).astype(self.x.dtype)
-        return GradInputSteps(
-            index=index, offsets=offsets, out_channel=cat(0, None).astype(np.intp),
-            out_position=cat(1, d), kernel_index=cat(2, d), via=cat(3, d), deltas=deltas,
-            weights=weights, products=products, total=total, value=total,
-        )
-
-    def _input_terms(self, element: tuple[int, ...]):
-        """Every (delta, weight) pair reaching input element ``(n, c, *i)``."""
-        geom = self.geometry
-        n, c, *i = element
-        per_axis = []
-        for a in range(geom.ndim):
-            before, stride, dilation = geom.padding[a][0], geom.stride[a], geom.dilation[a]
-            options = []
-            for via in self._vias[a][i[a]]:
-                for k in range(geom.kernel[a]):
-                    o, rest = divmod(via + before - k * dilation, stride)
-                    if rest == 0 and 0 <= o < geom.out_spatial[a]:
-                        options.append((o, k, via))
-            per_axis.append(options)
-        group, c_local = divmod(c, geom.c_in_group)
-        out_channels = range(group * geom.c_out_group, (group + 1) * geom.c_out_group)
-        rows = [
-            (co, *(opt[0] for opt in combo), *(opt[1] for opt in combo),
-             *(opt[2] for opt in combo))
-            for co in out_channels for combo in itertools.product(*per_axis)
-        ]
-        d = geom.ndim
-        table = np.array(rows, dtype=np.intp).reshape(len(rows), 1 + 3 * d)
-        co, o, k, via = table[:, 0], table[:, 1:1 + d], table[:, 1 + d:1 + 2 * d], \
-            table[:, 1 + 2 * d:]
+        Along each axis the terms of every distinct index are found once
+        (:func:`axis_terms`); a step's terms are then the product of its axes' terms and its
+        group's output channels, laid out in C order over (output channel, axis 1, ...,
+        axis d) with mixed-radix arithmetic on the term numbers.
+        """
+        geom, d = self.geometry, self.geometry.ndim
+        steps = len(index)
+        tables = []  # per axis: (terms' o, k, via), and each step's first term and count
+        for a in range(d):
+            distinct, which = np.unique(index[:, 2 + a], return_inverse=True)
+            owner, o, k, via = axis_terms(geom, a, distinct)
+            counts = np.bincount(owner, minlength=len(distinct))
+            firsts = np.cumsum(counts) - counts
+            tables.append(((o, k, via), firsts[which], counts[which]))
+        sizes = np.stack([geom.c_out_group * np.ones(steps, np.int64)]
+                         + [t[2] for t in tables], -1)  # (steps, 1 + d) digits' radices
+        per_step = sizes.prod(axis=1)
+        offsets = np.concatenate([[0], np.cumsum(per_step)]).astype(np.intp)
+        owner = np.repeat(np.arange(steps), per_step)
+        local = np.arange(offsets[-1]) - offsets[:-1][owner]
+        # place value of each digit: the product of the radices after it
+        places = np.cumprod(sizes[:, ::-1], axis=1)[:, ::-1]
+        places = np.concatenate([places[:, 1:], np.ones((steps, 1), np.int64)], axis=1)
+        digits = local[:, None] // places[owner] % sizes[owner]
+        group = index[:, 1] // geom.c_in_group
+        co = (group[owner] * geom.c_out_group + digits[:, 0]).astype(np.intp)
+        picked = [t[1][owner] + digits[:, 1 + a] for a, t in enumerate(tables)]
+        o, k, via = (np.stack([t[0][j][p] for t, p in zip(tables, picked, strict=True)], -1)
+                     .reshape(-1, d).astype(np.intp) for j in range(3))
         kw = _flip(k, geom)
+        n, c_local = index[owner, 0], index[owner, 1] % geom.c_in_group
         deltas = self.grad_output[(n, co, *o.T)]
         weights = self.weight[(co, c_local, *kw.T)]
-        return co, o, kw, via, deltas, weights
+        products = deltas * weights
+        # a step with no terms (an input cell no window reads) sums to zero
+        total = np.bincount(owner, weights=products, minlength=steps).astype(self.x.dtype)
+        return GradInputSteps(
+            index=index, offsets=offsets, out_channel=co, out_position=o, kernel_index=kw,
+            via=via, deltas=deltas, weights=weights, products=products, total=total,
+            value=total,
+        )
+
+
+def axis_terms(geom: Geometry, axis: int, index: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Along one spatial axis, every ``(o, k, via)`` by which each input element ``index``
+    (a 1-D int array) meets the deltas: output position ``o`` reads, with tap ``k``, the
+    padded position ``via`` holding the element (``o * stride + k * dilation - before ==
+    via``).
+
+    Returns ``(owner, o, k, via)``, 1-D int arrays, term ``t`` belonging to
+    ``index[owner[t]]``, sorted by owner, then via, then k. Costs O(runs x taps + terms): the
+    positions holding an element come as runs (:func:`~app.engine.geometry.
+    positions_holding`), and each tap's outputs over a run are an arithmetic range.
+    """
+    size, (before, after) = geom.in_spatial[axis], geom.padding[axis]
+    stride, dilation = geom.stride[axis], geom.dilation[axis]
+    out = geom.out_spatial[axis]
+    owner, start, stop = positions_holding(index, size, before, after, geom.padding_mode)
+    k = np.arange(geom.kernel[axis])
+    # o * stride = via + before - k * dilation, for via in [start, stop): a range of o per
+    # run and tap
+    shift = before - k[None, :] * dilation
+    first = np.maximum(-(-(start[:, None] + shift) // stride), 0)
+    last = np.minimum((stop[:, None] - 1 + shift) // stride, out - 1)
+    runs = np.maximum(last - first + 1, 0).ravel()
+    which = np.repeat(np.arange(runs.size), runs)
+    o = first.ravel()[which] + np.arange(which.size) - (np.cumsum(runs) - runs)[which]
+    taps = np.tile(k, len(owner))[which]
+    via = o * stride + taps * dilation - before
+    owner = np.repeat(owner, len(k))[which]
+    order = np.lexsort((taps, via, owner))
+    return owner[order], o[order], taps[order], via[order]
 
 
 def replay(trace: ForwardTrace | BackwardTrace) -> np.ndarray:

@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 
 from ..engine import backward, forward, plan
+from ..engine.loss import LOSSES, finite_difference_error, loss_and_delta, train
 from ..engine.trace import BackwardTrace
 from ..presets import BACKPROP
 from .scenes import Budget, Cell, Stepped, bucket
@@ -53,20 +54,33 @@ class SceneBackprop(Stepped):
         self.target = self._sized(view.target, preset.target, shape, "target")
         self.custom_delta = self._sized(view.delta, preset.delta, shape, "delta")
         # replay `epoch` gradient-descent updates from the preset's kernel: the URL says it all
-        w, history = self.w0, []
-        self.w_before = None
-        for _ in range(epochs):
-            y = forward(self.x, w, **self.params)
-            delta, value = self.delta_of(y)
-            history.append(value)
-            self.w_before = w
-            w = w - self.eta * backward(self.x, w, delta, **self.params).grad_weight
+        self.diverged_at: int | None = None
+        if epochs:
+            run = train(self.x, self.w0, loss=self.loss, eta=self.eta, epochs=epochs,
+                        target=self.target, **self.params)
+            w, history, self.diverged_at = run.weight, list(run.losses[:-1]), run.diverged_at
+            self.w_before = run.previous
+            if run.diverged_at is not None:
+                self.notes.append(
+                    f"Training diverged at update {run.diverged_at}: with η = "
+                    f"{format_number(self.eta)} the weights grew past what float64 holds "
+                    f"(about 1.8 × 10³⁰⁸). This shows the {run.updates} updates before it; a "
+                    f"smaller η, such as {format_number(self.eta / 10)}, converges.")
+        else:
+            w, history, self.w_before = self.w0, [], None
+        self.updates = len(history)
         self.w = w
         self.output = forward(self.x, w, **self.params)
         self.delta, self.loss_value = self.delta_of(self.output)
         history.append(self.loss_value)
         self.history = np.asarray(history)
-        self.grads = backward(self.x, w, self.delta, **self.params)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.grads = backward(self.x, w, self.delta, **self.params)
+        if not all(np.isfinite(g).all() for g in self.grads) or \
+                (self.loss_value is not None and not math.isfinite(self.loss_value)):
+            self.notes.append("Some results overflowed: ∞ (or −∞) marks a number too large "
+                              "for float64 (beyond ±1.8 × 10³⁰⁸), NaN one that has no value "
+                              "(∞ − ∞). Smaller δ or inputs keep every number finite.")
         self.trace = BackwardTrace(self.x, w, self.delta, view.part, **self.params)
         self.steps = len(self.trace)
         self.step = min(view.step, self.steps)
@@ -90,12 +104,9 @@ class SceneBackprop(Stepped):
 
     def delta_of(self, y: np.ndarray) -> tuple[np.ndarray, float | None]:
         """δ = ∂L/∂o for this loss, and the loss value (None when δ is given directly)."""
-        if self.loss == "sum":
-            return np.ones_like(y), float(y.sum())
-        if self.loss == "mse":
-            target = self.target if self.target is not None else np.zeros_like(y)
-            diff = y - target
-            return 2 * diff / diff.size, float(np.mean(diff ** 2))
+        if self.loss in LOSSES:
+            value, delta = loss_and_delta(y, self.loss, self.target)
+            return delta, value
         delta = self.custom_delta if self.custom_delta is not None else np.ones_like(y)
         return delta, None
 
@@ -311,29 +322,23 @@ class SceneBackprop(Stepped):
 
     def finite_differences(self, h: float = 1e-6) -> dict[str, float]:
         """Relative error between central differences of L and the engine's gradients."""
-        errors = {}
-        for name, array, grad, loss in (
-            ("∂L/∂W", self.w, self.grads.grad_weight, lambda a: self.objective(self.x, a)),
-            ("∂L/∂X", self.x, self.grads.grad_input, lambda a: self.objective(a, self.w)),
-        ):
-            numeric = np.zeros_like(array)
-            for index in np.ndindex(array.shape):
-                plus, minus = array.copy(), array.copy()
-                plus[index] += h
-                minus[index] -= h
-                numeric[index] = (loss(plus) - loss(minus)) / (2 * h)
-            scale = max(float(np.abs(grad).max()), float(np.abs(numeric).max()), 1e-12)
-            errors[name] = float(np.abs(numeric - grad).max()) / scale
-        return errors
+        return {
+            "∂L/∂W": finite_difference_error(lambda a: self.objective(self.x, a), self.w,
+                                             self.grads.grad_weight, h),
+            "∂L/∂X": finite_difference_error(lambda a: self.objective(a, self.w), self.x,
+                                             self.grads.grad_input, h),
+        }
 
     @property
     def converged(self) -> bool:
-        return self.loss_value is not None and (
+        return self.loss_value is not None and self.diverged_at is None and (
             self.loss_value < 1e-8 * max(self.history[0], 1e-300) or self.loss_value < 1e-12)
 
     def history_path(self, width: int = 600, height: int = 140) -> str:
         """The loss per update as SVG points (linear scale, from the first loss down to 0)."""
-        top = float(self.history.max()) or 1.0
+        finite = self.history[np.isfinite(self.history)]
+        top = float(finite.max()) if finite.size else 1.0
+        top = top or 1.0
         n = max(len(self.history) - 1, 1)
         return " ".join(f"{8 + i / n * (width - 16):.1f},{height - 8 - v / top * (height - 16):.1f}"
                         for i, v in enumerate(self.history.tolist()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -157,6 +158,11 @@ def padded_view(x: np.ndarray, geom) -> np.ndarray:
     return pad(np.asarray(x, dtype=np.float64)[None], geom)[0]
 
 
+#: trace steps a scene keeps once made (the latest): a player asks for each step's record two
+#: or three times in a row, and a 32x32 scene with all 1,024 kept held 8 MB
+RECORDS_KEPT = 32
+
+
 class Stepped:
     """A scene the player steps through: step k (0..steps) shows what trace step k - 1
     made. Subclasses set ``trace``, ``steps`` and ``step`` (and ``trace_offset`` when the
@@ -166,20 +172,29 @@ class Stepped:
 
     def at(self, step: int):
         """This scene at ``step``, sharing everything already computed."""
-        self.__dict__.setdefault("_records", {})  # shared by every clone
+        self.__dict__.setdefault("_records", OrderedDict())  # shared by every clone
         clone = copy.copy(self)
         clone.step = min(step, self.steps)
         return clone
 
     def record(self, step: int):
-        """The trace step shown at ``step`` (>= 1), computed once per scene."""
-        records = self.__dict__.setdefault("_records", {})
-        if step not in records:
+        """The trace step shown at ``step`` (>= 1); the latest ``RECORDS_KEPT`` are kept."""
+        records = self.__dict__.setdefault("_records", OrderedDict())
+        if step in records:
+            records.move_to_end(step)
+        else:
             records[step] = self.trace.step(self.trace_offset + step - 1)
+            while len(records) > RECORDS_KEPT:
+                records.popitem(last=False)
         return records[step]
 
 
-@lru_cache(maxsize=64)
+#: scenes kept for the next request of the same view (a player stepping through one): each is
+#: bounded by the page limits, at most ~1 MB with its kept records (tests/web/test_caches.py)
+SCENES_KEPT = 32
+
+
+@lru_cache(maxsize=SCENES_KEPT)
 def _built(build: Callable[[object, Budget], Scene], view, budget: Budget) -> Scene:
     return build(view, budget)
 

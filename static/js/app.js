@@ -347,7 +347,8 @@
       while (this.running) {
         const button = document.getElementById("train");
         const scene = document.getElementById("scene");
-        if (!button || !scene || scene.dataset.converged === "true") break;
+        if (!button || !scene || scene.dataset.converged === "true" ||
+            scene.dataset.diverged === "true") break;
         const url = button.dataset.next;
         const html = await fetch(url, { headers: { "HX-Request": "true" } }).then((r) => r.text());
         if (!this.running) break;

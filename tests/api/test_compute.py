@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import httpx
 import numpy as np
+import orjson
 import pytest
 from scipy import signal
 
+from app.api.responses import dump_array
 from app.engine import backward, forward
 
 LESSON = {"input": [[[[0, 1, 2], [3, 4, 5], [6, 7, 8]]]], "weight": [[[[0, 1], [2, 3]]]]}
@@ -168,3 +170,13 @@ def test_every_example_preset_is_ready_to_post(client: httpx.Client) -> None:
     lesson = next(e for e in examples if e["name"] == "lesson-2d")
     assert client.post(lesson["endpoint"], json=lesson["body"]).json()["output"] == \
         [[[[19, 25], [37, 43]]]]
+
+
+@pytest.mark.parametrize("shape", [(70_000,), (3, 70_000), (200_000, 2), (2, 300, 300),
+                                   (1, 1, 65_537)])
+def test_large_arrays_are_written_piece_by_piece_as_the_same_json(shape):
+    """Responses write big arrays in pieces (so no one call holds the GIL for long); the
+    JSON is exactly what one call writes."""
+    array = np.random.default_rng(1).standard_normal(shape)
+    assert dump_array(array) == orjson.dumps(array, option=orjson.OPT_SERIALIZE_NUMPY)
+    assert orjson.loads(dump_array(array)) == array.tolist()

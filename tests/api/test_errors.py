@@ -4,10 +4,13 @@ nothing: the server keeps serving."""
 from __future__ import annotations
 
 import re
+import socket
 
 import httpx
+import orjson
 import pytest
 
+from app.api.bodylimit import content_length
 from app.config import Settings
 from tests.conftest import LiveServer
 
@@ -173,3 +176,90 @@ def test_an_overflowing_trace_step_is_an_error(client: httpx.Client) -> None:
                                                   "weight": [[[10, 10]]]})
     assert response.status_code == 422
     assert "overflowed" in response.json()["error"]
+
+
+def raw_http(server_url: str, request: bytes) -> tuple[int, bytes]:
+    """Send ``request`` as bytes on a socket (a client may send what httpx would tidy up);
+    the status and the body of the answer."""
+    host, port = server_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < int(
+                re.search(rb"(?i)content-length: *(\d+)", data).group(1)
+                if re.search(rb"(?i)content-length: *(\d+)", data) else 0):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+LESSON = b'{"input": [[[0, 1, 2], [3, 4, 5], [6, 7, 8]]], "weight": [[[[0, 1], [2, 3]]]]}'
+
+
+@pytest.mark.parametrize("value", [b"%d " % len(LESSON), b" %d" % len(LESSON),
+                                   b"%d\t" % len(LESSON)])
+def test_content_length_with_whitespace_around_it_is_the_length(live_server, value: bytes):
+    """HTTP's optional whitespace around a field value is not part of it: 'Content-Length:
+    69 ' was a 413 'larger than 2000000 bytes'."""
+    status, body = raw_http(live_server.url, b"POST /api/v1/forward HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Type: application/json\r\nConnection: close\r\n"
+                            b"Content-Length: " + value + b"\r\n\r\n" + LESSON)
+    assert status == 200, body
+    assert orjson.loads(body)["output"] == [[[19.0, 25.0], [37.0, 43.0]]]
+
+
+@pytest.mark.parametrize("value", [b"12abc", b"-5", b"1 2", b"0x10", b"+81"])
+def test_an_invalid_content_length_is_a_400(live_server, value: bytes):
+    status, _ = raw_http(live_server.url, b"POST /api/v1/forward HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Type: application/json\r\nConnection: close\r\n"
+                         b"Content-Length: " + value + b"\r\n\r\n" + LESSON)
+    assert status == 400
+
+
+def test_content_length_parsing_follows_http():
+    assert content_length([(b"content-length", b" 69 ")]) == 69
+    assert content_length([(b"content-length", b"69"), (b"Content-Length", b"69")]) == 69
+    assert content_length([(b"content-length", b"69"), (b"content-length", b"70")]) == -1
+    assert content_length([(b"content-length", b"69, 69")]) == 69
+    assert content_length([(b"content-length", b"")]) == -1
+    assert content_length([(b"content-length", b"9" * 40)]) > 2_000_000
+    assert content_length([(b"host", b"x")]) is None
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ('{"input": [[1]], "weight": [[[1]]], "' + "k" * 10_000 + '": 1}', "k" * 37 + "..."),
+    ('{"input": [[1]], "weight": [[[1]]], "stride": "' + "s" * 10_000 + '"}', "stride"),
+    ('{"input": [[1]], "weight": [[[1]]], "padding": "' + "p" * 10_000 + '"}', "padding"),
+    ('{"input": [[1]], "weight": [[[1]]], "stride": ' + "9" * 4000 + '}', "stride"),
+])
+def test_errors_quote_at_most_a_short_piece_of_the_request(client: httpx.Client, body: str,
+                                                           field: str):
+    """An unknown key or a bad value is quoted, if at all, in at most 40 characters."""
+    reply = post_raw(client, body)
+    assert reply.status_code == 422
+    error = reply.json()
+    assert error["field"] == field
+    assert len(reply.content) < 600
+    assert "k" * 41 not in error["error"] and "s" * 41 not in error["error"]
+
+
+def test_an_unexpected_failure_is_a_json_500_with_the_security_headers():
+    """Never for client input (test_costs.py throws the worst at the API), but a bug must
+    still answer in the API's shape, with the headers every response has."""
+    server = LiveServer()
+    app = server.server.config.app
+
+    @app.get("/api/v1/broken")
+    async def broken() -> None:
+        raise RuntimeError("a bug (this test's own, expected in the log)")
+
+    with server, httpx.Client(base_url=server.url) as http:
+        reply = http.get("/api/v1/broken")
+    assert reply.status_code == 500
+    assert reply.json() == {"error": "internal error: the server failed to answer this "
+                                     "request", "field": None, "code": "internal"}
+    assert reply.headers["content-security-policy"].startswith("default-src 'self'")
+    assert reply.headers["x-content-type-options"] == "nosniff"

@@ -52,8 +52,10 @@ CASES = [
     ("max_macs", None, "forward",  # 12 outputs x 4 taps = 48; 7 x 7 = 49
      {"input": ones(15), "weight": kernel(4)},
      {"input": ones(13), "weight": kernel(7)}),
-    ("max_macs", None, "backward",  # (8 x 2) x 3 = 48; (17 x 1) x 3 = 51, the next multiple
-     {"input": ones(9), "weight": kernel(2), "loss": "sum"},
+    # backward with a loss: the forward pass for the loss (n outputs x 1 tap), the weight
+    # gradient (n x 1) and the input gradient as a "full" correlation (n x 1): 3n
+    ("max_macs", None, "backward",  # 3 x 16 = 48; 3 x 17 = 51
+     {"input": ones(16), "weight": kernel(1), "loss": "sum"},
      {"input": ones(17), "weight": kernel(1), "loss": "sum"}),
     ("max_spatial_dims", "weight", "forward",  # 2D, then 3D
      {"input": [[[1]]], "weight": [[[[1]]]]},

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import numpy as np
@@ -86,10 +87,12 @@ class Uvicorn:
     to 127.0.0.1 on a free port, with ``workers`` workers. Its log goes to ``log``.
 
     ``nofile`` lowers the process's open-file limit (to make exhaustion observable);
-    ``extra`` adds command-line options."""
+    ``address_space`` caps its virtual memory in bytes (RLIMIT_AS: an allocation past it
+    fails instead of growing); ``extra`` adds command-line options."""
 
     def __init__(self, log: Path, *, workers: int = 1, nofile: int | None = None,
-                 extra: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
+                 address_space: int | None = None, extra: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> None:
         cmd, image_env = dockerfile_cmd()
         assert cmd[:2] == ["uvicorn", "app.main:app"], cmd
         cmd[cmd.index("0.0.0.0")] = "127.0.0.1"  # loopback only
@@ -99,17 +102,20 @@ class Uvicorn:
         self.cmd = [sys.executable, "-m", *cmd, *extra]
         self.env = {**os.environ, **image_env, **(env or {}), "UVICORN_PORT": str(self.port),
                     "WEB_CONCURRENCY": str(workers)}
-        self.log, self.nofile = log, nofile
+        self.log, self.nofile, self.address_space = log, nofile, address_space
         self.process: subprocess.Popen | None = None
 
-    def _limit_files(self) -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
+    def _limit(self) -> None:  # in the child, before it runs Python
+        if self.nofile:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
+        if self.address_space:
+            resource.setrlimit(resource.RLIMIT_AS, (self.address_space, self.address_space))
 
     def __enter__(self) -> Uvicorn:
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 self.cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                preexec_fn=self._limit_files if self.nofile else None)
+                preexec_fn=self._limit if self.nofile or self.address_space else None)
         deadline = time.monotonic() + START_TIMEOUT
         while True:  # up when /healthz answers (every worker is then listening)
             try:
@@ -136,6 +142,31 @@ class Uvicorn:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def usage(self) -> Usage:
+        """CPU seconds used so far, resident memory now and at its peak (one worker)."""
+        return process_usage(self.process.pid)
+
+    def reset_peak(self) -> None:
+        """Start the peak resident size over from now (Linux's clear_refs, value 5)."""
+        Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+
+
+class Usage(NamedTuple):
+    cpu: float  # seconds, user + system
+    rss: int  # bytes resident now
+    peak: int  # bytes resident at the most since start (or since reset_peak)
+
+
+def process_usage(pid: int) -> Usage:
+    """:class:`Usage` of process ``pid``, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    status = dict(line.split(":", 1) for line in
+                  Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    kib = {key: int(status[key].split()[0]) * 1024 for key in ("VmRSS", "VmHWM")}
+    return Usage(cpu, kib["VmRSS"], kib["VmHWM"])
 
 
 def nginx_config(upstream_port: int, listen_port: int, prefix: Path,

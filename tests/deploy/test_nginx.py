@@ -190,3 +190,20 @@ def test_a_post_reset_by_a_replica_shutting_down_is_sent_to_another(tmp_path: Pa
             assert "reset by peer" in proxy.error_text()
     assert response.status_code == 200, response.text
     assert response.json() == {"output": [[3.0, 5.0]], "output_shape": [1, 2]}
+
+
+def test_a_request_that_times_out_is_not_sent_again_to_another_replica(tmp_path: Path) -> None:
+    """A replica that takes the request and never answers: nginx answers 504 after
+    proxy_read_timeout and leaves the other replica alone (re-sending it would have two
+    replicas computing one request while the first is still at it)."""
+    with (socket.create_server(("127.0.0.1", 0), backlog=8) as silent,
+          Uvicorn(tmp_path / "uvicorn.log") as app):
+        port = silent.getsockname()[1]
+        also = {"keepalive 32;": f"server 127.0.0.1:{app.port} backup;\n        keepalive 32;",
+                "proxy_read_timeout 15s;": "proxy_read_timeout 1s;"}
+        with Nginx(port, replace=also) as proxy:
+            response = post(proxy.url, json.dumps(
+                {"input": [[1, 2, 3]], "weight": [[[1, 1]]]}).encode())
+            assert "timed out" in proxy.error_text()
+    assert response.status_code == 504
+    assert "POST /api/v1/forward" not in app.log_text()

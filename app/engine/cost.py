@@ -1,0 +1,251 @@
+"""What a convolution will really cost, worked out from its geometry before anything runs.
+
+A multiply-accumulate count alone does not say it: the backward pass picks one of four ways to
+make the input gradient (:func:`input_gradient_method`), and each has its own arithmetic, its
+own workspace and its own number of Python-level iterations, some of which grow with the
+stride, the dilation or the padded row width rather than with the work a person asked for.
+:func:`forward_cost` and :func:`backward_cost` count, for the path the engine will take:
+
+- ``macs``: multiply-accumulates, BLAS products and the "full" correlation included;
+- ``moves``: elements copied or added outside BLAS (im2col, col2im, padding);
+- ``loops``: Python-level iterations (one per im2col block, per kernel tap of col2im, ...);
+- ``peak_bytes``: the largest total of arrays the call allocates at once (the caller's own
+  arrays not counted).
+
+Callers with limits (the HTTP API, the pages) compare these with their settings before
+calling; the engine itself uses :attr:`Cost.seconds` to pick the cheapest input-gradient
+method. Everything here is arithmetic on shapes, in O(blocks + kernel size).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .forward import Blocking, blocking
+from .geometry import Geometry, plan
+
+# Rough costs on one core of the 2-core machine we measure on (bench/engine.py): a BLAS
+# multiply-accumulate in the small, thin products convolutions make; an element copied or
+# added by NumPy; a byte freshly allocated (page faults); one Python-level iteration with its
+# NumPy indexing. They rank the methods; the limits use the counts themselves.
+SECONDS_PER_MAC = 0.5e-9
+SECONDS_PER_MOVE = 1e-9
+SECONDS_PER_BYTE = 0.25e-9
+SECONDS_PER_LOOP = 3e-6
+
+#: the input-gradient methods (see :func:`input_gradient_method`)
+METHODS = ("transposed", "flat", "taps", "positions")
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """What one call costs (see the module docstring)."""
+
+    macs: int
+    moves: int
+    loops: int
+    peak_bytes: int
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.macs + other.macs, self.moves + other.moves,
+                    self.loops + other.loops, max(self.peak_bytes, other.peak_bytes))
+
+    @property
+    def seconds(self) -> float:
+        """A rough estimate of the time on one core, to compare methods by."""
+        return (self.macs * SECONDS_PER_MAC + self.moves * SECONDS_PER_MOVE
+                + self.peak_bytes * SECONDS_PER_BYTE + self.loops * SECONDS_PER_LOOP)
+
+
+def _padded_elements(geom: Geometry) -> int:
+    return geom.n * geom.c_in * math.prod(geom.padded)
+
+
+def _has_padding(geom: Geometry) -> bool:
+    return any(b or a for b, a in geom.padding)
+
+
+def _im2col_elements(geom: Geometry) -> int:
+    return geom.n * geom.c_in * math.prod(geom.kernel) * math.prod(geom.out_spatial)
+
+
+def forward_cost(geom: Geometry, itemsize: int = 8) -> Cost:
+    """The cost of :func:`app.engine.forward` for ``geom`` (float64 unless ``itemsize`` 4)."""
+    blocks = blocking(geom)
+    padded = _padded_elements(geom) if _has_padding(geom) else 0
+    output = geom.n * geom.c_out * math.prod(geom.out_spatial)
+    return Cost(
+        macs=geom.macs, moves=_im2col_elements(geom) + 2 * padded + output,
+        loops=blocks.blocks + geom.ndim,
+        peak_bytes=itemsize * (2 * padded + output + blocks.workspace),
+    )
+
+
+# ----------------------------------------------------------------------------- col2im
+
+
+def residues(geom: Geometry) -> tuple[tuple[int, ...], ...]:
+    """Per spatial axis, the residues ``(k * dilation) mod stride`` some kernel tap lands on.
+
+    Strided col2im keeps one grid per residue (:class:`~app.engine.backward.PhaseLayout`);
+    residues no tap reaches hold only zeros, so they get no grid.
+    """
+    return tuple(tuple(sorted({k * d % s for k in range(min(kk, s))}) if d % s else (0,))
+                 if s > 1 else (0,)
+                 for kk, d, s in zip(geom.kernel, geom.dilation, geom.work_stride, strict=True))
+
+
+def flat_run(geom: Geometry, rows: int) -> int:
+    """Stride-1 col2im on the flattened padded input (:class:`~app.engine.backward.
+    FlatLayout`): how many flat positions a block of ``rows`` output rows spans, from its
+    first output to its last real one. Each row is as wide as a padded row, so a padded row
+    millions wide (a dilated kernel with padding to match) makes a run that wide."""
+    padded, out = geom.padded, geom.out_spatial
+    row_strides = [math.prod(padded[i + 1:]) for i in range(geom.ndim)]
+    tail = sum((o - 1) * s for o, s in zip(out[1:], row_strides[1:], strict=True)) + 1
+    return (rows - 1) * row_strides[0] + tail
+
+
+def _row_groups(geom: Geometry, blocks: Blocking) -> list[tuple[int, int]]:
+    """``(rows in the group, how many groups have that many)`` for the bands of output rows."""
+    out_rows = geom.out_spatial[0]
+    full, last = divmod(out_rows, blocks.rows_per_block)
+    return [(blocks.rows_per_block, full)] + ([(last, 1)] if last else [])
+
+
+def _flat_cost(geom: Geometry, blocks: Blocking, itemsize: int, padded: int) -> Cost:
+    taps = math.prod(geom.kernel)
+    width = math.prod(geom.padded[1:])
+    groups = _row_groups(geom, blocks)
+    runs = sum(flat_run(geom, rows) * count for rows, count in groups)
+    grad_cols = geom.n * geom.c_in * taps * runs
+    workspace = max(blocks.workspace, max(
+        blocks.samples_per_block * (geom.c_in * taps * flat_run(geom, rows)
+                                    + geom.c_out * rows * width)
+        for rows, _ in groups))
+    return Cost(macs=grad_cols * geom.c_out_group, moves=2 * grad_cols + padded,
+                loops=blocks.blocks * taps, peak_bytes=itemsize * (padded + workspace))
+
+
+def transposed_geometry(geom: Geometry) -> Geometry:
+    """Geometry of grad_input as a convolution (stride 1): the deltas (N, C_out, *out),
+    zero-padded "full", correlated with a (C_in, C_out_g, *kernel) kernel. Its output has
+    the padded input's shape: where a single window leaves cells after it unread (a stride
+    larger than the rest of the input), the padding after is that much wider."""
+    pads = []
+    for p, o, e in zip(geom.padded, geom.out_spatial, geom.extent, strict=True):
+        unread = p - (o - 1) - e  # 0 unless the axis has one output and cells past it
+        pads.append((e - 1, e - 1 + unread))
+    return plan(
+        (geom.n, geom.c_out, *geom.out_spatial), (geom.c_in, geom.c_out_group, *geom.kernel),
+        padding=pads, dilation=geom.dilation, groups=geom.groups,
+    )
+
+
+def _method_costs(geom: Geometry, itemsize: int) -> dict[str, Cost]:
+    """The cost of each input-gradient method that applies to ``geom``, beyond the weight
+    gradient's pass over the blocks (which every method shares)."""
+    blocks = blocking(geom)
+    padded = _padded_elements(geom)
+    taps = math.prod(geom.kernel)
+    cols = _im2col_elements(geom)
+    costs: dict[str, Cost] = {}
+    stride_one = geom.work_stride == (1,) * geom.ndim
+    if stride_one:
+        tgeom = transposed_geometry(geom)
+        tblocks = blocking(tgeom)
+        tpadded = tgeom.n * tgeom.c_in * math.prod(tgeom.padded)
+        costs["transposed"] = Cost(
+            macs=tgeom.macs, moves=_im2col_elements(tgeom) + tpadded, loops=tblocks.blocks,
+            peak_bytes=itemsize * (tpadded + padded + tblocks.workspace))
+        costs["flat"] = _flat_cost(geom, blocks, itemsize, padded)
+    kept = residues(geom)
+    phases = geom.n * geom.c_in * math.prod(
+        len(r) * -(-p // s) for r, p, s in zip(kept, geom.padded, geom.work_stride,
+                                                strict=True))
+    costs["taps"] = Cost(
+        macs=cols * geom.c_out_group, moves=cols + phases + padded,
+        loops=blocks.blocks * taps + math.prod(map(len, kept)),
+        peak_bytes=itemsize * (phases + (0 if stride_one else padded) + blocks.workspace))
+    costs["positions"] = Cost(
+        macs=cols * geom.c_out_group, moves=cols + padded,
+        loops=blocks.sample_groups * math.prod(geom.out_spatial),
+        peak_bytes=itemsize * (padded + blocks.workspace))
+    return costs
+
+
+def _preferred(geom: Geometry) -> str:
+    """The method measured fastest at the sizes people use (bench/engine.py)."""
+    if geom.work_stride != (1,) * geom.ndim:
+        return "taps"
+    return "transposed" if geom.c_out_group <= geom.c_in_group else "flat"
+
+
+def input_gradient_method(geom: Geometry, itemsize: int = 8) -> str:
+    """How :func:`~app.engine.backward.gradients` makes grad_input for ``geom``:
+
+    - ``"transposed"`` (stride 1): a "full" correlation of the deltas with the flipped
+      kernel; best when there are no more output than input channels per group;
+    - ``"flat"`` (stride 1): col2im on the flattened padded input, one contiguous add per
+      kernel tap;
+    - ``"taps"`` (any stride): col2im into one grid per stride residue, one add per tap;
+    - ``"positions"`` (any stride): col2im one output position at a time, an add into that
+      window — for a kernel with many more taps than the block has outputs.
+
+    The method measured fastest at ordinary sizes is kept unless the cost model finds one at
+    least twice as cheap: the "full" correlation of a 250,000-tap kernel over one output, or
+    a flat run as wide as a padded row of millions, are not ordinary.
+    """
+    return _choose(geom, itemsize)[0]
+
+
+def _choose(geom: Geometry, itemsize: int) -> tuple[str, Cost]:
+    costs = _method_costs(geom, itemsize)
+    preferred = _preferred(geom)
+    best = min(costs, key=lambda m: costs[m].seconds / (2 if m == preferred else 1))
+    return best, costs[best]
+
+
+def backward_cost(geom: Geometry, itemsize: int = 8) -> Cost:
+    """The cost of :func:`app.engine.backward` for ``geom``: padding, the pass over the
+    im2col blocks for the weight gradient, the chosen input-gradient method, and folding the
+    gradient back through the padding."""
+    blocks = blocking(geom)
+    padded = _padded_elements(geom)
+    output = geom.n * geom.c_out * math.prod(geom.out_spatial)
+    weights = geom.c_out * geom.c_in_group * math.prod(geom.kernel)
+    shared = Cost(
+        macs=geom.macs, moves=_im2col_elements(geom) + 3 * padded + output,
+        loops=blocks.blocks + 2 * geom.ndim,
+        peak_bytes=itemsize * (2 * padded + output + weights + blocks.workspace))
+    _, method = _choose(geom, itemsize)
+    # the method's buffers exist beside the padded input and its gradient
+    return shared + Cost(method.macs, method.moves, method.loops,
+                         shared.peak_bytes + method.peak_bytes)
+
+
+# ----------------------------------------------------------------------------- traces
+
+def trace_terms_per_step(geom: Geometry, part: str) -> int:
+    """The most terms one step of a trace part can have (``"forward"``, ``"weight"``,
+    ``"input"`` or ``"bias"``; see :mod:`app.engine.trace`), from the geometry alone. A
+    window of steps is vectorised whatever the part (a fixed number of NumPy calls per
+    spatial axis), so its cost is its terms: O(steps x terms per step).
+
+    An input step's terms per axis are at most its taps times the outputs one tap can reach
+    through the positions holding the element: one for zero padding, three for reflect and
+    circular (the element and two copies), and for replicate the edge element's whole run
+    of copies, stride by stride.
+    """
+    if part == "forward":
+        return geom.c_in_group * math.prod(geom.kernel)
+    if part in ("weight", "bias"):
+        return geom.n * math.prod(geom.out_spatial)
+    terms = geom.c_out_group
+    for k, o, s, (b, a) in zip(geom.kernel, geom.out_spatial, geom.stride, geom.padding,
+                               strict=True):
+        reach = {"zeros": 1, "reflect": 3, "circular": 3}.get(geom.padding_mode,
+                                                                (b + a) // s + 1)
+        terms *= k * min(o, reach)
+    return terms
