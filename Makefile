@@ -20,8 +20,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
+# `make run PORT=8011` (or HOST=0.0.0.0) serves elsewhere; CONVSCOPE_PORT works too.
 run: $(VENV)/.installed-run
-	$(BIN)/convscope serve
+	$(BIN)/convscope serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 # $(call apt-install,PROGRAM,PACKAGE,VARIABLE,WHO): install Debian's PACKAGE with apt-get
 # when PROGRAM is missing (as root, or with sudo); elsewhere say which VARIABLE to set.

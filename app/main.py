@@ -13,6 +13,7 @@ from .api import compute, docs, presets
 from .api.bodylimit import BodyLimitMiddleware
 from .api.errors import install_error_handlers
 from .config import Settings, get_settings
+from .head import HeadAsGetMiddleware
 from .paths import STATIC
 from .security import SecurityHeadersMiddleware
 from .web import pages
@@ -54,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     application.add_middleware(SecurityHeadersMiddleware,
                                frame_ancestors=settings.frame_ancestors)
-    install_error_handlers(application)
+    application.add_middleware(HeadAsGetMiddleware)  # outermost: HEAD is GET to the rest
+    install_error_handlers(application, page_not_found=pages.not_found)
     docs.declare_only_sent_errors(application)
     application.include_router(compute.router)
     application.include_router(presets.router)

@@ -9,8 +9,9 @@ sent (a value, an unknown key, a media type: at most 40 characters, through
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -112,8 +113,10 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     return f"{field} {words}" if joined else f"{field}: {words}", field
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Map every client error to the one error shape; never a 500 for client input."""
+def install_error_handlers(app: FastAPI,
+                           page_not_found: Callable[[Request], Response] | None = None) -> None:
+    """Map every client error to the one error shape; never a 500 for client input. An address
+    outside ``/api/`` that is no page gets ``page_not_found``'s HTML page instead, if given."""
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> FastJSONResponse:
@@ -144,7 +147,10 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=security_headers(settings.frame_ancestors, request.url.path))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> FastJSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if (exc.status_code == 404 and page_not_found is not None
+                and request.url.path.partition("/")[2].partition("/")[0] != "api"):
+            return page_not_found(request)
         if exc.status_code == 413:
             limit = request.app.state.settings.max_body_bytes
             return error_response(

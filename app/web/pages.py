@@ -8,7 +8,9 @@ out of band. Every response says ``Vary: HX-Request``.
 
 A page that cannot be drawn says why on the page: 422 for a value it cannot use, 413 for a
 setting over one of the page limits of :class:`~app.config.Settings` (the limit is named),
-414 for a query string longer than ``page_max_query_bytes``.
+414 for a query string longer than ``page_max_query_bytes``. A value it cannot use is shown
+in its field as the URL has it, marked invalid with its message (:mod:`.forms`); after an
+edit, the URL keeps it too (``HX-Replace-Url``, so a typo adds no history entry).
 
 The page routes are ``async`` although they only compute: rendering is pure Python, which
 holds the GIL, so a thread pool gained nothing and cost a thread hop per request and, under
@@ -20,12 +22,16 @@ finite-difference check, which can take longer, stays in the pool.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import escape
 
 from ..engine import PADDING_MODES
 from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOLUMES
+from .forms import Form, parse_leniently
 from .scene1d import Scene1D
 from .scene2d import Scene2D
 from .scene3d import Scene3D
@@ -34,7 +40,6 @@ from .scene_channels import SceneChannels
 from .scenes import Budget, Explained, GridScene, TooBig, explain
 from .state import (
     SPEEDS,
-    StateError,
     parse_view_1d,
     parse_view_2d,
     parse_view_3d,
@@ -51,6 +56,21 @@ def _wants_fragment(request: Request) -> bool:
     return headers.get("hx-request") == "true" and "hx-history-restore-request" not in headers
 
 
+PAGES = ("/", "/1d", "/2d", "/3d", "/channels", "/backprop", "/docs")
+
+
+def not_found(request: Request) -> Response:
+    """A 404 for an address that is no page: the navigation, a link to the lesson, and the
+    page the address most likely meant (``/2D`` is ``/2d``)."""
+    path = request.url.path
+    guess = path.lower().rstrip("/") or "/"
+    suggestion = guess if guess in PAGES and guess != path else None
+    if suggestion and request.url.query:
+        suggestion += f"?{request.url.query}"
+    return templates.TemplateResponse(request, "not_found.html", {
+        "page": None, "path": path, "suggestion": suggestion}, status_code=404)
+
+
 @router.get("/")
 async def home(request: Request) -> Response:
     """The lesson, stop by stop, each with a live link to the page that shows it."""
@@ -65,26 +85,41 @@ def _view_and_scene(request: Request, parse, scene_class):
     if size > settings.page_max_query_bytes:
         message = (f"The address is too long: its query has {size:,} bytes, and a page takes "
                    f"at most {settings.page_max_query_bytes:,} (page_max_query_bytes).")
-        return parse({}, settings), Explained(None, message, limit="page_max_query_bytes"), 414
-    try:
-        view = parse(request.query_params, settings)
-    except StateError as exc:
-        return parse({}, settings), Explained(None, f"{exc.field}: {exc.message}",
-                                              limit=exc.limit), 413 if exc.limit else 422
+        return (parse({}, settings), Explained(None, message, limit="page_max_query_bytes"),
+                414, {})
+    view, errors = parse_leniently(parse, request.query_params, settings)
+    if errors:
+        limit = next((e.limit for e in errors.values() if e.limit), None)
+        message = "; ".join(e.message for e in errors.values())
+        return view, Explained(None, message, limit=limit), 413 if limit else 422, errors
     explained = explain(scene_class, view, Budget.of(settings))
     status = 200 if explained.scene is not None else 413 if explained.limit else 422
-    return view, explained, status
+    return view, explained, status, {}
 
 
 def _render(request: Request, template: str, page: str, parse, scene_class,
             extra: dict) -> Response:
-    """A page, its scene fragment or one step's changes, as the request asks (see above)."""
+    """A page, its scene fragment or one step's changes, as the request asks (see above).
+
+    Values a page takes (finite, as typed) can still overflow, 1e300 × 1e300: the page shows
+    the engine's ∞ or NaN as such, so the float warnings are not errors here.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _rendered(request, template, page, parse, scene_class, extra)
+
+
+def _rendered(request: Request, template: str, page: str, parse, scene_class,
+              extra: dict) -> Response:
     query = request.query_params
-    view, (scene, error, formulas, limit), status = _view_and_scene(request, parse, scene_class)
+    view, (scene, error, formulas, limit), status, errors = _view_and_scene(request, parse,
+                                                                            scene_class)
+    if scene is not None:  # the step the player shows, not one past its end
+        view = replace(view, step=scene.step)
+    form = Form.of(query, errors)
     base = view.query(step=0)
     context = {
         "page": page, "view": view, "scene": scene, "error": error, "formulas": formulas,
-        "limit": limit,
+        "limit": limit, "form": form, "field_errors": form.invalid,
         "padding_modes": PADDING_MODES, "speeds": SPEEDS, "projector": view.projector,
         "base": f"/{page}?{base}" if base else f"/{page}?", **extra,
     }
@@ -102,12 +137,17 @@ def _render(request: Request, template: str, page: str, parse, scene_class,
                 scene.changed_cells(previous)
         return templates.TemplateResponse(request, template, context, headers=headers,
                                           block_name="step")
-    canonical = view.query()
-    headers["HX-Push-Url"] = f"/{page}?{canonical}" if canonical else f"/{page}"
+    canonical = "&".join(q for q in (view.query(), form.query()) if q)
+    url = f"/{page}?{canonical}" if canonical else f"/{page}"
+    # a typo keeps its address, bad value and all, and adds no history entry: Back still
+    # goes where the person was
+    headers["HX-Replace-Url" if errors else "HX-Push-Url"] = url
     # a preset choice rewrites its values box; other edits leave the form alone, so nothing
     # the person is typing elsewhere is lost
-    context["refresh"] = {"input": "x", "signal": "x", "kernel": "w"}.get(
-        request.headers.get("hx-trigger-name", ""))
+    trigger = request.headers.get("hx-trigger-name", "")
+    context["refresh"] = {"input": "x", "signal": "x", "kernel": "w"}.get(trigger)
+    # edited values (typed or drawn) turn their preset chooser to "custom", or back
+    context["edited"] = trigger if trigger in ("x", "w") else None
     return templates.TemplateResponse(request, template, context, status_code=status,
                                       headers=headers, block_name="scene")
 
@@ -129,7 +169,7 @@ async def page_backprop(request: Request) -> Response:
 @router.get("/backprop/verify")
 def verify_backprop(request: Request) -> Response:
     """A finite-difference check of the gradients on screen (a small fragment)."""
-    _, explained, status = _view_and_scene(request, parse_view_backprop, SceneBackprop)
+    _, explained, status, _ = _view_and_scene(request, parse_view_backprop, SceneBackprop)
     if explained.scene is None:
         return HTMLResponse(f"<p>{escape(explained.error)}</p>", status_code=status)
     scene = explained.scene

@@ -13,8 +13,8 @@ import numpy as np
 from ..engine import forward, plan
 from ..engine.geometry import Geometry, size_formulas
 from ..engine.trace import ForwardTrace
-from .scenes import Budget, Cell, GridScene, bucket, padded_view
-from .state import View2D, format_factor, format_number, format_short
+from .scenes import Budget, Cell, GridScene, badge, bucket, fit, padded_view
+from .state import View2D, format_factor, format_full, format_number
 
 
 @dataclass(frozen=True)
@@ -102,17 +102,11 @@ class Scene2D(GridScene):
         ghost = not (0 <= r - pb_h < self.x.shape[0] and 0 <= c - pb_w < self.x.shape[1])
         tap, weight = (window or {}).get((r, c), (None, None))
         return Cell(
-            id=f"in-{r}-{c}", text=self.number(value, max(self.padded_values.shape)),
-            row=r, col=c, ghost=ghost,
+            id=f"in-{r}-{c}", text=fit(value, max(self.padded_values.shape)),
+            exact=format_full(value), row=r, col=c, ghost=ghost,
             bucket=bucket(value, self.input_scale), tap=tap,
-            badge=None if weight is None else "×" + format_number(weight),
+            badge=None if weight is None else badge(weight),
         )
-
-    @staticmethod
-    def number(value: float, side: int) -> str:
-        """A cell's text: in full, or short on a big grid (more than 12 cells a side, the
-        grids drawn small and unclipped: see app.css)."""
-        return format_short(value) if side > 12 else format_number(value)
 
     @cached_property
     def input_scale(self) -> float:
@@ -128,7 +122,9 @@ class Scene2D(GridScene):
         scale = float(np.abs(self.w).max())
         prefix = "kf" if flipped else "k"
         taps = flipped or not self.geom.flip  # the grid that slides carries the tap colours
-        return [[Cell(id=f"{prefix}-{r}-{c}", text=format_number(float(w[r, c])), row=r, col=c,
+        side = max(w.shape)
+        return [[Cell(id=f"{prefix}-{r}-{c}", text=fit(w[r, c], side),
+                      exact=format_full(w[r, c]), row=r, col=c,
                       bucket=bucket(float(w[r, c]), scale),
                       tap=r * w.shape[1] + c if taps else None)
                  for c in range(w.shape[1])] for r in range(w.shape[0])]
@@ -141,8 +137,8 @@ class Scene2D(GridScene):
         index = r * self.output.shape[1] + c  # C order, as the steps run
         value = float(self.output[r, c])
         shown = index < step
-        return Cell(id=f"out-{r}-{c}", text=self.number(value, max(self.output.shape)) if shown
-                    else "", row=r, col=c,
+        return Cell(id=f"out-{r}-{c}", text=fit(value, max(self.output.shape)) if shown
+                    else "", exact=format_full(value) if shown else None, row=r, col=c,
                     bucket=bucket(value, self.output_scale) if shown else 0, empty=not shown,
                     current=index == step - 1)
 

@@ -15,8 +15,8 @@ from ..engine import forward, plan
 from ..engine.geometry import size_formulas
 from ..engine.trace import ForwardTrace
 from ..presets import VOLUMES
-from .scenes import Budget, Cell, GridScene, bucket, padded_view
-from .state import View3D, format_factor, format_number
+from .scenes import Budget, Cell, GridScene, badge, bucket, fit, padded_view
+from .state import View3D, format_factor, format_full
 
 ISO_CELL = 18  # a cell's width in the 3-D view, in SVG units
 ISO_MAX_CELLS = 1_500  # more, and the stacks would be a blur: the slices below still show all
@@ -62,7 +62,7 @@ class Scene3D(GridScene):
         rec = self.record(step)
         before = [b for b, _ in self.geom.padding]
         return {tuple(int(p) + b for p, b in zip(pos, before, strict=True)):
-                (tap, "×" + format_number(float(w)))
+                (tap, badge(float(w)))
                 for tap, (pos, w) in enumerate(zip(rec.position, rec.weights, strict=True))}
 
     def covered(self, step: int) -> list[int]:
@@ -86,10 +86,10 @@ class Scene3D(GridScene):
 
     def input_cell(self, z: int, r: int, c: int, window: dict) -> Cell:
         value = float(self.padded[z, r, c])
-        tap, badge = window.get((z, r, c), (None, None))
-        return Cell(id=f"in-{z}-{r}-{c}", text=format_number(value), row=r, col=c,
-                    ghost=self.is_padding(z, r, c), bucket=bucket(value, self.scale), tap=tap,
-                    badge=badge)
+        tap, weight = window.get((z, r, c), (None, None))
+        return Cell(id=f"in-{z}-{r}-{c}", text=fit(value, max(self.padded.shape[1:])),
+                    exact=format_full(value), row=r, col=c, ghost=self.is_padding(z, r, c),
+                    bucket=bucket(value, self.scale), tap=tap, badge=weight)
 
     def input_slices(self) -> list[list[list[Cell]]]:
         window = self.window(self.step)
@@ -99,8 +99,9 @@ class Scene3D(GridScene):
 
     def kernel_slices(self) -> list[list[list[Cell]]]:
         scale = float(np.abs(self.w).max())
-        return [[[Cell(id=f"k-{z}-{r}-{c}", text=format_number(float(v)), row=r, col=c,
-                       bucket=bucket(float(v), scale)) for c, v in enumerate(row)]
+        side = max(self.w.shape[1:])
+        return [[[Cell(id=f"k-{z}-{r}-{c}", text=fit(v, side), exact=format_full(v), row=r,
+                       col=c, bucket=bucket(float(v), scale)) for c, v in enumerate(row)]
                  for r, row in enumerate(plane)] for z, plane in enumerate(self.w)]
 
     @cached_property
@@ -112,8 +113,9 @@ class Scene3D(GridScene):
         index = (z * oh + r) * ow + c
         value = float(self.output[z, r, c])
         shown = index < step
-        return Cell(id=f"out-{z}-{r}-{c}", text=format_number(value) if shown else "", row=r,
-                    col=c, empty=not shown, current=index == step - 1,
+        return Cell(id=f"out-{z}-{r}-{c}", text=fit(value, max(oh, ow)) if shown else "",
+                    exact=format_full(value) if shown else None, row=r, col=c, empty=not shown,
+                    current=index == step - 1,
                     bucket=bucket(value, self.output_scale) if shown else 0)
 
     @property

@@ -13,8 +13,8 @@ import numpy as np
 from ..engine import forward, plan
 from ..engine.trace import ForwardTrace
 from ..presets import CHANNELS
-from .scenes import Budget, Cell, GridScene, bucket, padded_view
-from .state import ViewChannels, format_factor, format_number
+from .scenes import Budget, Cell, GridScene, badge, bucket, fit, padded_view
+from .state import ViewChannels, format_factor, format_full
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class SceneChannels(GridScene):
         rec = self.record(step)
         (pb_h, _), (pb_w, _) = self.geom.padding
         return {(int(c), int(r) + pb_h, int(col) + pb_w):
-                (tap, "×" + format_number(float(w)))
+                (tap, badge(float(w)))
                 for tap, (c, (r, col), w) in enumerate(zip(rec.channel, rec.position,
                                                            rec.weights, strict=True))}
 
@@ -123,10 +123,10 @@ class SceneChannels(GridScene):
         (pb_h, _), (pb_w, _) = self.geom.padding
         value = float(self.padded[c, r, col])
         inside = 0 <= r - pb_h < self.x.shape[2] and 0 <= col - pb_w < self.x.shape[3]
-        tap, badge = window.get((c, r, col), (None, None))
-        return Cell(id=f"in-{c}-{r}-{col}", text=format_number(value), row=r, col=col,
-                    ghost=not inside, bucket=bucket(value, self.input_scale), tap=tap,
-                    badge=badge)
+        tap, weight = window.get((c, r, col), (None, None))
+        return Cell(id=f"in-{c}-{r}-{col}", text=fit(value, max(self.padded.shape[1:])),
+                    exact=format_full(value), row=r, col=col, ghost=not inside,
+                    bucket=bucket(value, self.input_scale), tap=tap, badge=weight)
 
     @cached_property
     def input_scale(self) -> float:
@@ -141,8 +141,10 @@ class SceneChannels(GridScene):
     def kernel_grids(self) -> list[list[list[list[Cell]]]]:
         """Per kernel, per slice (a channel it sees), the rows of cells."""
         scale = float(np.abs(self.w).max())
-        return [[[[Cell(id=f"k-{co}-{s}-{r}-{c}", text=format_number(float(v)), row=r, col=c,
-                        bucket=bucket(float(v), scale)) for c, v in enumerate(row)]
+        side = max(self.w.shape[2:])
+        return [[[[Cell(id=f"k-{co}-{s}-{r}-{c}", text=fit(v, side), exact=format_full(v),
+                        row=r, col=c, bucket=bucket(float(v), scale))
+                   for c, v in enumerate(row)]
                   for r, row in enumerate(plane)] for s, plane in enumerate(kernel)]
                 for co, kernel in enumerate(self.w)]
 
@@ -155,7 +157,8 @@ class SceneChannels(GridScene):
         index = co * oh * ow + r * ow + c
         value = float(self.output[self.sample, co, r, c])
         shown = index < step
-        return Cell(id=f"out-{co}-{r}-{c}", text=format_number(value) if shown else "",
+        return Cell(id=f"out-{co}-{r}-{c}", text=fit(value, max(oh, ow)) if shown else "",
+                    exact=format_full(value) if shown else None,
                     row=r, col=c, empty=not shown, current=index == step - 1,
                     bucket=bucket(value, self.output_scale) if shown else 0)
 

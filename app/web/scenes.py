@@ -18,9 +18,33 @@ from markupsafe import Markup
 from ..engine import ConvolutionError
 from ..engine.arrays import pad
 from ..engine.geometry import size_formulas
+from .state import format_fit
 
 Scene = TypeVar("Scene")
 TAP_COLOURS = 8  # Okabe-Ito palette, cycled
+
+#: A grid's size class by its longest side (cells), and how many characters its cells hold
+#: at their size (app.css: ``.grid.g-*``); a longer text shrinks its type (``.cell.n*``).
+GRID_SIZES = ((4, "g-xs", 6), (6, "g-s", 5), (12, "g-m", 5), (20, "g-l", 4), (None, "g-xl", 4))
+
+
+def grid_size(side: int) -> tuple[str, int]:
+    """The size class of a grid ``side`` cells across, and the characters its cells hold."""
+    for limit, name, chars in GRID_SIZES:
+        if limit is None or side <= limit:
+            return name, chars
+    raise AssertionError("GRID_SIZES ends with a catch-all")
+
+
+def fit(value: float, side: int) -> str:
+    """A value as a cell of a grid ``side`` cells across shows it: as many significant digits
+    as the cell holds (:func:`~app.web.state.format_fit`)."""
+    return format_fit(value, grid_size(side)[1])
+
+
+def badge(weight: float) -> str:
+    """The weight a kernel tap puts on the cell under it, as its badge writes it: ``×0.11``."""
+    return "×" + format_fit(weight, 4)
 
 
 class TooBig(ValueError):
@@ -69,7 +93,8 @@ def bucket(value: float, scale: float) -> int:
 
 @dataclass(frozen=True)
 class Cell:
-    """One cell of a grid: its text is its value."""
+    """One cell of a grid: its text is its value, rounded to fit the cell; ``exact`` is the
+    value in full, the cell's title and accessible name when its text is shorter."""
 
     id: str
     text: str
@@ -81,6 +106,7 @@ class Cell:
     empty: bool = False
     tap: int | None = None
     badge: str | None = None  # the kernel weight sitting on this cell during the step
+    exact: str | None = None
 
     def html(self, oob: bool = False) -> Markup:
         """The cell as the page writes it: a ``gridcell`` whose text is its value. Written
@@ -95,13 +121,17 @@ class Cell:
                  f'data-r="{self.row}" data-c="{self.col}"']
         if self.tap is not None:
             parts.append(f' data-tap="{self.tap}"')
-        if self.badge:
-            parts.append(f' data-badge="{escape_text(self.badge)}"')
         if self.current:
             parts.append(' aria-current="true"')
+        if self.exact is not None and self.exact != self.text:
+            exact = escape_text(self.exact)
+            parts.append(f' title="{exact}" aria-label="{exact}"')
         if oob:
             parts.append(' hx-swap-oob="true"')
-        parts.append(f">{escape_text(self.text)}</div>")
+        parts.append(f">{escape_text(self.text)}")
+        if self.badge:  # its text is generated (app.css), so the cell's own text stays its value
+            parts.append(f'<span class="badge" data-badge="{escape_text(self.badge)}"></span>')
+        parts.append("</div>")
         return "".join(parts)
 
     @property
@@ -117,6 +147,8 @@ class Cell:
             names += f" tap{self.tap % TAP_COLOURS}"
         if self.badge is not None:
             names += " win"
+        if len(self.text) >= 3:  # its type shrinks, if it must, for the text to fit
+            names += f" n{min(len(self.text), 12)}"
         return names
 
 

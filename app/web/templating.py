@@ -10,18 +10,15 @@ from markupsafe import Markup, escape
 
 from ..paths import TEMPLATES
 from .scene1d import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
-from .state import format_factor, format_number
+from .scenes import grid_size
+from .state import format_exact, format_factor, format_number
 
 templates = Jinja2Blocks(directory=str(TEMPLATES))
 
 
 def _size_class(rows: list) -> str:
     cols = max((len(r) for r in rows), default=0)
-    side = max(cols, len(rows))
-    for limit, name in ((4, "g-xs"), (6, "g-s"), (12, "g-m"), (20, "g-l")):
-        if side <= limit:
-            return name
-    return "g-xl"
+    return grid_size(max(cols, len(rows)))[0]
 
 
 def _axis_text(value: object) -> str:
@@ -39,7 +36,9 @@ templates.env.filters["cells"] = lambda cells: Markup("".join([c.markup() for c 
 templates.env.globals.update(
     fmt=lambda v: format_number(float(v)),
     fmt_factor=format_factor,
-    matrix_text=lambda m: "\n".join(" ".join(format_number(v) for v in row) for row in m),
+    exact=format_exact,
+    # what a values box holds, and sends back: every value exactly
+    matrix_text=lambda m: "\n".join(" ".join(format_exact(v) for v in row) for row in m),
     axis_text=_axis_text,
     size_class=_size_class,
     zip=zip,

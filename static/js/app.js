@@ -159,8 +159,10 @@
     const hidden = document.querySelector('#controls input[name="speed"]');
     if (hidden) hidden.value = String(value);
     const p = player.el();
-    if (p) p.dataset.base = setParam(p.dataset.base, "speed", value === 4 ? null : String(value));
-    history.replaceState(history.state, "", setParam(location.href, "speed", value === 4 ? null : String(value)));
+    // each page has its own default speed (data-default-speed), which its URL leaves out
+    const kept = p && value === Number(p.dataset.defaultSpeed) ? null : String(value);
+    if (p) p.dataset.base = setParam(p.dataset.base, "speed", kept);
+    history.replaceState(history.state, "", setParam(location.href, "speed", kept));
   }
 
   // ---- receptive field: which cells made an output, which outputs an input feeds ---------
@@ -295,11 +297,20 @@
     draw(event);
   });
 
+  // Pointer events arrive a few samples apart on a fast drag: every sample between two of
+  // them gets the height on the straight line joining them, so the stroke leaves no comb.
   function draw(event) {
     if (!drawing) return;
     const p = plotPoint(drawing.svg, event);
-    if (p.t < 0 || p.t >= drawing.values.length) return;
-    drawing.values[p.t] = p.y;
+    p.t = Math.max(0, Math.min(drawing.values.length - 1, p.t));  // over the padding: the edge
+    const last = drawing.last || p;
+    const span = Math.abs(p.t - last.t);
+    for (let k = 0; k <= span; k++) {
+      const t = last.t + Math.sign(p.t - last.t) * k;
+      const y = span ? last.y + (p.y - last.y) * k / span : p.y;
+      drawing.values[t] = Math.round(y * 100) / 100;
+    }
+    drawing.last = p;
     drawing.points.push(p.x + "," + p.py);
     let draft = drawing.svg.querySelector(".draft");
     if (!draft) {
@@ -410,6 +421,33 @@
     else if (key === "+" || key === "=") { player.nudgeSpeed(1); }
     else if (key === "-" || key === "_") { player.nudgeSpeed(-1); }
     else if (key === "p" || key === "P") { toggleProjector(); }
+  });
+
+  // ---- values the page cannot use: each message beside its field -----------------------
+  // The scene lists them (#field-errors, by field); the form's slot for each field shows its
+  // message, and the field says it is invalid, until a scene without that error arrives.
+  function showFieldErrors() {
+    const messages = {};
+    document.querySelectorAll("#field-errors [data-for]").forEach((item) => {
+      messages[item.dataset.for] = item.textContent;
+    });
+    document.querySelectorAll(".field-error[data-for]").forEach((slot) => {
+      const name = slot.dataset.for, message = messages[name] || "";
+      slot.textContent = message;
+      document.querySelectorAll('#controls [name="' + name + '"], [form="controls"][name="' + name + '"]').forEach((field) => {
+        if (message) {
+          field.setAttribute("aria-invalid", "true");
+          field.setAttribute("aria-describedby", slot.id);
+        } else {
+          field.removeAttribute("aria-invalid");
+          field.removeAttribute("aria-describedby");
+        }
+      });
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", (event) => {
+    if (event.detail.target && event.detail.target.id === "scene") showFieldErrors();
   });
 
   // a parameter change swaps the scene: the player there starts paused

@@ -116,8 +116,8 @@ def test_history_restore_gets_the_whole_page(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(("query", "words"), [
-    ("x=a,b", "x: x must hold numbers"),
-    ("x=1,2;3", "x: x must be rectangular"),
+    ("x=a,b", "x must hold numbers"),
+    ("x=1,2;3", "x must be rectangular"),
     ("input=nope", "no input preset is named 'nope'"),
     ("stride=0", "stride must be between 1 and 99"),
     ("padding=-1", "padding must be between 0 and 99"),
