@@ -108,3 +108,40 @@ def test_training_beyond_the_epoch_limit_is_refused(client: httpx.Client) -> Non
     response = client.get("/backprop?preset=learn-sobel&epoch=501")
     assert response.status_code == 413
     assert "epoch can be at most 500 here (page_max_epochs=500)" in Page(response.text).text("main")
+
+
+DIVERGING = [f"/backprop?preset={name}&loss={loss}&eta=10&epoch={epoch}"
+             for name in BACKPROP for loss in ("mse", "sum") for epoch in (60, 500)]
+OVERFLOWING = [f"/backprop?preset=lesson-1d&loss=custom&delta=1e308,1e308,1e308&part={part}"
+               f"&step={step}" for part in ("weight", "input", "bias") for step in (0, 1, 9)]
+
+
+@pytest.mark.parametrize("url", DIVERGING)
+def test_training_that_diverges_says_at_which_update(client: httpx.Client, url: str):
+    """η = 10 makes every preset's weights overflow float64: that was a 500 (OverflowError
+    in format_number(inf)). The page names the update, shows the ones before it, suggests
+    a smaller η, and the Train button stops there."""
+    reply = client.get(url)
+    assert reply.status_code == 200
+    page = Page(reply.text)
+    scene = page.attrs["scene"]
+    if scene["data-diverged"] == "true":
+        match = re.search(r"Training diverged at update (\d+): with η = 10 .* a smaller η, "
+                          r"such as 1, converges\.", page.text("scene"))
+        assert match, page.text("scene")[:400]
+        assert f"diverged at update {match.group(1)}" in page.text("scene")
+        assert "∞" not in page.text("scene") or "overflowed" in page.text("scene")
+    else:  # this preset's loss shrinks fast enough to stay finite for these updates
+        assert "Training diverged" not in page.text("scene")
+
+
+@pytest.mark.parametrize("url", OVERFLOWING)
+def test_deltas_of_1e308_show_infinity_and_say_what_it_means(client: httpx.Client, url: str):
+    reply = client.get(url)
+    assert reply.status_code == 200
+    text = Page(reply.text).text("scene")
+    assert "Some results overflowed: ∞ (or −∞) marks a number too large for float64" in text
+    if "step=0" not in url and "part=input" not in url:
+        # every weight or bias gradient adds three products of 1e308 and a positive number
+        arithmetic = Page(reply.text).text("arith")
+        assert re.search(r"= −?∞$", arithmetic), arithmetic
