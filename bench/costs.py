@@ -12,7 +12,8 @@ free 127.0.0.1 port, under a 3 GB address-space cap.
    time and its resident memory at the peak above what it held before (Linux's clear_refs
    resets the peak between requests), and what it still holds after.
 2. **/healthz under load**: ``--clients`` processes (8) each send the heaviest of those
-   requests back to back for ``--seconds``, while this process asks for /healthz every
+   requests (then, a second time, backprop pages that replay 500 training updates, each a
+   new scene) back to back for ``--seconds``, while this process asks for /healthz every
    20 ms on a connection of its own. The target is a p99 under 50 ms. The clients are
    separate processes, at a lower priority (nice 10), so that on a 2-core machine their own
    JSON work does not take the cores from the server and the probe: in production they are
@@ -72,13 +73,25 @@ def heaviest(count: int) -> list[Costly]:
 def client(url: str, row: Costly, until: float, counts) -> None:
     os.nice(10)  # the load generator must not starve the server of the two cores
     with httpx.Client(base_url=url, timeout=60) as http:
+        sent = 0
         while time.monotonic() < until:
-            http.request(row.method, row.path, content=row.body, headers=JSON)
+            path = row.path.replace("{n}", str(sent))  # a new scene each time, where asked
+            http.request(row.method, path, content=row.body, headers=JSON)
+            sent += 1
             counts.put(1)
 
 
-def under_load(server: Uvicorn, clients: int, seconds: float) -> list[str]:
-    rows = heaviest(clients)
+#: pages that build a scene each time (every η is a new scene): 500 replayed training updates
+HEAVY_PAGES = [
+    Costly(f"backprop page, {preset}, 500 updates", "GET",
+           f"/backprop?preset={preset}&loss=mse&epoch=500&eta=0.00{{n}}1", None, (200,))
+    for preset in ("learn-sobel", "channels", "lesson-2d", "lesson-1d")
+]
+
+
+def under_load(server: Uvicorn, clients: int, seconds: float,
+               rows: list[Costly] | None = None) -> list[str]:
+    rows = rows or heaviest(clients)
     counts = multiprocessing.Queue()
     until = time.monotonic() + seconds + 1
     workers = [multiprocessing.Process(target=client, args=(server.url, rows[i % len(rows)],
@@ -127,6 +140,8 @@ def main() -> None:
                            "resident.")
         sections.append(["### /healthz while clients send the heaviest requests", "",
                          *under_load(server, args.clients, args.seconds)])
+        sections.append(["### /healthz while clients load pages that build big scenes", "",
+                         *under_load(server, args.clients, args.seconds, HEAVY_PAGES)])
     print("\n\n".join("\n".join(section) for section in sections))
 
 

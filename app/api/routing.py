@@ -24,12 +24,14 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import anyio
 import orjson
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from ..engine.errors import describe
+from ..workers import in_worker
 from .errors import ApiError
 
 
@@ -57,17 +59,6 @@ def run_to_completion(coroutine: Coroutine[Any, Any, Any]) -> Any:
         return done.value
 
 
-def compute_limiter(request: Request) -> anyio.CapacityLimiter:
-    """The app's bound on requests computing at once (``compute_threads``), made on first
-    use: a limiter belongs to the event loop that runs the app."""
-    state = request.app.state
-    limiter = getattr(state, "compute_limiter", None)
-    if limiter is None:
-        limiter = state.compute_limiter = anyio.CapacityLimiter(
-            state.settings.compute_threads)
-    return limiter
-
-
 class StrictJSONRoute(APIRoute):
     """Routes with a body accept ``application/json`` only (415 otherwise), and run in a
     worker thread (see the module docstring)."""
@@ -86,8 +77,10 @@ class StrictJSONRoute(APIRoute):
                 raise ApiError(415, "the body must be JSON, sent with Content-Type: "
                                     f"application/json (got {got})",
                                code="unsupported_media_type")
-            await request.body()  # read on the loop; the handler finds it cached
-            return await anyio.to_thread.run_sync(
-                lambda: run_to_completion(handler(request)), limiter=compute_limiter(request))
+            try:
+                await request.body()  # read on the loop; the handler finds it cached
+            except ClientDisconnect:  # as FastAPI answers it: nobody is left to read it
+                raise HTTPException(400, "the client left before the body ended") from None
+            return await in_worker(request, lambda: run_to_completion(handler(request)))
 
         return strict_handler

@@ -69,6 +69,9 @@ class BoundedCache(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
     def cache_clear(self) -> None:
         with self._lock:
             self._entries.clear()

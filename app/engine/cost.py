@@ -52,6 +52,11 @@ class Cost:
         return Cost(self.macs + other.macs, self.moves + other.moves,
                     self.loops + other.loops, max(self.peak_bytes, other.peak_bytes))
 
+    def times(self, count: int) -> Cost:
+        """This cost ``count`` times over, one after another (the peak stays one call's)."""
+        return Cost(self.macs * count, self.moves * count, self.loops * count,
+                    self.peak_bytes if count else 0)
+
     @property
     def seconds(self) -> float:
         """A rough estimate of the time on one core, to compare methods by."""

@@ -12,12 +12,14 @@ setting over one of the page limits of :class:`~app.config.Settings` (the limit 
 in its field as the URL has it, marked invalid with its message (:mod:`.forms`); after an
 edit, the URL keeps it too (``HX-Replace-Url``, so a typo adds no history entry).
 
-The page routes are ``async`` although they only compute: rendering is pure Python, which
-holds the GIL, so a thread pool gained nothing and cost a thread hop per request and, under
-load, threads taking turns at the GIL. Run on the event loop, one at a time, a 2D step update
-served twice the requests at peak, and at half of that its p99 fell from 19 ms to 4 ms
-(``bench/load.py``). Each is bounded by the page limits: 2–35 ms, the most at those limits. The
-finite-difference check, which can take longer, stays in the pool.
+Where a page is made: a player's step update of a scene already built is answered on the
+event loop. Rendering is pure Python, which holds the GIL, so a thread gains nothing there and
+costs a hop; on the loop a 2D step update served twice the requests at peak, and at half of
+that its p99 fell from 19 ms to 4 ms (``bench/load.py``); it costs 2-5 ms, bounded by the
+window. Everything else — building a scene, drawing a whole page — runs in the app's worker
+threads, as the API does (:mod:`app.workers`): a scene that replays 500 training updates took
+130 ms, a 32x32 page with a 9x9 kernel 30 ms, and on the loop no one else is answered
+meanwhile. The finite-difference check runs in the thread pool too.
 """
 
 from __future__ import annotations
@@ -30,16 +32,19 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import escape
 
 from ..engine import PADDING_MODES
+from ..engine.cost import forward_cost
 from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOLUMES
+from ..workers import in_worker
 from .forms import Form, parse_leniently
 from .scene1d import Scene1D
 from .scene2d import Scene2D
 from .scene3d import Scene3D
 from .scene_backprop import SceneBackprop
 from .scene_channels import SceneChannels
-from .scenes import Budget, Explained, GridScene, TooBig, explain
+from .scenes import Budget, Explained, GridScene, TooBig, explain, is_built
 from .state import (
     SPEEDS,
+    StateError,
     parse_view_1d,
     parse_view_2d,
     parse_view_3d,
@@ -97,13 +102,40 @@ def _view_and_scene(request: Request, parse, scene_class):
     return view, explained, status, {}
 
 
-def _render(request: Request, template: str, page: str, parse, scene_class,
-            extra: dict) -> Response:
+async def _render(request: Request, template: str, page: str, parse, scene_class,
+                  extra: dict) -> Response:
     """A page, its scene fragment or one step's changes, as the request asks (see above).
 
-    Values a page takes (finite, as typed) can still overflow, 1e300 × 1e300: the page shows
-    the engine's ∞ or NaN as such, so the float warnings are not errors here.
+    Where it runs: a step update whose scene is kept costs only its step (2-5 ms) and is
+    answered on the event loop, as the module docstring says why. Anything that builds a
+    scene or draws a whole page runs in a worker thread, as the API's requests do: a scene
+    that replays 500 training updates took 130 ms, and on the loop that would be 130 ms in
+    which no one else is answered.
     """
+    if _is_cheap_step(request, parse, scene_class):
+        return _quietly(request, template, page, parse, scene_class, extra)
+    return await in_worker(request, _quietly, request, template, page, parse, scene_class,
+                           extra)
+
+
+def _is_cheap_step(request: Request, parse, scene_class) -> bool:
+    """A player's step update (a fragment with ``prev``) of a scene that is kept."""
+    if not _wants_fragment(request) or "prev" not in request.query_params:
+        return False
+    settings = request.app.state.settings
+    if len(request.scope.get("query_string", b"")) > settings.page_max_query_bytes:
+        return True  # refused at once
+    try:
+        view = parse(request.query_params, settings)
+    except StateError:
+        return True  # refused at once, with the reason
+    return is_built(scene_class, view, Budget.of(settings))
+
+
+def _quietly(request: Request, template: str, page: str, parse, scene_class,
+             extra: dict) -> Response:
+    """Values a page takes (finite, as typed) can still overflow, 1e300 × 1e300: the page
+    shows the engine's ∞ or NaN as such, so the float warnings are not errors here."""
     with np.errstate(over="ignore", invalid="ignore"):
         return _rendered(request, template, page, parse, scene_class, extra)
 
@@ -155,14 +187,14 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
 @router.get("/2d")
 async def page_2d(request: Request) -> Response:
     """The 2D page, its scene fragment, or one step's changes."""
-    return _render(request, "page_2d.html", "2d", parse_view_2d, Scene2D,
+    return await _render(request, "page_2d.html", "2d", parse_view_2d, Scene2D,
                    {"images": IMAGES_2D, "kernels": KERNELS_2D})
 
 
 @router.get("/backprop")
 async def page_backprop(request: Request) -> Response:
     """The backprop page, its scene fragment, or one step's changes."""
-    return _render(request, "page_backprop.html", "backprop", parse_view_backprop,
+    return await _render(request, "page_backprop.html", "backprop", parse_view_backprop,
                    SceneBackprop, {"presets": BACKPROP})
 
 
@@ -175,7 +207,7 @@ def verify_backprop(request: Request) -> Response:
     scene = explained.scene
     try:  # two forward passes for every weight and every input value
         Budget.of(request.app.state.settings).check(
-            cells=0, macs=2 * (scene.w.size + scene.x.size) * scene.geom.macs)
+            cells=0, cost=forward_cost(scene.geom).times(2 * (scene.w.size + scene.x.size)))
     except TooBig as exc:
         return HTMLResponse(f"<p>{escape(str(exc))}</p>", status_code=413)
     return templates.TemplateResponse(request, "verify.html",
@@ -185,19 +217,19 @@ def verify_backprop(request: Request) -> Response:
 @router.get("/channels")
 async def page_channels(request: Request) -> Response:
     """The channels page, its scene fragment, or one step's changes."""
-    return _render(request, "page_channels.html", "channels", parse_view_channels,
+    return await _render(request, "page_channels.html", "channels", parse_view_channels,
                    SceneChannels, {"presets": CHANNELS})
 
 
 @router.get("/3d")
 async def page_3d(request: Request) -> Response:
     """The 3D page, its scene fragment, or one step's changes."""
-    return _render(request, "page_3d.html", "3d", parse_view_3d, Scene3D,
+    return await _render(request, "page_3d.html", "3d", parse_view_3d, Scene3D,
                    {"volumes": VOLUMES})
 
 
 @router.get("/1d")
 async def page_1d(request: Request) -> Response:
     """The 1D page, its scene fragment, or one step's changes."""
-    return _render(request, "page_1d.html", "1d", parse_view_1d, Scene1D,
+    return await _render(request, "page_1d.html", "1d", parse_view_1d, Scene1D,
                    {"signals": {k: (t, None) for k, t in SIGNALS_1D.items()}})

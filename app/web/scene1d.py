@@ -14,6 +14,7 @@ import numpy as np
 from markupsafe import Markup
 
 from ..engine import forward, plan
+from ..engine.cost import forward_cost
 from ..engine.geometry import Geometry, size_formulas
 from ..engine.trace import ForwardTrace
 from .scenes import Budget, Stepped, padded_view
@@ -75,7 +76,7 @@ class Scene1D(Stepped):
         params = view.engine_params()
         self.geom: Geometry = plan((1, self.x.size), (1, 1, self.w.size), **params)
         budget.check(cells=self.geom.padded[0] + self.geom.out_spatial[0],
-                     macs=self.geom.macs * (2 if view.compare else 1))
+                     cost=forward_cost(self.geom).times(2 if view.compare else 1))
         self.output = forward(self.x[None], self.w[None, None], bias, **params)[0]
         self.trace = ForwardTrace(self.x[None], self.w[None, None], bias, **params)
         other = "cross-correlation" if view.mode == "convolution" else "convolution"

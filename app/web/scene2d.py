@@ -11,6 +11,7 @@ from functools import cached_property
 import numpy as np
 
 from ..engine import forward, plan
+from ..engine.cost import forward_cost
 from ..engine.geometry import Geometry, size_formulas
 from ..engine.trace import ForwardTrace
 from .scenes import Budget, Cell, GridScene, badge, bucket, fit, padded_view
@@ -39,7 +40,7 @@ class Scene2D(GridScene):
         bias = np.array([view.bias]) if view.bias else None
         self.geom: Geometry = plan((1, *x.shape), (1, 1, *w.shape), **view.engine_params())
         budget.check(cells=math.prod(self.geom.padded) + math.prod(self.geom.out_spatial),
-                     macs=self.geom.macs)
+                     cost=forward_cost(self.geom))
         self.output = forward(x[None], w[None, None], bias, **view.engine_params())[0]
         self.trace = ForwardTrace(x[None], w[None, None], bias, **view.engine_params())
         #: steps are outputs computed so far: 0 (none yet) to ``steps`` (all of them);

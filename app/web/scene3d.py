@@ -12,6 +12,7 @@ from functools import cached_property
 import numpy as np
 
 from ..engine import forward, plan
+from ..engine.cost import forward_cost
 from ..engine.geometry import size_formulas
 from ..engine.trace import ForwardTrace
 from ..presets import VOLUMES
@@ -43,7 +44,7 @@ class Scene3D(GridScene):
         params = view.engine_params()
         self.geom = plan((1, *self.x.shape), (1, 1, *self.w.shape), **params)
         budget.check(cells=math.prod(self.geom.padded) + math.prod(self.geom.out_spatial),
-                     macs=self.geom.macs)
+                     cost=forward_cost(self.geom))
         self.output = forward(self.x[None], self.w[None, None], **params)[0]
         self.trace = ForwardTrace(self.x[None], self.w[None, None], **params)
         self.steps = len(self.trace)

@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 
 from ..engine import backward, forward, plan
+from ..engine.cost import backward_cost, forward_cost
 from ..engine.loss import LOSSES, finite_difference_error, loss_and_delta, train
 from ..engine.trace import BackwardTrace
 from ..presets import BACKPROP
@@ -44,10 +45,10 @@ class SceneBackprop(Stepped):
         g = self.geom
         self.loss = view.loss or preset.loss
         epochs = view.epoch if self.loss != "custom" else 0  # a typed-in δ does not train
-        # every replayed epoch is a forward and a weight gradient; the page then shows a
-        # forward and all three gradients
+        # every replayed update is a forward and a backward pass, and so is what the page
+        # then shows: the engine's cost of each, epochs + 1 times
         cells = 3 * g.c_in * math.prod(g.padded) + 3 * g.c_out * math.prod(g.out_spatial)
-        budget.check(cells=cells, macs=g.macs * (2 * epochs + 4))
+        budget.check(cells=cells, cost=(forward_cost(g) + backward_cost(g)).times(epochs + 1))
         self.eta = view.eta or preset.eta
         shape = self.geom.output_shape
         self.notes: list[str] = []

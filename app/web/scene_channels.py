@@ -11,6 +11,7 @@ from functools import cached_property
 import numpy as np
 
 from ..engine import forward, plan
+from ..engine.cost import forward_cost
 from ..engine.trace import ForwardTrace
 from ..presets import CHANNELS
 from .scenes import Budget, Cell, GridScene, badge, bucket, fit, padded_view
@@ -46,7 +47,7 @@ class SceneChannels(GridScene):
                          bias_shape=None if self.bias is None else self.bias.shape)
         g = self.geom
         budget.check(cells=g.c_in * math.prod(g.padded) + g.c_out * math.prod(g.out_spatial),
-                     macs=g.macs)
+                     cost=forward_cost(g))
         self.output = forward(self.x, self.w, self.bias, groups=self.groups, **params)
         self.trace = ForwardTrace(self.x, self.w, self.bias, groups=self.groups, **params)
         self.sample = min(view.sample, self.geom.n - 1)

@@ -8,7 +8,6 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from html import escape as escape_text
 from typing import NamedTuple, TypeVar
 
@@ -17,6 +16,8 @@ from markupsafe import Markup
 
 from ..engine import ConvolutionError
 from ..engine.arrays import pad
+from ..engine.cache import BoundedCache
+from ..engine.cost import Cost
 from ..engine.geometry import size_formulas
 from .state import format_fit
 
@@ -58,25 +59,37 @@ class TooBig(ValueError):
 
 @dataclass(frozen=True)
 class Budget:
-    """What one page may draw and compute (``page_max_cells`` and ``max_macs`` of
-    :class:`~app.config.Settings`); scenes check it before they build anything."""
+    """What one page may draw and compute: ``page_max_cells``, and the compute limits the
+    API has (``max_macs``, ``max_work_bytes``, ``max_loops`` of :class:`~app.config.
+    Settings`) applied to the engine's own cost model of everything the scene will run
+    (:mod:`app.engine.cost`). Scenes check it before they build anything."""
 
     cells: int
     macs: int
+    work_bytes: int
+    loops: int
 
     @classmethod
     def of(cls, settings) -> Budget:
-        return cls(cells=settings.page_max_cells, macs=settings.max_macs)
+        return cls(cells=settings.page_max_cells, macs=settings.max_macs,
+                   work_bytes=settings.max_work_bytes, loops=settings.max_loops)
 
-    def check(self, cells: int, macs: int) -> None:
-        """Refuse, in words, a scene over either limit."""
+    def check(self, cells: int, cost: Cost) -> None:
+        """Refuse, in words, a scene over any limit."""
         if cells > self.cells:
             raise TooBig(f"This setting would draw {cells:,} values, and a page draws at most "
                          f"{self.cells:,} (page_max_cells): less padding, dilation or a "
                          "smaller input will fit.", "page_max_cells")
-        if macs > self.macs:
-            raise TooBig(f"This setting needs {macs:,} multiply-adds, and a page computes at "
-                         f"most {self.macs:,} (max_macs).", "max_macs")
+        if cost.macs > self.macs:
+            raise TooBig(f"This setting needs {cost.macs:,} multiply-adds, and a page computes "
+                         f"at most {self.macs:,} (max_macs).", "max_macs")
+        if cost.peak_bytes > self.work_bytes:
+            raise TooBig(f"This setting would need {cost.peak_bytes:,} bytes of working "
+                         f"memory, and a page may use {self.work_bytes:,} (max_work_bytes).",
+                         "max_work_bytes")
+        if cost.loops > self.loops:
+            raise TooBig(f"This setting needs {cost.loops:,} steps of Python, and a page may "
+                         f"take {self.loops:,} (max_loops).", "max_loops")
 
 
 def bucket(value: float, scale: float) -> int:
@@ -194,9 +207,19 @@ class Stepped:
 SCENES_KEPT = 32
 
 
-@lru_cache(maxsize=SCENES_KEPT)
-def _built(build: Callable[[object, Budget], Scene], view, budget: Budget) -> Scene:
-    return build(view, budget)
+_built = BoundedCache(lambda key: key[0](key[1], key[2]), lambda scene: 1,
+                      max_entries=SCENES_KEPT, max_bytes=SCENES_KEPT, max_item_bytes=1)
+"""Scenes by (scene class, view at step 0, budget): entries counted, not sized (see above)."""
+
+
+def _scene_key(build: Callable[[object, Budget], Scene], view, budget: Budget) -> tuple:
+    """A scene does not depend on the step, the speed or projector mode."""
+    return build, replace(view, step=0, speed=type(view).speed, projector=False), budget
+
+
+def is_built(build: Callable[[object, Budget], Scene], view, budget: Budget) -> bool:
+    """Whether the scene of ``view`` is kept, so that showing it costs only its step."""
+    return _scene_key(build, view, budget) in _built
 
 
 class Explained(NamedTuple):
@@ -216,8 +239,7 @@ def explain(build: Callable[[object, Budget], Scene], view, budget: Budget) -> E
     kept: a player stepping through one scene pays for its own step only.
     """
     try:
-        scene = _built(build, replace(view, step=0, speed=type(view).speed, projector=False),
-                       budget)
+        scene = _built(_scene_key(build, view, budget))
         return Explained(scene.at(view.step))
     except TooBig as exc:
         return Explained(None, str(exc), limit=exc.limit)

@@ -1,4 +1,4 @@
-"""The page limits of Settings (``page_*`` and ``max_macs``): a request exactly at a limit is
+"""The page limits of Settings (``page_*`` and the compute limits): a request exactly at a limit is
 drawn, one just over it is refused with the limit named on the page, in the whole page and
 in the fragment the page's controls ask for."""
 
@@ -15,7 +15,7 @@ from tests.conftest import LiveServer
 from tests.web.html import Page
 
 TIGHT = Settings(page_max_grid_side=4, page_max_kernel_side=2, page_max_signal=5,
-                 page_max_kernel_1d=2, page_max_epochs=3, page_max_cells=61, max_macs=100,
+                 page_max_kernel_1d=2, page_max_epochs=3, page_max_cells=61, max_macs=132,
                  page_max_query_bytes=300)
 
 
@@ -36,7 +36,12 @@ def refused(client: httpx.Client, url: str, words: str, status: int = 413) -> No
 
 
 # 4x4 input, 2x2 kernel: 16 + 9 = 25 cells and 36 multiply-adds; with padding 1, 36 + 25 = 61
-# cells and 100 multiply-adds: both exactly at TIGHT's limits.
+# cells (exactly TIGHT's limit) and 100 multiply-adds.
+#
+# The backprop page's lesson-1d (5 inputs, 3 taps, 3 outputs) costs, per update replayed and
+# once more for what it shows: a forward pass (3 x 3 = 9 multiply-adds), the weight gradient
+# (9) and the input gradient as the full correlation of δ with the kernel over the 5 inputs
+# (5 x 3 = 15): 33. With padding 1 (7 padded, 5 outputs): 15 + 15 + 7 x 3 = 51.
 X4 = "x=1,2,3,4;5,6,7,8;9,10,11,12;13,14,15,16"
 
 
@@ -63,16 +68,16 @@ def test_at_a_page_limit_is_drawn_and_just_over_is_refused(
 
 def test_the_compute_budget_applies_to_pages(tight: httpx.Client) -> None:
     # 5 values, a 2-value kernel, full padding: 6 outputs x 2 = 12 multiply-adds, 13 cells;
-    # comparing with the other mode computes both: 24. TIGHT allows 100.
+    # comparing with the other mode computes both: 24. TIGHT allows 132.
     signal = "/1d?view=discrete&x=1,2,3,4,5&w=1,1&padding=full"
     assert tight.get(signal + "&compare=1").status_code == 200
-    # 2D, padding 1: exactly 100 (see X4)
-    assert tight.get(f"/2d?{X4}&w=1,0;0,1&padding=1").status_code == 200
-    # the backprop page replays every epoch, a forward and a weight gradient each, then
-    # shows a forward and three gradients: 5 outputs x 3 taps x (2 x 2 + 4) = 120
+    assert tight.get(f"/2d?{X4}&w=1,0;0,1&padding=1").status_code == 200  # 100 (see X4)
+    # the backprop page: 3 updates and the one shown, 4 x 33 = 132, exactly at the limit
+    assert tight.get("/backprop?preset=lesson-1d&loss=mse&epoch=3").status_code == 200
+    # padding 1: 2 x 51 = 102 drawn; 3 x 51 = 153 refused
     assert tight.get("/backprop?preset=lesson-1d&loss=mse&epoch=1&padding=1").status_code == 200
     refused(tight, "/backprop?preset=lesson-1d&loss=mse&epoch=2&padding=1",
-            "This setting needs 120 multiply-adds, and a page computes at most 100 (max_macs)")
+            "This setting needs 153 multiply-adds, and a page computes at most 132 (max_macs)")
 
 
 def test_a_query_string_over_its_limit_is_refused_before_it_is_read(tight: httpx.Client) -> None:
@@ -92,7 +97,7 @@ def test_the_default_limits_draw_every_lesson_size(client: httpx.Client) -> None
 
 
 def test_the_finite_difference_check_keeps_to_the_budget(tight: httpx.Client) -> None:
-    # two forward passes per weight and per input value: 2 x (3 + 5) x 9 = 144 > 100
+    # two forward passes per weight and per input value: 2 x (3 + 5) x 9 = 144 > 132
     response = tight.get("/backprop/verify?preset=lesson-1d&loss=mse")
     assert response.status_code == 413
     assert "needs 144 multiply-adds" in html.unescape(response.text)
