@@ -134,7 +134,8 @@ PaddingSpec = Annotated[Any, WithJsonSchema({
         {"type": "string", "enum": ["valid", "same", "full"]},
     ],
     "description": "an int, one int per spatial dimension, one [before, after] pair per "
-                   "dimension, or 'valid', 'same' (stride 1 only) or 'full'",
+                   "dimension, or 'valid', 'same' (stride 1 only) or 'full'; a list of one "
+                   "int or one pair is that padding on every dimension",
 })]
 GroupsSpec = Annotated[Any, WithJsonSchema(_integer(1))]
 
@@ -167,10 +168,12 @@ class ConvParams(BaseModel):
                   "has spatial ones, C_in / groups channels, and the (dilated) kernel no "
                   "larger than the padded input", 3)
     bias: Array("shape (C_out,): one value per output channel", 1, 1) | None = None
-    stride: IntOrPerAxis = Field(1, description="an int or one per spatial dimension")
+    stride: IntOrPerAxis = Field(1, description="an int, or one per spatial dimension; a list "
+                                                "of one is that value for every dimension")
     padding: PaddingSpec = 0
-    dilation: IntOrPerAxis = Field(1, description="an int or one per spatial dimension; "
-                                                  "1 means no gaps")
+    dilation: IntOrPerAxis = Field(1, description="an int, or one per spatial dimension (a "
+                                                  "list of one: for every dimension); 1 "
+                                                  "means no gaps")
     groups: GroupsSpec = Field(1, description="divides both channel counts, C_in and C_out; "
                                              "C_in for depthwise")
     padding_mode: Literal[PADDING_MODES] = "zeros"  # type: ignore[valid-type]

@@ -113,15 +113,18 @@ def _int_param(value: object, field: str) -> int:
 
 
 def _per_axis(value: object, ndim: int, field: str, minimum: int) -> tuple[int, ...]:
-    """An int or one int per spatial axis, each at least ``minimum``."""
+    """An int or one int per spatial axis, each at least ``minimum``. A list of one int is
+    that int on every axis, as PyTorch reads ``stride=(2,)`` for a 2-D convolution."""
     if isinstance(value, tuple | list):
-        if len(value) != ndim:
+        if len(value) not in (1, ndim):
             raise ParameterError(
                 field,
-                f"{field} must be an integer or a list of {ndim} integers (one per spatial "
-                f"dimension), got {len(value)} values",
+                f"{field} must be an integer or a list of {_one_or(ndim, 'integer')} (one "
+                f"per spatial dimension, or one for all of them), got {len(value)} values: "
+                f"{describe(value)}",
             )
         values = tuple(_int_param(v, field) for v in value)
+        values = values * ndim if len(values) == 1 else values
     else:
         values = (_int_param(value, field),) * ndim
     for v in values:
@@ -129,6 +132,11 @@ def _per_axis(value: object, ndim: int, field: str, minimum: int) -> tuple[int, 
             what = "positive" if minimum == 1 else "non-negative"
             raise ParameterError(field, f"{field} must be {what}, got {v}")
     return values
+
+
+def _one_or(ndim: int, noun: str) -> str:
+    """How many items a per-axis list may have: ``"1 or 3 integers"``, or ``"1 integer"``."""
+    return f"1 {noun}" if ndim == 1 else f"1 or {ndim} {noun}s"
 
 
 def _padding_pairs(
@@ -162,17 +170,20 @@ def _padding_pairs(
             f"got {describe(padding)}",
         )
     if isinstance(padding, tuple | list) and any(isinstance(p, tuple | list) for p in padding):
-        if len(padding) != ndim or not all(
+        # One pair is that pair on every axis, as one int in a list is that int on every
+        # axis (PyTorch has no pairs; this is the same rule one level down).
+        if len(padding) not in (1, ndim) or not all(
             isinstance(p, tuple | list) and len(p) == 2 for p in padding
         ):
             raise ParameterError(
                 "padding",
-                f"padding as pairs must be {ndim} (before, after) pairs, one per spatial "
-                f"dimension, got {describe(padding)}",
+                f"padding as pairs must be {_one_or(ndim, '(before, after) pair')} (one per "
+                f"spatial dimension, or one for all of them), got {describe(padding)}",
             )
         pairs = tuple(
             (_int_param(b, "padding"), _int_param(a, "padding")) for b, a in padding
         )
+        pairs = pairs * ndim if len(pairs) == 1 else pairs
         for pair in pairs:
             if min(pair) < 0:
                 raise ParameterError("padding", f"padding must be non-negative, got {list(pair)}")

@@ -76,23 +76,45 @@ CASES = [
                  r"padding must be non-negative, got -1", id="padding-negative-per-dim"),
     pytest.param(lambda: forward(X, W, padding=[(0, 1), (1, -1)]), ParameterError, "padding",
                  r"padding must be non-negative, got \[1, -1\]", id="padding-negative-pair"),
-    # one value per spatial dimension
+    # one value per spatial dimension, or one for all of them
     pytest.param(lambda: forward(X, W, stride=[1, 1, 1]), ParameterError, "stride",
-                 r"stride must be an integer or a list of 2 integers \(one per spatial "
-                 r"dimension\), got 3 values", id="stride-too-many"),
-    pytest.param(lambda: forward(X, W, dilation=(2,)), ParameterError, "dilation",
-                 r"dilation must be an integer or a list of 2 integers .* got 1 values",
-                 id="dilation-too-few"),
+                 r"stride must be an integer or a list of 1 or 2 integers \(one per spatial "
+                 r"dimension, or one for all of them\), got 3 values: \[1, 1, 1\]",
+                 id="stride-too-many"),
+    pytest.param(lambda: forward(X, W, stride=[]), ParameterError, "stride",
+                 r"stride must be an integer or a list of 1 or 2 integers .* got 0 values: \[\]",
+                 id="stride-empty-list"),
+    pytest.param(lambda: forward(np.ones((1, 2, 4, 4, 4)), np.ones((3, 2, 2, 2, 2)),
+                                 dilation=(2, 1)), ParameterError, "dilation",
+                 r"dilation must be an integer or a list of 1 or 3 integers .* got 2 values: "
+                 r"\(2, 1\)", id="dilation-two-for-3d"),
+    pytest.param(lambda: forward(np.ones((1, 1, 5)), np.ones((1, 1, 2)), stride=[1, 1]),
+                 ParameterError, "stride", r"stride must be an integer or a list of 1 integer "
+                 r"\(one per spatial dimension, or one for all of them\), got 2 values",
+                 id="stride-two-for-1d"),
     pytest.param(lambda: forward(X, W, padding=[1, 1, 1]), ParameterError, "padding",
-                 r"padding must be an integer or a list of 2 integers .* got 3 values",
+                 r"padding must be an integer or a list of 1 or 2 integers .* got 3 values",
                  id="padding-too-many"),
-    pytest.param(lambda: forward(X, W, padding=[(1, 1)]), ParameterError, "padding",
-                 r"padding as pairs must be 2 \(before, after\) pairs, one per spatial "
-                 r"dimension, got \[\(1, 1\)\]", id="pairs-too-few"),
+    pytest.param(lambda: forward(X, W, stride=[0]), ParameterError, "stride",
+                 r"stride must be positive, got 0", id="stride-one-zero"),
+    pytest.param(lambda: forward(X, W, stride=[2.0]), ParameterError, "stride",
+                 r"stride must be an integer, got 2\.0", id="stride-one-float"),
+    pytest.param(lambda: forward(X, W, dilation=[[2]]), ParameterError, "dilation",
+                 r"dilation must be an integer, got \[2\]", id="dilation-one-list"),
+    pytest.param(lambda: forward(np.ones((1, 2, 4, 4, 4)), np.ones((3, 2, 2, 2, 2)),
+                                 padding=[(1, 1), (0, 0)]), ParameterError, "padding",
+                 r"padding as pairs must be 1 or 3 \(before, after\) pairs \(one per spatial "
+                 r"dimension, or one for all of them\), got \[\(1, 1\), \(0, 0\)\]",
+                 id="pairs-two-for-3d"),
     pytest.param(lambda: forward(X, W, padding=[(1, 1, 1), (1, 1)]), ParameterError, "padding",
-                 r"padding as pairs must be 2 \(before, after\) pairs", id="pair-of-three"),
+                 r"padding as pairs must be 1 or 2 \(before, after\) pairs", id="pair-of-three"),
+    pytest.param(lambda: forward(X, W, padding=[(1, 1, 1)]), ParameterError, "padding",
+                 r"padding as pairs must be 1 or 2 \(before, after\) pairs .* got "
+                 r"\[\(1, 1, 1\)\]", id="one-pair-of-three"),
     pytest.param(lambda: forward(X, W, padding=[(1, 1), 2]), ParameterError, "padding",
-                 r"padding as pairs must be 2 \(before, after\) pairs", id="pairs-mixed"),
+                 r"padding as pairs must be 1 or 2 \(before, after\) pairs", id="pairs-mixed"),
+    pytest.param(lambda: forward(X, W, padding=[(1, -1)]), ParameterError, "padding",
+                 r"padding must be non-negative, got \[1, -1\]", id="one-pair-negative"),
     # padding names
     pytest.param(lambda: forward(X, W, padding="middle"), ParameterError, "padding",
                  r"padding must be a number, a list, or one of 'valid', 'same', 'full', "
