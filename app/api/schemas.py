@@ -67,8 +67,10 @@ def parse_nested(value: Any, min_ndim: int = 1, max_ndim: int = MAX_RANK) -> Nes
         shape.append(len(probe))
         if len(shape) > max_ndim:
             raise _fail(f"has too many dimensions (at most {max_ndim})")
-        if not probe:
-            raise _fail("has an empty dimension")
+        if not probe:  # [] says nothing of the sizes below it, so N = 0 cannot travel
+            raise _fail("has an empty dimension: every list needs at least one item (a "
+                        "nested list cannot carry the sizes inside an empty one, so an empty "
+                        "batch, N = 0, cannot be sent)")
         probe = probe[0]
     if not shape:
         raise _fail("must be an array (a nested list of numbers)")
@@ -163,7 +165,8 @@ class ConvParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     input: Array("shape (N, C_in, *spatial) or unbatched (C_in, *spatial); rectangular: the "
-                 "lists at one depth all have one length", 2)
+                 "lists at one depth all have one length. N is at least 1: the engine takes "
+                 "an empty batch (N = 0), but a nested list cannot carry its other sizes", 2)
     weight: Array("shape (C_out, C_in / groups, *kernel): as many kernel axes as the input "
                   "has spatial ones, C_in / groups channels, and the (dilated) kernel no "
                   "larger than the padded input", 3)

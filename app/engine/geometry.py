@@ -3,7 +3,8 @@
 Conventions are PyTorch's (``torch.nn.functional.conv1d/2d/3d``), for any number of spatial
 dimensions ``d >= 1``:
 
-- input ``(N, C_in, *spatial)`` or unbatched ``(C_in, *spatial)``;
+- input ``(N, C_in, *spatial)`` or unbatched ``(C_in, *spatial)``; the batch may be empty
+  (``N = 0``, an empty output), no other dimension may;
 - weight ``(C_out, C_in / groups, *kernel)``; bias ``(C_out,)``;
 - ``dilation=1`` means no gaps; the output size rounds down:
   ``O = floor((I + P_before + P_after - D * (K - 1) - 1) / S) + 1``.
@@ -275,9 +276,16 @@ def _plan(
             f"dimensions (N, C_in, *spatial) for a weight with {ndim} spatial dimensions, "
             f"got {len(input_shape)} dimensions with shape {list(input_shape)}",
         )
-    for field, shape in (("input", input_shape), ("weight", weight_shape)):
-        if 0 in shape:
-            raise ShapeError(field, f"{field} has an empty dimension: shape {list(shape)}")
+    batched = len(input_shape) == ndim + 2
+    # An empty batch is a valid call with an empty output, as in PyTorch. An empty spatial
+    # axis is refused, as PyTorch refuses it ("Only zero batch or zero channel inputs are
+    # supported"); so is an empty channel axis, which PyTorch's message names but which
+    # would make a sum over no channels, and an empty weight.
+    if 0 in input_shape[batched:]:
+        raise ShapeError("input", f"input has an empty dimension: shape {list(input_shape)}; "
+                                  "only the batch dimension N may be 0")
+    if 0 in weight_shape:
+        raise ShapeError("weight", f"weight has an empty dimension: shape {list(weight_shape)}")
     if padding_mode not in PADDING_MODES:
         raise ParameterError(
             "padding_mode",
@@ -289,7 +297,6 @@ def _plan(
             "mode", f"mode must be one of {', '.join(map(repr, MODES))}, got {describe(mode)}"
         )
 
-    batched = len(input_shape) == ndim + 2
     n, c_in, *in_spatial = input_shape if batched else (1, *input_shape)
     c_out, c_in_group, *kernel = weight_shape
     kernel_t, in_t = tuple(kernel), tuple(in_spatial)

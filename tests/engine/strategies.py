@@ -145,6 +145,7 @@ def conv_cases(
     modes: tuple[str, ...] = MODES,
     single_channel: bool = False,
     batched: bool | None = None,
+    empty_batch: bool = True,
     with_bias: bool | None = None,
     odd_kernel: bool = False,
     max_stride: int = 3,
@@ -153,7 +154,9 @@ def conv_cases(
     """A valid convolution in 1, 2 or 3 spatial dimensions with every kind of parameter.
 
     ``single_channel`` fixes N = C_in = C_out = groups = 1 (for single-channel oracles);
-    ``batched`` / ``with_bias`` fix those choices instead of drawing them.
+    ``batched`` / ``with_bias`` fix those choices instead of drawing them. A batched input
+    has N = 0 (an empty batch, which PyTorch accepts) a third of the time, unless
+    ``empty_batch`` is False.
     """
     ndim = draw(st.sampled_from(ndims))
     max_k = (4, 3, 2)[ndim - 1]
@@ -181,7 +184,7 @@ def conv_cases(
     else:
         groups = draw(st.integers(1, 3 if ndim < 3 else 2))
         c_in_group, c_out_group = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-        n = draw(st.integers(1, 2))
+        n = draw(st.sampled_from((1, 2, 0) if empty_batch else (1, 2)))
     c_in, c_out = groups * c_in_group, groups * c_out_group
     is_batched = draw(st.booleans()) if batched is None else batched
     n = n if is_batched else 1

@@ -1,14 +1,95 @@
-"""PyTorch parity (issue #13): parameters given as a list of one value. The expected numbers
-are worked by hand, by np.pad, or by the naive loops; PyTorch itself is not installed, so its
-behaviour is taken from its documentation and messages."""
+"""PyTorch parity (issue #13): empty batches, and parameters given as a list of one value.
+The expected numbers are worked by hand, by np.pad, or by the naive loops; PyTorch itself is
+not installed, so its behaviour is taken from its documentation and messages."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
 
-from app.engine import backward, forward, plan
-from app.engine.naive import forward_naive
+from app.engine import backward, forward, output_shape, plan
+from app.engine.cost import backward_cost, forward_cost, trace_terms_per_step
+from app.engine.errors import ParameterError
+from app.engine.naive import backward_naive, forward_naive
+from app.engine.trace import BackwardTrace, ForwardTrace, replay
+
+from .strategies import SLOW, backward_cases
+
+# ----------------------------------------------------------------------------- 16: N = 0
+
+
+def test_an_empty_batch_gives_pytorchs_shapes_and_zero_gradients():
+    """The issue's call: ``conv1d(zeros(0, 4, 10), w)`` with a (5, 4, 3) weight."""
+    x, w, b = np.zeros((0, 4, 10)), np.ones((5, 4, 3)), np.arange(5.0)
+
+    y = forward(x, w, b)
+    g = backward(x, w, np.zeros((0, 5, 8)))
+
+    assert y.shape == (0, 5, 8)
+    assert output_shape(x.shape, w.shape) == (0, 5, 8)
+    assert g.grad_input.shape == (0, 4, 10)
+    assert g.grad_weight.tolist() == np.zeros((5, 4, 3)).tolist()
+    assert g.grad_bias.tolist() == [0.0] * 5
+
+
+@SLOW
+@given(backward_cases(batched=True))
+def test_an_empty_batch_matches_the_naive_loops_for_every_geometry(case_dy):
+    """Whatever the stride, padding, dilation, groups or padding mode: the first 0 samples."""
+    case, dy = case_dy
+    x, dy = case.x[:0], dy[:0]
+
+    y = forward(x, case.weight, case.bias, **case.kwargs)
+    g = backward(x, case.weight, dy, **case.kwargs)
+    want = backward_naive(x, case.weight, dy, **case.kwargs)
+
+    assert y.shape == (0, *case.output_shape[1:])
+    assert y.shape == forward_naive(x, case.weight, case.bias, **case.kwargs).shape
+    assert g.grad_input.shape == x.shape == want.grad_input.shape
+    np.testing.assert_array_equal(g.grad_weight, np.zeros_like(case.weight))
+    np.testing.assert_array_equal(g.grad_weight, want.grad_weight)
+    np.testing.assert_array_equal(g.grad_bias, np.zeros(case.weight.shape[0]))
+
+
+@SLOW
+@given(backward_cases(batched=True))
+def test_an_empty_batch_costs_no_arithmetic_and_no_workspace(case_dy):
+    """The cost model (which the API's limits read) does not divide by the batch or count
+    blocks that are never made: nothing is multiplied, and the only memory is the weight's
+    zero gradient."""
+    case, _ = case_dy
+    geom = plan(case.x[:0].shape, case.weight.shape, **case.kwargs)
+
+    fwd, bwd = forward_cost(geom), backward_cost(geom)
+
+    assert (fwd.macs, fwd.moves, fwd.peak_bytes) == (0, 0, 0)
+    assert bwd.macs == 0
+    assert bwd.peak_bytes == 8 * case.weight.size
+    assert trace_terms_per_step(geom, "weight") == trace_terms_per_step(geom, "bias") == 0
+
+
+def test_a_trace_of_an_empty_batch_has_no_steps_and_one_empty_window():
+    x, w, dy = np.zeros((0, 2, 5)), np.ones((3, 2, 2)), np.zeros((0, 3, 4))
+    trace = ForwardTrace(x, w, np.ones(3))
+
+    assert len(trace) == 0
+    assert trace.steps().value.shape == (0,)
+    assert replay(trace).shape == (0, 3, 4)
+    with pytest.raises(ParameterError, match=r"there is no step 0: this trace has no steps "
+                                             r"\(its result, shape \[0, 3, 4\], is empty\)"):
+        trace.step(0)
+    with pytest.raises(ParameterError, match=r"start must be 0 for a trace with no steps "
+                                             r"\(an empty batch\), got 1"):
+        trace.steps(1)
+    inputs = BackwardTrace(x, w, dy, "input")
+    assert len(inputs) == 0 and replay(inputs).shape == (0, 2, 5)
+    # every weight and bias gradient is a step of no terms, whose value is zero
+    for part, shape in (("weight", (3, 2, 2)), ("bias", (3,))):
+        steps = BackwardTrace(x, w, dy, part).steps()
+        assert steps.deltas.shape == (np.prod(shape), 0)
+        assert steps.value.tolist() == [0.0] * int(np.prod(shape))
+
 
 # ----------------------------------------------------------------------------- 17: (v,)
 

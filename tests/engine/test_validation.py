@@ -155,18 +155,31 @@ CASES = [
                  ShapeError, "weight", r"Kernel size can't be greater than actual input size: "
                  r"padded input size 7 x 5, dilated kernel size 8 x 1",
                  id="kernel-too-large-for-padded"),
-    # empty dimensions
+    # empty dimensions: only the batch may be empty
     pytest.param(lambda: forward(np.ones((1, 0, 5, 5)), np.ones((3, 0, 3, 3))), ShapeError,
-                 "input", r"input has an empty dimension: shape \[1, 0, 5, 5\]",
-                 id="input-no-channels"),
-    pytest.param(lambda: forward(np.ones((0, 2, 5, 5)), W), ShapeError, "input",
-                 r"input has an empty dimension: shape \[0, 2, 5, 5\]", id="input-empty-batch"),
+                 "input", r"input has an empty dimension: shape \[1, 0, 5, 5\]; only the batch "
+                 r"dimension N may be 0", id="input-no-channels"),
+    pytest.param(lambda: forward(np.ones((0, 5, 5)), W), ShapeError, "input",
+                 r"input has an empty dimension: shape \[0, 5, 5\]; only the batch dimension N "
+                 r"may be 0", id="unbatched-input-no-channels"),
+    pytest.param(lambda: forward(np.ones((0, 0, 5, 5)), np.ones((3, 0, 3, 3))), ShapeError,
+                 "input", r"input has an empty dimension: shape \[0, 0, 5, 5\]",
+                 id="empty-batch-no-channels"),
     pytest.param(lambda: forward(np.ones((1, 2, 5, 0)), W), ShapeError, "input",
-                 r"input has an empty dimension: shape \[1, 2, 5, 0\]", id="input-empty-spatial"),
+                 r"input has an empty dimension: shape \[1, 2, 5, 0\]; only the batch "
+                 r"dimension N may be 0", id="input-empty-spatial"),
+    pytest.param(lambda: forward(np.ones((0, 2, 0, 5)), W, padding=2), ShapeError, "input",
+                 r"input has an empty dimension: shape \[0, 2, 0, 5\]",
+                 id="empty-batch-empty-spatial"),
     pytest.param(lambda: forward(X, np.ones((0, 2, 3, 3))), ShapeError, "weight",
                  r"weight has an empty dimension: shape \[0, 2, 3, 3\]", id="weight-no-outputs"),
-    pytest.param(lambda: forward(X, np.ones((3, 2, 3, 0))), ShapeError, "weight",
+    pytest.param(lambda: forward(X[:0], np.ones((3, 2, 3, 0))), ShapeError, "weight",
                  r"weight has an empty dimension: shape \[3, 2, 3, 0\]", id="weight-empty-kernel"),
+    pytest.param(lambda: backward(X[:0], W, DY), ShapeError, "grad_output",
+                 r"grad_output must have the output's shape \[0, 3, 3, 3\], got \[1, 3, 3, 3\]",
+                 id="grad-output-for-an-empty-batch"),
+    pytest.param(lambda: forward(X[:0], W, np.zeros(0)), ShapeError, "bias",
+                 r"bias must have shape \[3\] .* got shape \[0\]", id="empty-batch-empty-bias"),
     # bias and grad_output shapes
     pytest.param(lambda: forward(X, W, np.zeros(4)), ShapeError, "bias",
                  r"bias must have shape \[3\] \(one value per output channel\), got shape \[4\]",
