@@ -69,7 +69,9 @@ def backward(
     - grad_bias: dL/db, the deltas summed per output channel.
 
     An empty batch (N = 0) gives zero weight and bias gradients and an empty grad_input, as
-    PyTorch does. The other parameters mean what they mean in :func:`app.engine.forward`.
+    PyTorch does. The other parameters mean what they mean in :func:`app.engine.forward`;
+    the dtype rule is its rule with grad_output in place of bias: float32 when x, weight and
+    grad_output are all float32 ndarrays, else float64.
     """
     params = (stride, padding, dilation, groups, padding_mode, mode)
     (x, w, _, geom), dy = prepare_backward_fast(x, weight, grad_output, params)

@@ -56,7 +56,11 @@ def forward(
 
     Returns the output, shape (N, C_out, *out) or (C_out, *out) for an unbatched input. An
     empty batch (N = 0) gives an empty output, shape (0, C_out, *out).
-    float32 inputs give float32; anything else computes in float64.
+
+    dtypes: the result is float32 when every array given (x, weight and bias, if any) is a
+    float32 ndarray, else float64, whatever mix arrives (PyTorch would refuse a mix). Integer,
+    unsigned, bool (as 0 and 1) and float16 arrays, and nested lists, compute in float64;
+    complex, string and object arrays are refused.
     """
     params = (stride, padding, dilation, groups, padding_mode, mode)
     x, w, b, geom = prepare_fast(x, weight, bias, params)

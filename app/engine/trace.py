@@ -12,6 +12,8 @@ position is the input element whose value it holds (``-1`` on every axis for zer
 Step order is C order over the result's shape (batched: ``(N, C, *spatial)``). An empty
 batch (N = 0) makes forward and input-gradient traces of no steps, whose one window
 (``steps()``, start 0) is empty, and weight and bias steps of no terms, each a zero.
+Values have the dtype :func:`app.engine.forward` and :func:`app.engine.backward` return for
+the same arrays (float32 only when every array is float32, else float64).
 """
 
 from __future__ import annotations

@@ -1,14 +1,17 @@
-"""PyTorch parity (issue #13): empty batches, and parameters given as a list of one value.
-The expected numbers are worked by hand, by np.pad, or by the naive loops; PyTorch itself is
-not installed, so its behaviour is taken from its documentation and messages."""
+"""PyTorch parity (issue #13, items 16-18): empty batches, parameters given as a list of one
+value, and the dtype rule. The expected numbers are worked by hand, by np.pad, or by the
+naive loops on float64 copies; PyTorch itself is not installed, so its behaviour is taken
+from its documentation and messages."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pytest
 from hypothesis import given
 
-from app.engine import backward, forward, output_shape, plan
+from app.engine import ValueRangeError, backward, forward, output_shape, plan
 from app.engine.cost import backward_cost, forward_cost, trace_terms_per_step
 from app.engine.errors import ParameterError
 from app.engine.naive import backward_naive, forward_naive
@@ -145,3 +148,102 @@ def test_one_padding_pair_pads_every_axis_before_and_after():
     np.testing.assert_array_equal(y[0, 0], np.pad(X44[0, 0], ((1, 2), (1, 2))))
     g = backward(X44, np.ones((1, 1, 1, 1)), np.ones((1, 1, 7, 7)), padding=((1, 2),))
     np.testing.assert_array_equal(g.grad_input, np.ones_like(X44))  # the padding drops out
+
+
+# ----------------------------------------------------------------------------- 18: dtypes
+
+# bool counts as 0 and 1; float16 computes in float64 like the integers
+DTYPES = [np.bool_, np.uint8, np.int64, np.float16, np.float32, np.float64]
+RNG = np.random.default_rng(18)
+X_INT = RNG.integers(0, 4, (2, 2, 5))
+W_INT = RNG.integers(0, 4, (3, 2, 2))
+B_INT = RNG.integers(0, 4, 3)
+DY_INT = RNG.integers(0, 4, (2, 3, 4))
+
+
+def _expected_dtype(*dtypes) -> np.dtype:
+    return np.dtype(np.float32 if all(d == np.float32 for d in dtypes) else np.float64)
+
+
+@pytest.mark.parametrize(("x_dtype", "w_dtype"), list(itertools.product(DTYPES, repeat=2)),
+                         ids=lambda d: np.dtype(d).name)
+def test_every_mix_of_dtypes_follows_one_rule_everywhere(x_dtype, w_dtype):
+    """float32 only when every array is float32, else float64: in forward, backward, the
+    naive loops and the traces alike, with the numbers of a float64 computation (the values
+    are small integers, exact in every dtype, so float32 results are exact too)."""
+    x, w = X_INT.astype(x_dtype), W_INT.astype(w_dtype)
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    for third in DTYPES:
+        b, dy = B_INT.astype(third), DY_INT.astype(third)
+        want_y = forward_naive(x64, w64, b.astype(np.float64))
+        want_g = backward_naive(x64, w64, dy.astype(np.float64))
+        dtype = _expected_dtype(x_dtype, w_dtype, third)
+
+        for y in (forward(x, w, b), forward_naive(x, w, b), replay(ForwardTrace(x, w, b))):
+            assert y.dtype == dtype, third
+            np.testing.assert_array_equal(y, want_y)
+        for grads in (backward(x, w, dy), backward_naive(x, w, dy)):
+            for got, want in zip(grads, want_g, strict=True):
+                assert got.dtype == dtype, third
+                np.testing.assert_array_equal(got, want)
+        for part, want in zip(("input", "weight", "bias"), want_g, strict=True):
+            got = replay(BackwardTrace(x, w, dy, part))
+            assert got.dtype == dtype, (third, part)
+            np.testing.assert_array_equal(got, want)
+
+
+def test_the_issues_int64_input_and_weight_with_a_float64_bias_give_float64():
+    """PyTorch refuses this mix; the engine computes it in float64."""
+    y = forward(np.array([[[1, 2, 3]]]), np.array([[[1, -1]]]), np.array([0.5]))
+
+    assert y.dtype == np.float64
+    assert y.tolist() == [[[-0.5, -0.5]]]
+
+
+@pytest.mark.parametrize("order", [">", "<"], ids=["big-endian", "little-endian"])
+def test_float32_in_either_byte_order_stays_float32(order):
+    """A float32 array is float32 whatever its byte order (dtype('>f4') != np.float32 on
+    this machine, and used to compute in float64)."""
+    x, w = X_INT.astype(f"{order}f4"), W_INT.astype(f"{order}f4")
+
+    y = forward(x, w)
+    g = backward(x, w, DY_INT.astype(f"{order}f4"))
+
+    assert y.dtype == np.float32
+    assert {a.dtype for a in g} == {np.dtype(np.float32)}
+    np.testing.assert_array_equal(y, forward_naive(X_INT.astype(float), W_INT.astype(float)))
+
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize(
+    ("field", "call"),
+    [
+        ("input", lambda c: forward(X_INT.astype(c), W_INT)),
+        ("weight", lambda c: forward(X_INT, W_INT.astype(c))),
+        ("bias", lambda c: forward(X_INT, W_INT, B_INT.astype(c))),
+        ("input", lambda c: forward_naive(X_INT.astype(c), W_INT)),
+        ("bias", lambda c: ForwardTrace(X_INT, W_INT, B_INT.astype(c))),
+        ("grad_output", lambda c: backward(X_INT, W_INT, DY_INT.astype(c))),
+        ("weight", lambda c: backward(X_INT, W_INT.astype(c), DY_INT)),
+        ("grad_output", lambda c: backward_naive(X_INT, W_INT, DY_INT.astype(c))),
+        ("grad_output", lambda c: BackwardTrace(X_INT, W_INT, DY_INT.astype(c), "input")),
+    ],
+    ids=["forward-input", "forward-weight", "forward-bias", "naive-input", "trace-bias",
+         "backward-grad_output", "backward-weight", "naive-grad_output", "trace-grad_output"],
+)
+def test_complex_arrays_are_refused_by_name(field, call, dtype):
+    name = np.dtype(dtype).name
+    with pytest.raises(ValueRangeError, match=rf"^{field} must hold real numbers, got dtype "
+                                              rf"{name}$") as info:
+        call(dtype)
+
+    assert info.value.field == field
+
+
+def test_a_complex_number_in_a_list_is_refused_by_name():
+    with pytest.raises(ValueRangeError, match=r"weight must be a rectangular array of real "
+                                              r"numbers \(.*complex.*\)") as info:
+        forward([[1.0, 2.0, 3.0]], [[[1 + 2j]]])
+
+    assert info.value.field == "weight"
