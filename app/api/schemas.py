@@ -67,8 +67,10 @@ def parse_nested(value: Any, min_ndim: int = 1, max_ndim: int = MAX_RANK) -> Nes
         shape.append(len(probe))
         if len(shape) > max_ndim:
             raise _fail(f"has too many dimensions (at most {max_ndim})")
-        if not probe:
-            raise _fail("has an empty dimension")
+        if not probe:  # [] says nothing of the sizes below it, so N = 0 cannot travel
+            raise _fail("has an empty dimension: every list needs at least one item (a "
+                        "nested list cannot carry the sizes inside an empty one, so an empty "
+                        "batch, N = 0, cannot be sent)")
         probe = probe[0]
     if not shape:
         raise _fail("must be an array (a nested list of numbers)")
@@ -134,7 +136,8 @@ PaddingSpec = Annotated[Any, WithJsonSchema({
         {"type": "string", "enum": ["valid", "same", "full"]},
     ],
     "description": "an int, one int per spatial dimension, one [before, after] pair per "
-                   "dimension, or 'valid', 'same' (stride 1 only) or 'full'",
+                   "dimension, or 'valid', 'same' (stride 1 only) or 'full'; a list of one "
+                   "int or one pair is that padding on every dimension",
 })]
 GroupsSpec = Annotated[Any, WithJsonSchema(_integer(1))]
 
@@ -162,15 +165,18 @@ class ConvParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     input: Array("shape (N, C_in, *spatial) or unbatched (C_in, *spatial); rectangular: the "
-                 "lists at one depth all have one length", 2)
+                 "lists at one depth all have one length. N is at least 1: the engine takes "
+                 "an empty batch (N = 0), but a nested list cannot carry its other sizes", 2)
     weight: Array("shape (C_out, C_in / groups, *kernel): as many kernel axes as the input "
                   "has spatial ones, C_in / groups channels, and the (dilated) kernel no "
                   "larger than the padded input", 3)
     bias: Array("shape (C_out,): one value per output channel", 1, 1) | None = None
-    stride: IntOrPerAxis = Field(1, description="an int or one per spatial dimension")
+    stride: IntOrPerAxis = Field(1, description="an int, or one per spatial dimension; a list "
+                                                "of one is that value for every dimension")
     padding: PaddingSpec = 0
-    dilation: IntOrPerAxis = Field(1, description="an int or one per spatial dimension; "
-                                                  "1 means no gaps")
+    dilation: IntOrPerAxis = Field(1, description="an int, or one per spatial dimension (a "
+                                                  "list of one: for every dimension); 1 "
+                                                  "means no gaps")
     groups: GroupsSpec = Field(1, description="divides both channel counts, C_in and C_out; "
                                              "C_in for depthwise")
     padding_mode: Literal[PADDING_MODES] = "zeros"  # type: ignore[valid-type]

@@ -22,12 +22,16 @@ class Prepared(NamedTuple):
 
 
 def as_real_array(value: object, field: str) -> np.ndarray:
-    """``value`` as a float array; float32 is kept, everything else becomes float64."""
+    """``value`` as a float array: float32 stays float32 (in native byte order), and bool
+    (as 0 and 1), integers, float16, longer floats and nested lists become float64.
+    Complex, string, object and date arrays are refused."""
     arr = value if isinstance(value, np.ndarray) else _from_nested(value, field)
     if arr.dtype.kind not in "biuf":
         raise ValueRangeError(field, f"{field} must hold real numbers, got dtype {arr.dtype}")
     if arr.dtype != np.float32 and arr.dtype != np.float64:
-        arr = arr.astype(np.float64)
+        # a float32 in the other byte order is still float32 (dtype('>f4') != float32)
+        arr = arr.astype(np.float32 if arr.dtype.kind == "f" and arr.dtype.itemsize == 4
+                         else np.float64)
     if not np.isfinite(arr).all():
         raise ValueRangeError(field, f"{field} must hold finite numbers (no NaN or infinity)")
     return arr
@@ -43,7 +47,8 @@ def _from_nested(value: object, field: str) -> np.ndarray:
 
 
 def common_dtype(*arrays: np.ndarray | None) -> np.dtype:
-    """float32 when every array is float32, else float64."""
+    """float32 when every array is float32, else float64: the engine's one promotion rule
+    (PyTorch refuses mixed dtypes; the engine computes a mix in float64)."""
     if all(a is None or a.dtype == np.float32 for a in arrays):
         return np.dtype(np.float32)
     return np.dtype(np.float64)

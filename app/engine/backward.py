@@ -68,7 +68,10 @@ def backward(
       kernel, folded back through the padding exactly as autograd does;
     - grad_bias: dL/db, the deltas summed per output channel.
 
-    The other parameters mean what they mean in :func:`app.engine.forward`.
+    An empty batch (N = 0) gives zero weight and bias gradients and an empty grad_input, as
+    PyTorch does. The other parameters mean what they mean in :func:`app.engine.forward`;
+    the dtype rule is its rule with grad_output in place of bias: float32 when x, weight and
+    grad_output are all float32 ndarrays, else float64.
     """
     params = (stride, padding, dilation, groups, padding_mode, mode)
     (x, w, _, geom), dy = prepare_backward_fast(x, weight, grad_output, params)
@@ -146,6 +149,8 @@ def gradients(xp: np.ndarray, dy: np.ndarray, w: np.ndarray,
         elif method == "positions":
             np.matmul(wmat_t, dy_block, out=mat)
             col2im_positions(grad_xp, mat.reshape(block.shape), block, geom)
+    if grad_w_t is None:  # an empty batch has no block: nothing reached the weight
+        grad_w_t = np.zeros(sched.weight_matrix, dtype=xp.dtype).swapaxes(1, 2)
     if method == "transposed":
         grad_xp = input_gradient_transposed(dy, w, geom)
     elif method == "taps":

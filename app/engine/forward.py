@@ -54,8 +54,13 @@ def forward(
     padding_mode : "zeros", "reflect", "replicate" or "circular"
     mode : "cross-correlation" (what CNNs compute) or "convolution" (kernel flipped)
 
-    Returns the output, shape (N, C_out, *out) or (C_out, *out) for an unbatched input.
-    float32 inputs give float32; anything else computes in float64.
+    Returns the output, shape (N, C_out, *out) or (C_out, *out) for an unbatched input. An
+    empty batch (N = 0) gives an empty output, shape (0, C_out, *out).
+
+    dtypes: the result is float32 when every array given (x, weight and bias, if any) is a
+    float32 ndarray, else float64, whatever mix arrives (PyTorch would refuse a mix). Integer,
+    unsigned, bool (as 0 and 1) and float16 arrays, and nested lists, compute in float64;
+    complex, string and object arrays are refused.
     """
     params = (stride, padding, dilation, groups, padding_mode, mode)
     x, w, b, geom = prepare_fast(x, weight, bias, params)
@@ -187,8 +192,10 @@ class Blocking(NamedTuple):
 def blocking(geom: Geometry) -> Blocking:
     """Whole samples go together while they fit in ``WORKSPACE_BYTES`` (float64); a larger
     sample is cut into bands of output rows along its first spatial axis (a band is at least
-    one row, however large)."""
+    one row, however large). An empty batch has no block and no workspace."""
     n, (out_rows, *rest) = geom.n, geom.out_spatial
+    if n == 0:
+        return Blocking(0, out_rows, 0, 1, 0)
     row_elems = geom.c_in * math.prod(geom.kernel) * math.prod(rest)
     budget = max(1, WORKSPACE_BYTES // 8)
     if row_elems * out_rows <= budget:
@@ -208,7 +215,7 @@ def schedule(geom: Geometry) -> Schedule:
     per_row = math.prod(rest)
     samples_per_block, rows_per_block, *_ = blocking(geom)
     blocks = []
-    for n0 in range(0, n, samples_per_block):
+    for n0 in range(0, n, max(samples_per_block, 1)):  # no block for an empty batch
         samples = slice(n0, min(n, n0 + samples_per_block))
         count = samples.stop - samples.start
         for r0 in range(0, out_rows, rows_per_block):
@@ -223,7 +230,8 @@ def schedule(geom: Geometry) -> Schedule:
                                 math.prod(shape)))
     return Schedule(
         blocks=tuple(blocks), taps=taps, positions=out_rows * per_row,
-        workspace=max(b.size for b in blocks), weight_matrix=(g, geom.c_out_group, taps),
+        workspace=max((b.size for b in blocks), default=0),
+        weight_matrix=(g, geom.c_out_group, taps),
         output=(n, geom.c_out, *geom.out_spatial),
         output_matrix=(n, g, geom.c_out_group, out_rows * per_row),
         bias=(g, geom.c_out_group, 1), sum_axes=(0, *range(2, 2 + ndim)),

@@ -3,7 +3,8 @@
 Conventions are PyTorch's (``torch.nn.functional.conv1d/2d/3d``), for any number of spatial
 dimensions ``d >= 1``:
 
-- input ``(N, C_in, *spatial)`` or unbatched ``(C_in, *spatial)``;
+- input ``(N, C_in, *spatial)`` or unbatched ``(C_in, *spatial)``; the batch may be empty
+  (``N = 0``, an empty output), no other dimension may;
 - weight ``(C_out, C_in / groups, *kernel)``; bias ``(C_out,)``;
 - ``dilation=1`` means no gaps; the output size rounds down:
   ``O = floor((I + P_before + P_after - D * (K - 1) - 1) / S) + 1``.
@@ -123,15 +124,18 @@ def _int_param(value: object, field: str) -> int:
 
 
 def _per_axis(value: object, ndim: int, field: str, minimum: int) -> tuple[int, ...]:
-    """An int or one int per spatial axis, each at least ``minimum``."""
+    """An int or one int per spatial axis, each at least ``minimum``. A list of one int is
+    that int on every axis, as PyTorch reads ``stride=(2,)`` for a 2-D convolution."""
     if isinstance(value, tuple | list):
-        if len(value) != ndim:
+        if len(value) not in (1, ndim):
             raise ParameterError(
                 field,
-                f"{field} must be an integer or a list of {ndim} integers (one per spatial "
-                f"dimension), got {len(value)} values",
+                f"{field} must be an integer or a list of {_one_or(ndim, 'integer')} (one "
+                f"per spatial dimension, or one for all of them), got {len(value)} values: "
+                f"{describe(value)}",
             )
         values = tuple(_int_param(v, field) for v in value)
+        values = values * ndim if len(values) == 1 else values
     else:
         values = (_int_param(value, field),) * ndim
     for v in values:
@@ -139,6 +143,11 @@ def _per_axis(value: object, ndim: int, field: str, minimum: int) -> tuple[int, 
             what = "positive" if minimum == 1 else "non-negative"
             raise ParameterError(field, f"{field} must be {what}, got {v}")
     return values
+
+
+def _one_or(ndim: int, noun: str) -> str:
+    """How many items a per-axis list may have: ``"1 or 3 integers"``, or ``"1 integer"``."""
+    return f"1 {noun}" if ndim == 1 else f"1 or {ndim} {noun}s"
 
 
 def _padding_pairs(
@@ -172,17 +181,20 @@ def _padding_pairs(
             f"got {describe(padding)}",
         )
     if isinstance(padding, tuple | list) and any(isinstance(p, tuple | list) for p in padding):
-        if len(padding) != ndim or not all(
+        # One pair is that pair on every axis, as one int in a list is that int on every
+        # axis (PyTorch has no pairs; this is the same rule one level down).
+        if len(padding) not in (1, ndim) or not all(
             isinstance(p, tuple | list) and len(p) == 2 for p in padding
         ):
             raise ParameterError(
                 "padding",
-                f"padding as pairs must be {ndim} (before, after) pairs, one per spatial "
-                f"dimension, got {describe(padding)}",
+                f"padding as pairs must be {_one_or(ndim, '(before, after) pair')} (one per "
+                f"spatial dimension, or one for all of them), got {describe(padding)}",
             )
         pairs = tuple(
             (_int_param(b, "padding"), _int_param(a, "padding")) for b, a in padding
         )
+        pairs = pairs * ndim if len(pairs) == 1 else pairs
         for pair in pairs:
             if min(pair) < 0:
                 raise ParameterError("padding", f"padding must be non-negative, got {list(pair)}")
@@ -274,9 +286,16 @@ def _plan(
             f"dimensions (N, C_in, *spatial) for a weight with {ndim} spatial dimensions, "
             f"got {len(input_shape)} dimensions with shape {list(input_shape)}",
         )
-    for field, shape in (("input", input_shape), ("weight", weight_shape)):
-        if 0 in shape:
-            raise ShapeError(field, f"{field} has an empty dimension: shape {list(shape)}")
+    batched = len(input_shape) == ndim + 2
+    # An empty batch is a valid call with an empty output, as in PyTorch. An empty spatial
+    # axis is refused, as PyTorch refuses it ("Only zero batch or zero channel inputs are
+    # supported"); so is an empty channel axis, which PyTorch's message names but which
+    # would make a sum over no channels, and an empty weight.
+    if 0 in input_shape[batched:]:
+        raise ShapeError("input", f"input has an empty dimension: shape {list(input_shape)}; "
+                                  "only the batch dimension N may be 0")
+    if 0 in weight_shape:
+        raise ShapeError("weight", f"weight has an empty dimension: shape {list(weight_shape)}")
     if padding_mode not in PADDING_MODES:
         raise ParameterError(
             "padding_mode",
@@ -288,7 +307,6 @@ def _plan(
             "mode", f"mode must be one of {', '.join(map(repr, MODES))}, got {describe(mode)}"
         )
 
-    batched = len(input_shape) == ndim + 2
     n, c_in, *in_spatial = input_shape if batched else (1, *input_shape)
     c_out, c_in_group, *kernel = weight_shape
     kernel_t, in_t = tuple(kernel), tuple(in_spatial)

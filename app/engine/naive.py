@@ -51,7 +51,8 @@ def _output_indices(geom: Geometry):
 
 
 def forward_naive(x, weight, bias=None, **params) -> np.ndarray:
-    """Convolution by the definition; same arguments and result as :func:`app.engine.forward`."""
+    """Convolution by the definition; same arguments and result (shape and dtype) as
+    :func:`app.engine.forward`."""
     x, w, b, geom = prepare(x, weight, bias, **params)
     y = np.zeros((geom.n, geom.c_out, *geom.out_spatial), dtype=x.dtype)
     for n, co, *o in _output_indices(geom):
@@ -66,7 +67,8 @@ def forward_naive(x, weight, bias=None, **params) -> np.ndarray:
 
 
 def backward_naive(x, weight, grad_output, **params) -> Gradients:
-    """Gradients by running the definition's loop backwards (the chain rule, term by term)."""
+    """Gradients by running the definition's loop backwards (the chain rule, term by term);
+    same arguments and results (shapes and dtype) as :func:`app.engine.backward`."""
     (x, w, _, geom), dy = prepare_backward(x, weight, grad_output, **params)
     gx, gw = np.zeros_like(x), np.zeros_like(w)
     gb = np.zeros(geom.c_out, dtype=x.dtype)

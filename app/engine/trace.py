@@ -9,7 +9,11 @@ computed on its own, in O(count x terms): step *i* never needs steps before it.
 Coordinates: a *position* counts from the first real input element along each spatial axis,
 so padding cells have negative positions or positions ``>= size``; the *source* of a
 position is the input element whose value it holds (``-1`` on every axis for zero padding).
-Step order is C order over the result's shape (batched: ``(N, C, *spatial)``).
+Step order is C order over the result's shape (batched: ``(N, C, *spatial)``). An empty
+batch (N = 0) makes forward and input-gradient traces of no steps, whose one window
+(``steps()``, start 0) is empty, and weight and bias steps of no terms, each a zero.
+Values have the dtype :func:`app.engine.forward` and :func:`app.engine.backward` return for
+the same arrays (float32 only when every array is float32, else float64).
 """
 
 from __future__ import annotations
@@ -59,17 +63,30 @@ def _flip(k: np.ndarray, geom: Geometry) -> np.ndarray:
 
 
 def _window(start: int, count: int | None, total: int) -> np.ndarray:
+    """The step numbers of a window. A trace of an empty result (a batch of N = 0) has no
+    steps: its only window is the empty one at start 0."""
     if isinstance(start, bool) or not isinstance(start, int | np.integer) or start < 0:
         raise ParameterError("start", f"start must be a non-negative integer, got {start!r}")
-    if start >= total:
+    if total == 0 and start > 0:
+        raise ParameterError(
+            "start", f"start must be 0 for a trace with no steps (an empty batch), got {start}"
+        )
+    if start >= total > 0:
         raise ParameterError(
             "start", f"start must be below the number of steps ({total}), got {start}"
         )
     if count is None:
-        count = total - start
+        return np.arange(start, total)
     if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 1:
         raise ParameterError("count", f"count must be a positive integer, got {count!r}")
     return np.arange(start, min(total, start + count))
+
+
+def _one_step(trace: ForwardTrace | BackwardTrace, i: int):
+    if len(trace) == 0:
+        raise ParameterError("start", f"there is no step {i!r}: this trace has no steps (its "
+                                      f"result, shape {list(trace.shape)}, is empty)")
+    return trace.steps(i, 1).one(0)
 
 
 def _c_order(shape: tuple[int, ...]) -> np.ndarray:
@@ -187,7 +204,7 @@ class ForwardTrace:
 
     def step(self, i: int) -> ForwardSteps:
         """Step ``i`` alone (its arrays without the leading step axis)."""
-        return self.steps(i, 1).one(0)
+        return _one_step(self, i)
 
 
 @dataclass(frozen=True)
@@ -302,7 +319,7 @@ class BackwardTrace:
 
     def step(self, i: int):
         """Step ``i`` alone (its arrays without the leading step axis)."""
-        return self.steps(i, 1).one(0)
+        return _one_step(self, i)
 
     @cached_property
     def out_index(self) -> np.ndarray:

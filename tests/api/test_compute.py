@@ -71,6 +71,30 @@ def test_backward_matches_the_engine_with_groups_and_stride(client: httpx.Client
         np.testing.assert_allclose(response.json()[name], expected, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+def test_a_list_of_one_parameter_value_is_that_value_on_every_axis(client: httpx.Client,
+                                                                   ndim: int) -> None:
+    """``"stride": [2]`` and the rest, as PyTorch reads ``stride=(2,)``: the same numbers as
+    the values written out per axis, forward and backward."""
+    rng = np.random.default_rng(ndim)
+    x, w = rng.normal(size=(1, 2, *(7,) * ndim)), rng.normal(size=(3, 2, *(2,) * ndim))
+    one = {"stride": [2], "dilation": [2], "padding": [[1, 2]]}
+    every = {"stride": [2] * ndim, "dilation": [2] * ndim, "padding": [[1, 2]] * ndim}
+    y = forward(x, w, **every)
+    dy = rng.normal(size=y.shape)
+
+    fwd = client.post("/api/v1/forward", json={"input": x.tolist(), "weight": w.tolist(), **one})
+    bwd = client.post("/api/v1/backward", json={"input": x.tolist(), "weight": w.tolist(),
+                                                "grad_output": dy.tolist(), **one})
+
+    assert fwd.status_code == 200, fwd.text
+    assert fwd.json()["output_shape"] == [1, 3, *(4,) * ndim]  # (7 + 3 - 2 - 1) // 2 + 1
+    np.testing.assert_allclose(fwd.json()["output"], y, rtol=1e-12)
+    assert bwd.status_code == 200, bwd.text
+    for name, expected in backward(x, w, dy, **every)._asdict().items():
+        np.testing.assert_allclose(bwd.json()[name], expected, rtol=1e-12, atol=1e-14)
+
+
 def test_backward_from_a_sum_loss(client: httpx.Client) -> None:
     body = client.post("/api/v1/backward", json={**LESSON, "loss": "sum"}).json()
     assert body["loss"] == 19 + 25 + 37 + 43

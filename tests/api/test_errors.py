@@ -36,6 +36,9 @@ BAD_BODIES = [
     ("null as number", '{"input": [[1, null]], ' + OK + "}", 422, "input", "nulls"),
     ("ragged", '{"input": [[1, 2], [3]], ' + OK + "}", 422, "input", "ragged"),
     ("empty", '{"input": [[]], ' + OK + "}", 422, "input", "empty"),
+    ("empty batch", '{"input": [], ' + OK + "}", 422, "input",
+     "empty dimension: every list needs at least one item .* an empty batch, N = 0, cannot "
+     "be sent"),
     ("wrong rank", '{"input": [1, 2, 3], ' + OK + "}", 422, "input", "dimensions"),
     ("channel mismatch", '{"input": [[1, 2], [3, 4]], ' + OK + "}", 422, "weight",
      "expects 1 input channel per group.*input has 2"),

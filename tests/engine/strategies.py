@@ -21,7 +21,9 @@ from hypothesis.extra import numpy as hnp
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 MODES = ("cross-correlation", "convolution")
-PADDING_FORMS = ("int", "per-dim", "pairs", "valid", "same", "full")
+# "one-int" and "one-pair" are a list of one int or one (before, after) pair: that value on
+# every spatial axis (PyTorch's reading of ``padding=(1,)``).
+PADDING_FORMS = ("int", "per-dim", "pairs", "one-int", "one-pair", "valid", "same", "full")
 # The same padding modes by numpy.pad's names: an oracle independent of the engine's.
 NP_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge",
                 "circular": "wrap"}
@@ -94,10 +96,16 @@ class Case:
 
 
 def _axis_param(draw, values_: tuple[int, ...]) -> object:
-    """An int when every axis agrees (sometimes), else a list or tuple of per-axis ints."""
-    if len(set(values_)) == 1 and draw(st.booleans()):
-        return values_[0]
-    return draw(st.sampled_from((list, tuple)))(values_)
+    """When every axis agrees, sometimes an int and sometimes a list or tuple of that one int
+    (which PyTorch spreads over every axis); else a list or tuple of per-axis ints."""
+    sequence = draw(st.sampled_from((list, tuple)))
+    if len(set(values_)) == 1:
+        form = draw(st.sampled_from(("int", "one", "per-axis")))
+        if form == "int":
+            return values_[0]
+        if form == "one":
+            return sequence(values_[:1])
+    return sequence(values_)
 
 
 def _padding(draw, form, ndim, kernel, dilation, max_pad):
@@ -113,6 +121,12 @@ def _padding(draw, form, ndim, kernel, dilation, max_pad):
         pairs = tuple((draw(pad), draw(pad)) for _ in range(ndim))
         as_list = draw(st.booleans())
         return ([list(p) for p in pairs] if as_list else pairs), pairs
+    if form == "one-int":
+        p = draw(pad)
+        return draw(st.sampled_from(([p], (p,)))), ((p, p),) * ndim
+    if form == "one-pair":
+        pair = (draw(pad), draw(pad))
+        return draw(st.sampled_from(([list(pair)], (pair,)))), (pair,) * ndim
     totals = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
     if form == "valid":
         return "valid", ((0, 0),) * ndim
@@ -131,6 +145,7 @@ def conv_cases(
     modes: tuple[str, ...] = MODES,
     single_channel: bool = False,
     batched: bool | None = None,
+    empty_batch: bool = True,
     with_bias: bool | None = None,
     odd_kernel: bool = False,
     max_stride: int = 3,
@@ -139,7 +154,9 @@ def conv_cases(
     """A valid convolution in 1, 2 or 3 spatial dimensions with every kind of parameter.
 
     ``single_channel`` fixes N = C_in = C_out = groups = 1 (for single-channel oracles);
-    ``batched`` / ``with_bias`` fix those choices instead of drawing them.
+    ``batched`` / ``with_bias`` fix those choices instead of drawing them. A batched input
+    has N = 0 (an empty batch, which PyTorch accepts) a third of the time, unless
+    ``empty_batch`` is False.
     """
     ndim = draw(st.sampled_from(ndims))
     max_k = (4, 3, 2)[ndim - 1]
@@ -167,7 +184,7 @@ def conv_cases(
     else:
         groups = draw(st.integers(1, 3 if ndim < 3 else 2))
         c_in_group, c_out_group = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-        n = draw(st.integers(1, 2))
+        n = draw(st.sampled_from((1, 2, 0) if empty_batch else (1, 2)))
     c_in, c_out = groups * c_in_group, groups * c_out_group
     is_batched = draw(st.booleans()) if batched is None else batched
     n = n if is_batched else 1

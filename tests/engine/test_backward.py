@@ -81,7 +81,7 @@ def test_adjoint_identity(case_dy):
     y_bias = forward(case.x, case.weight, case.bias, **case.kwargs)
 
     lhs = np.vdot(dy, y)
-    scale = max(1.0, float(np.abs(dy).sum() * np.abs(y).max()))
+    scale = max(1.0, float(np.abs(dy).sum() * np.abs(y).max(initial=0)))
     assert abs(lhs - np.vdot(g.grad_input, case.x)) <= 1e-12 * scale
     assert abs(lhs - np.vdot(g.grad_weight, case.weight)) <= 1e-12 * scale
     assert abs(np.vdot(dy, y_bias) - lhs - np.vdot(g.grad_bias, case.bias)) <= 1e-12 * scale
@@ -98,7 +98,7 @@ def test_float32_backward_gives_float32_close_to_float64(case_dy):
 
     for got, want in zip(g32, g64, strict=True):
         assert got.dtype == np.float32
-        scale = max(1.0, float(np.abs(want).max()))
+        scale = max(1.0, float(np.abs(want).max(initial=0)))
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * scale)
 
 

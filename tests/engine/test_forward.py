@@ -135,7 +135,7 @@ def test_float32_in_gives_float32_out_close_to_float64(case):
 
     assert y32.dtype == np.float32
     assert y64.dtype == np.float64
-    scale = max(1.0, float(np.abs(y64).max()))
+    scale = max(1.0, float(np.abs(y64).max(initial=0)))
     np.testing.assert_allclose(y32, y64, rtol=1e-5, atol=1e-5 * scale)
 
 

@@ -76,23 +76,45 @@ CASES = [
                  r"padding must be non-negative, got -1", id="padding-negative-per-dim"),
     pytest.param(lambda: forward(X, W, padding=[(0, 1), (1, -1)]), ParameterError, "padding",
                  r"padding must be non-negative, got \[1, -1\]", id="padding-negative-pair"),
-    # one value per spatial dimension
+    # one value per spatial dimension, or one for all of them
     pytest.param(lambda: forward(X, W, stride=[1, 1, 1]), ParameterError, "stride",
-                 r"stride must be an integer or a list of 2 integers \(one per spatial "
-                 r"dimension\), got 3 values", id="stride-too-many"),
-    pytest.param(lambda: forward(X, W, dilation=(2,)), ParameterError, "dilation",
-                 r"dilation must be an integer or a list of 2 integers .* got 1 values",
-                 id="dilation-too-few"),
+                 r"stride must be an integer or a list of 1 or 2 integers \(one per spatial "
+                 r"dimension, or one for all of them\), got 3 values: \[1, 1, 1\]",
+                 id="stride-too-many"),
+    pytest.param(lambda: forward(X, W, stride=[]), ParameterError, "stride",
+                 r"stride must be an integer or a list of 1 or 2 integers .* got 0 values: \[\]",
+                 id="stride-empty-list"),
+    pytest.param(lambda: forward(np.ones((1, 2, 4, 4, 4)), np.ones((3, 2, 2, 2, 2)),
+                                 dilation=(2, 1)), ParameterError, "dilation",
+                 r"dilation must be an integer or a list of 1 or 3 integers .* got 2 values: "
+                 r"\(2, 1\)", id="dilation-two-for-3d"),
+    pytest.param(lambda: forward(np.ones((1, 1, 5)), np.ones((1, 1, 2)), stride=[1, 1]),
+                 ParameterError, "stride", r"stride must be an integer or a list of 1 integer "
+                 r"\(one per spatial dimension, or one for all of them\), got 2 values",
+                 id="stride-two-for-1d"),
     pytest.param(lambda: forward(X, W, padding=[1, 1, 1]), ParameterError, "padding",
-                 r"padding must be an integer or a list of 2 integers .* got 3 values",
+                 r"padding must be an integer or a list of 1 or 2 integers .* got 3 values",
                  id="padding-too-many"),
-    pytest.param(lambda: forward(X, W, padding=[(1, 1)]), ParameterError, "padding",
-                 r"padding as pairs must be 2 \(before, after\) pairs, one per spatial "
-                 r"dimension, got \[\(1, 1\)\]", id="pairs-too-few"),
+    pytest.param(lambda: forward(X, W, stride=[0]), ParameterError, "stride",
+                 r"stride must be positive, got 0", id="stride-one-zero"),
+    pytest.param(lambda: forward(X, W, stride=[2.0]), ParameterError, "stride",
+                 r"stride must be an integer, got 2\.0", id="stride-one-float"),
+    pytest.param(lambda: forward(X, W, dilation=[[2]]), ParameterError, "dilation",
+                 r"dilation must be an integer, got \[2\]", id="dilation-one-list"),
+    pytest.param(lambda: forward(np.ones((1, 2, 4, 4, 4)), np.ones((3, 2, 2, 2, 2)),
+                                 padding=[(1, 1), (0, 0)]), ParameterError, "padding",
+                 r"padding as pairs must be 1 or 3 \(before, after\) pairs \(one per spatial "
+                 r"dimension, or one for all of them\), got \[\(1, 1\), \(0, 0\)\]",
+                 id="pairs-two-for-3d"),
     pytest.param(lambda: forward(X, W, padding=[(1, 1, 1), (1, 1)]), ParameterError, "padding",
-                 r"padding as pairs must be 2 \(before, after\) pairs", id="pair-of-three"),
+                 r"padding as pairs must be 1 or 2 \(before, after\) pairs", id="pair-of-three"),
+    pytest.param(lambda: forward(X, W, padding=[(1, 1, 1)]), ParameterError, "padding",
+                 r"padding as pairs must be 1 or 2 \(before, after\) pairs .* got "
+                 r"\[\(1, 1, 1\)\]", id="one-pair-of-three"),
     pytest.param(lambda: forward(X, W, padding=[(1, 1), 2]), ParameterError, "padding",
-                 r"padding as pairs must be 2 \(before, after\) pairs", id="pairs-mixed"),
+                 r"padding as pairs must be 1 or 2 \(before, after\) pairs", id="pairs-mixed"),
+    pytest.param(lambda: forward(X, W, padding=[(1, -1)]), ParameterError, "padding",
+                 r"padding must be non-negative, got \[1, -1\]", id="one-pair-negative"),
     # padding names
     pytest.param(lambda: forward(X, W, padding="middle"), ParameterError, "padding",
                  r"padding must be a number, a list, or one of 'valid', 'same', 'full', "
@@ -133,18 +155,31 @@ CASES = [
                  ShapeError, "weight", r"Kernel size can't be greater than actual input size: "
                  r"padded input size 7 x 5, dilated kernel size 8 x 1",
                  id="kernel-too-large-for-padded"),
-    # empty dimensions
+    # empty dimensions: only the batch may be empty
     pytest.param(lambda: forward(np.ones((1, 0, 5, 5)), np.ones((3, 0, 3, 3))), ShapeError,
-                 "input", r"input has an empty dimension: shape \[1, 0, 5, 5\]",
-                 id="input-no-channels"),
-    pytest.param(lambda: forward(np.ones((0, 2, 5, 5)), W), ShapeError, "input",
-                 r"input has an empty dimension: shape \[0, 2, 5, 5\]", id="input-empty-batch"),
+                 "input", r"input has an empty dimension: shape \[1, 0, 5, 5\]; only the batch "
+                 r"dimension N may be 0", id="input-no-channels"),
+    pytest.param(lambda: forward(np.ones((0, 5, 5)), W), ShapeError, "input",
+                 r"input has an empty dimension: shape \[0, 5, 5\]; only the batch dimension N "
+                 r"may be 0", id="unbatched-input-no-channels"),
+    pytest.param(lambda: forward(np.ones((0, 0, 5, 5)), np.ones((3, 0, 3, 3))), ShapeError,
+                 "input", r"input has an empty dimension: shape \[0, 0, 5, 5\]",
+                 id="empty-batch-no-channels"),
     pytest.param(lambda: forward(np.ones((1, 2, 5, 0)), W), ShapeError, "input",
-                 r"input has an empty dimension: shape \[1, 2, 5, 0\]", id="input-empty-spatial"),
+                 r"input has an empty dimension: shape \[1, 2, 5, 0\]; only the batch "
+                 r"dimension N may be 0", id="input-empty-spatial"),
+    pytest.param(lambda: forward(np.ones((0, 2, 0, 5)), W, padding=2), ShapeError, "input",
+                 r"input has an empty dimension: shape \[0, 2, 0, 5\]",
+                 id="empty-batch-empty-spatial"),
     pytest.param(lambda: forward(X, np.ones((0, 2, 3, 3))), ShapeError, "weight",
                  r"weight has an empty dimension: shape \[0, 2, 3, 3\]", id="weight-no-outputs"),
-    pytest.param(lambda: forward(X, np.ones((3, 2, 3, 0))), ShapeError, "weight",
+    pytest.param(lambda: forward(X[:0], np.ones((3, 2, 3, 0))), ShapeError, "weight",
                  r"weight has an empty dimension: shape \[3, 2, 3, 0\]", id="weight-empty-kernel"),
+    pytest.param(lambda: backward(X[:0], W, DY), ShapeError, "grad_output",
+                 r"grad_output must have the output's shape \[0, 3, 3, 3\], got \[1, 3, 3, 3\]",
+                 id="grad-output-for-an-empty-batch"),
+    pytest.param(lambda: forward(X[:0], W, np.zeros(0)), ShapeError, "bias",
+                 r"bias must have shape \[3\] .* got shape \[0\]", id="empty-batch-empty-bias"),
     # bias and grad_output shapes
     pytest.param(lambda: forward(X, W, np.zeros(4)), ShapeError, "bias",
                  r"bias must have shape \[3\] \(one value per output channel\), got shape \[4\]",
