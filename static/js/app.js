@@ -53,6 +53,7 @@
   const player = {
     playing: false,
     queue: null,
+    wanted: null,  // the step last asked for, while its request is on its way
     el() { return document.getElementById("player"); },
     step() { const p = this.el(); return p ? Number(p.dataset.step) : 0; },
     steps() { const p = this.el(); return p ? Number(p.dataset.steps) : 0; },
@@ -96,12 +97,21 @@
     // One step at a time, in order: a new request waits for the one before it.
     go(i) {
       if (!this.el()) return Promise.resolve();
+      const wanted = this.clamp(i);
+      this.wanted = wanted;
       this.queue = (this.queue || Promise.resolve()).then(() => {
         const target = this.clamp(i), previous = this.step();
         if (target === previous) return undefined;
         return this.fetchStep(target, previous).then((html) => this.show(target, html));
-      }).catch(() => undefined);  // a failed request must not stall the steps after it
+      }).catch(() => undefined)  // a failed request must not stall the steps after it
+        .then(() => { if (this.wanted === wanted) this.wanted = null; });
       return this.queue;
+    },
+
+    // A step forward or back from the step last asked for, not the one on screen: two quick
+    // clicks while the server answers the first are two steps, not one.
+    by(delta) {
+      return this.go((this.wanted ?? this.step()) + delta);
     },
 
     // Playing fetches step k + 1 while step k is on screen, so the server's time hides
@@ -376,8 +386,8 @@
     player.pause();
     if (action === "start") player.go(0);
     if (action === "end") player.go(player.steps());
-    if (action === "back") player.go(player.step() - 1);
-    if (action === "forward") player.go(player.step() + 1);
+    if (action === "back") player.by(-1);
+    if (action === "forward") player.by(1);
   });
 
   document.addEventListener("input", (event) => {
@@ -414,8 +424,8 @@
     }
     const key = event.key;
     if (key === " " && !target.matches("button")) { event.preventDefault(); player.toggle(); }
-    else if (key === "ArrowRight" && !target.matches("input")) { event.preventDefault(); player.pause(); player.go(player.step() + 1); }
-    else if (key === "ArrowLeft" && !target.matches("input")) { event.preventDefault(); player.pause(); player.go(player.step() - 1); }
+    else if (key === "ArrowRight" && !target.matches("input")) { event.preventDefault(); player.pause(); player.by(1); }
+    else if (key === "ArrowLeft" && !target.matches("input")) { event.preventDefault(); player.pause(); player.by(-1); }
     else if (key === "Home") { event.preventDefault(); player.pause(); player.go(0); }
     else if (key === "End") { event.preventDefault(); player.pause(); player.go(player.steps()); }
     else if (key === "+" || key === "=") { player.nudgeSpeed(1); }

@@ -189,3 +189,30 @@ def test_a_phone_has_no_horizontal_scrolling(page: Page) -> None:
     for url in ("/", "/2d?input=digit28&kernel=sobel-x&padding=1&step=30"):
         page.goto(url)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+
+
+def test_two_quick_clicks_while_the_server_answers_are_two_steps(page: Page) -> None:
+    """A student clicking Step forward twice before the first step has come back gets two
+    steps (the second click counted from the step asked for, not the one still on screen).
+    The first answer is held back until both clicks are made: a slow server, on demand."""
+    page.goto("/2d")
+    forward = page.get_by_role("button", name="Step forward")
+    held = []
+
+    def hold_the_first(route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(re.compile(r".*[?&]prev=\d+.*"), hold_the_first)
+    forward.click()
+    for _ in range(500):  # each call lets Playwright hand over the intercepted request
+        if held:
+            break
+        page.evaluate("0")
+    assert held, "the first step's request never left"
+    forward.click()
+    held[0].continue_()
+    expect(page.locator("#step-status")).to_have_text(re.compile(r"^Step 2 of"))
+    expect(page).to_have_url(re.compile(r"step=2"))
