@@ -17,7 +17,7 @@ from ..engine.cost import backward_cost, forward_cost
 from ..engine.loss import LOSSES, finite_difference_error, loss_and_delta, train
 from ..engine.trace import BackwardTrace
 from ..presets import BACKPROP
-from .scenes import Budget, Cell, Stepped, bucket
+from .scenes import Budget, Cell, Stepped, badge, bucket
 from .state import ViewBackprop, format_cell, format_factor, format_number
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -192,7 +192,7 @@ class SceneBackprop(Stepped):
                     marks_d[(co, *n_o)] = (t, None)
                     if all(0 <= p < s for p, s in zip(pos, self.geom.in_spatial, strict=True)):
                         marks_x[(int(rec.channel), *map(int, pos))] = \
-                            (t, "×" + format_number(float(delta)))
+                            (t, badge(float(delta)))
             elif part == "input":
                 _, c, *i = (int(v) for v in rec.index)
                 current = (c, *i)
@@ -200,7 +200,7 @@ class SceneBackprop(Stepped):
                     co = int(rec.out_channel[t])
                     o = tuple(int(v) for v in rec.out_position[t])
                     k = tuple(int(v) for v in rec.kernel_index[t])
-                    marks_d[(co, *o)] = (t, "×" + format_number(float(rec.weights[t])))
+                    marks_d[(co, *o)] = (t, badge(float(rec.weights[t])))
                     marks_w[(co * gw.shape[1] + c % self.geom.c_in_group, *k)] = (t, None)
             else:
                 co = int(rec.index[0])
@@ -296,7 +296,7 @@ class SceneBackprop(Stepped):
                              zip(i, g.padding, j, g.dilation, strict=True))
                 tap = int(np.ravel_multi_index(j, g.kernel))
                 for co in range(group * g.c_out_group, (group + 1) * g.c_out_group):
-                    marks[(co, *cell)] = (tap, "×" + format_number(float(flipped[co, c_local][j])))
+                    marks[(co, *cell)] = (tap, badge(float(flipped[co, c_local][j])))
         return self.grids("δ, dilated by the stride, with a zero border", "f",
                           self.full_delta, marks=marks)
 

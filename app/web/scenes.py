@@ -143,7 +143,9 @@ class Cell:
             parts.append(' hx-swap-oob="true"')
         parts.append(f">{escape_text(self.text)}")
         if self.badge:  # its text is generated (app.css), so the cell's own text stays its value
-            parts.append(f'<span class="badge" data-badge="{escape_text(self.badge)}"></span>')
+            length = f" n{min(len(self.badge), 9)}" if len(self.badge) > 5 else ""
+            parts.append(f'<span class="badge{length}" data-badge="{escape_text(self.badge)}">'
+                         '</span>')
         parts.append("</div>")
         return "".join(parts)
 

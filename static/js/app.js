@@ -32,6 +32,7 @@
   function toggleProjector() {
     const on = !document.body.classList.contains("projector");
     document.body.classList.toggle("projector", on);
+    root.classList.toggle("projector", on);  // the root's type size (app.css)
     history.replaceState(history.state, "", setParam(location.href, "projector", on ? "1" : null));
     const hidden = document.querySelector('#controls input[name="projector"]');
     if (on && !hidden) {
@@ -431,6 +432,31 @@
     else if (key === "+" || key === "=") { player.nudgeSpeed(1); }
     else if (key === "-" || key === "_") { player.nudgeSpeed(-1); }
     else if (key === "p" || key === "P") { toggleProjector(); }
+  });
+
+  // ---- projector strip: − and + beside stride, padding and dilation ---------------------
+  // A step rewrites its field as typing would (each axis one more or one less, never below
+  // the field's minimum), and the field's own htmx request follows, so the scene, the URL
+  // and the form change exactly as they do for a typed value. A padding given by name starts
+  // from the padding the engine made of it (the player's data-padding; valid is none).
+  function stepField(button) {
+    const field = document.getElementById(button.getAttribute("aria-controls"));
+    if (!field) return;
+    const text = field.value.trim();
+    const made = (document.getElementById("player") || { dataset: {} }).dataset.padding;
+    const from = /^\d+(\s*,\s*\d+)*$/.test(text) ? text : text === "valid" ? "0" : made;
+    if (!from) return;  // not whole numbers, and nothing the engine made of them
+    const delta = Number(button.dataset.delta), min = Number(field.dataset.min);
+    const next = from.split(",").map((v) => Math.min(99, Math.max(min, Number(v) + delta)));
+    const value = next.every((v) => v === next[0]) ? String(next[0]) : next.join(",");
+    if (value === text) return;
+    field.value = value;
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button.step[data-delta]");
+    if (button) stepField(button);
   });
 
   // ---- values the page cannot use: each message beside its field -----------------------

@@ -89,7 +89,7 @@ def test_projector_mode(page: Page) -> None:
     page.goto("/2d?step=2")
     page.get_by_role("button", name="Projector").click()
     expect(page.locator("body")).to_have_class(re.compile("projector"))
-    expect(page.locator("#controls")).to_be_hidden()
+    expect(page.locator("#x-values")).to_be_hidden()  # the form folds into the strip
     assert "projector=1" in page.url
     page.reload()
     expect(page.locator("body")).to_have_class(re.compile("projector"))
@@ -98,7 +98,7 @@ def test_projector_mode(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     screenshot(page, "2d-projector")
     page.keyboard.press("p")
-    expect(page.locator("#controls")).to_be_visible()
+    expect(page.locator("#x-values")).to_be_visible()
 
 
 def test_reload_and_back_keep_state(page: Page) -> None:
