@@ -212,12 +212,12 @@ class Explained(NamedTuple):
 def explain(build: Callable[[object, Budget], Scene], view, budget: Budget) -> Explained:
     """The scene at the view's step, or the reason it cannot exist.
 
-    A scene does not depend on the step, the speed or projector mode, so the last few are
-    kept: a player stepping through one scene pays for its own step only.
+    A scene does not depend on the step, the speed, projector mode or the tour, so the last
+    few are kept: a player stepping through one scene pays for its own step only.
     """
     try:
-        scene = _built(build, replace(view, step=0, speed=type(view).speed, projector=False),
-                       budget)
+        scene = _built(build, replace(view, step=0, speed=type(view).speed, projector=False,
+                                      tour=0), budget)
         return Explained(scene.at(view.step))
     except TooBig as exc:
         return Explained(None, str(exc), limit=exc.limit)
