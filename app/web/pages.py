@@ -28,7 +28,7 @@ from dataclasses import replace
 
 import numpy as np
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 
 from ..engine import PADDING_MODES
@@ -36,6 +36,7 @@ from ..engine.cost import forward_cost
 from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOLUMES
 from ..workers import in_worker
 from .forms import Form, parse_leniently
+from .lesson import STOPS, place, tour_url
 from .scene1d import Scene1D
 from .scene2d import Scene2D
 from .scene3d import Scene3D
@@ -45,6 +46,7 @@ from .scenes import Budget, Explained, GridScene, TooBig, explain, is_built
 from .state import (
     SPEEDS,
     StateError,
+    flag,
     parse_view_1d,
     parse_view_2d,
     parse_view_3d,
@@ -61,7 +63,7 @@ def _wants_fragment(request: Request) -> bool:
     return headers.get("hx-request") == "true" and "hx-history-restore-request" not in headers
 
 
-PAGES = ("/", "/1d", "/2d", "/3d", "/channels", "/backprop", "/docs")
+PAGES = ("/", "/1d", "/2d", "/3d", "/channels", "/backprop", "/docs", "/tour")
 
 
 def not_found(request: Request) -> Response:
@@ -79,7 +81,22 @@ def not_found(request: Request) -> Response:
 @router.get("/")
 async def home(request: Request) -> Response:
     """The lesson, stop by stop, each with a live link to the page that shows it."""
-    return templates.TemplateResponse(request, "home.html", {"page": "home"})
+    projector = flag(request.query_params, "projector")
+    return templates.TemplateResponse(request, "home.html", {
+        "page": "home", "projector": projector, "stops": STOPS,
+        "tour_url": lambda number: tour_url(number, projector)})
+
+
+@router.get("/tour")
+async def tour(request: Request) -> Response:
+    """The lesson's tour: a redirect to its first stop (``?stop=N``: to stop N)."""
+    number = request.query_params.get("stop", "1")
+    if not number.isdigit() or not 1 <= int(number) <= len(STOPS):  # the 404 offers /tour
+        return templates.TemplateResponse(request, "not_found.html", {
+            "page": None, "path": f"/tour?{request.url.query}", "suggestion": "/tour"},
+            status_code=404)
+    return RedirectResponse(tour_url(int(number), flag(request.query_params, "projector")),
+                            status_code=303)
 
 
 def _view_and_scene(request: Request, parse, scene_class):
@@ -153,7 +170,8 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
         "page": page, "view": view, "scene": scene, "error": error, "formulas": formulas,
         "limit": limit, "form": form, "field_errors": form.invalid,
         "padding_modes": PADDING_MODES, "speeds": SPEEDS, "projector": view.projector,
-        "base": f"/{page}?{base}" if base else f"/{page}?", **extra,
+        "base": f"/{page}?{base}" if base else f"/{page}?",
+        "place": place(f"/{page}", view.scene_query(), view.tour, view.projector), **extra,
     }
     headers = {"Vary": "HX-Request"}
     if not _wants_fragment(request):

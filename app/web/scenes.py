@@ -215,8 +215,8 @@ _built = BoundedCache(lambda key: key[0](key[1], key[2]), lambda scene: 1,
 
 
 def _scene_key(build: Callable[[object, Budget], Scene], view, budget: Budget) -> tuple:
-    """A scene does not depend on the step, the speed or projector mode."""
-    return build, replace(view, step=0, speed=type(view).speed, projector=False), budget
+    """A scene does not depend on the step, the speed, projector mode or the tour stop."""
+    return build, replace(view, step=0, speed=type(view).speed, projector=False, tour=0), budget
 
 
 def is_built(build: Callable[[object, Budget], Scene], view, budget: Budget) -> bool:
@@ -237,8 +237,8 @@ class Explained(NamedTuple):
 def explain(build: Callable[[object, Budget], Scene], view, budget: Budget) -> Explained:
     """The scene at the view's step, or the reason it cannot exist.
 
-    A scene does not depend on the step, the speed or projector mode, so the last few are
-    kept: a player stepping through one scene pays for its own step only.
+    A scene does not depend on the step, the speed, projector mode or the tour, so the last
+    few are kept: a player stepping through one scene pays for its own step only.
     """
     try:
         scene = _built(_scene_key(build, view, budget))

@@ -29,6 +29,7 @@ from ..presets import (
     VOLUMES,
     signal_values,
 )
+from .lesson import STOPS
 
 SPEEDS = (0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 30, 45, 60)
 
@@ -202,6 +203,11 @@ class _View:
         """The page's own default speed (its view's), which its URL leaves out."""
         return type(self).speed
 
+    def scene_query(self) -> str:
+        """The canonical query of what the scene shows: without the player's step and speed,
+        projector mode or the tour."""
+        return self.query(step=0, speed=type(self).speed, projector=False, tour=0)
+
     def sizes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Spatial sizes of the input and the kernel, for the output-size formula."""
         return np.shape(self.input_values), np.shape(self.kernel_values)
@@ -227,6 +233,7 @@ class _PlayedView(_View):
     step: int = 0
     speed: float = 2
     projector: bool = False
+    tour: int = 0  # the stop shown in the lesson's tour (app.web.lesson), 0 for none
 
 
 @dataclass(frozen=True)
@@ -246,6 +253,7 @@ class View2D(_View):
     step: int = 0
     speed: float = 4
     projector: bool = False
+    tour: int = 0  # the stop shown in the lesson's tour (app.web.lesson), 0 for none
 
     @property
     def input_values(self) -> list[list[float]]:
@@ -266,6 +274,11 @@ def _preset(query: Mapping[str, str], field: str, names: Mapping[str, object]) -
         raise StateError(field, f"no {kind}preset is named {query[field][:40]!r}; "
                                 f"choose one of {', '.join(names)}")
     return {field: query[field]}
+
+
+def flag(query: Mapping[str, str], name: str) -> bool:
+    """A yes/no parameter: ``1``, ``true`` or ``on`` is yes, anything else (or none) no."""
+    return query.get(name, "") in ("1", "true", "on")
 
 
 def _common(query: Mapping[str, str], axes: int, default: _View) -> dict:
@@ -307,7 +320,8 @@ def _common(query: Mapping[str, str], axes: int, default: _View) -> dict:
             raise StateError("speed", "speed must be a number of steps per second") from None
         changes["speed"] = min(max(speed, SPEEDS[0]), SPEEDS[-1]) if math.isfinite(speed) \
             else default.speed
-    changes["projector"] = query.get("projector", "") in ("1", "true", "on")
+    changes["projector"] = flag(query, "projector")
+    changes |= _whole(query, "tour", 1, len(STOPS))
     known = {f.name for f in fields(default)}  # e.g. the backprop page has no bias
     return {name: value for name, value in changes.items() if name in known}
 
@@ -359,6 +373,7 @@ class View1D(_View):
     step: int = 0
     speed: float = 24
     projector: bool = False
+    tour: int = 0  # the stop shown in the lesson's tour (app.web.lesson), 0 for none
 
     @property
     def dense(self) -> bool:
@@ -401,7 +416,7 @@ def parse_view_1d(query: Mapping[str, str], limits: Settings) -> View1D:
         w = parse_vector(query["w"], "w", limits.page_max_kernel_1d, "page_max_kernel_1d")
         if w != base.kernel_values:
             changes["w"] = tuple(w)
-    changes["compare"] = query.get("compare", "") in ("1", "true", "on")
+    changes["compare"] = flag(query, "compare")
     return View1D(**changes, **_common(query, 1, base))
 
 

@@ -26,14 +26,32 @@
   function setParam(url, name, value) {
     const u = new URL(url, location.href);
     if (value === null) u.searchParams.delete(name); else u.searchParams.set(name, value);
-    return u.pathname + (u.searchParams.toString() ? "?" + u.searchParams.toString() : "");
+    return u.pathname + (u.searchParams.toString() ? "?" + u.searchParams.toString() : "") + u.hash;
   }
 
-  function toggleProjector() {
-    const on = !document.body.classList.contains("projector");
+  // ---- projector mode: in the URL (projector=1), carried by every link to a page --------
+  // The theme is the room's choice, kept in localStorage (theme.js); projector mode is the
+  // view's, so it is in the URL, and every link to a page of the app carries it.
+  function projectorOn() { return document.body.classList.contains("projector"); }
+
+  function carried(url) { return setParam(url, "projector", projectorOn() ? "1" : null); }
+
+  function isPage(href) {  // a page of this app (not the API, its docs or a static file)
+    return /^\/(?!\/)/.test(href) && !/^\/(api|docs|static)(\/|$|\?|#)/.test(href);
+  }
+
+  function carryProjector() {
+    document.querySelectorAll("a[href]").forEach((a) => {
+      const href = a.getAttribute("href");
+      if (!isPage(href)) return;
+      const next = carried(href);
+      if (next !== href) a.setAttribute("href", next);
+    });
+  }
+
+  function showProjector(on) {
     document.body.classList.toggle("projector", on);
     root.classList.toggle("projector", on);  // the root's type size (app.css)
-    history.replaceState(history.state, "", setParam(location.href, "projector", on ? "1" : null));
     const hidden = document.querySelector('#controls input[name="projector"]');
     if (on && !hidden) {
       const controls = document.getElementById("controls");
@@ -47,6 +65,22 @@
     }
     const player = document.getElementById("player");
     if (player) player.dataset.base = setParam(player.dataset.base, "projector", on ? "1" : null);
+    carryProjector();
+    syncToggles();
+  }
+
+  function toggleProjector() {
+    showProjector(!projectorOn());
+    history.replaceState(history.state, "", carried(location.href));
+  }
+
+  // Back (an htmx history restore or the browser's page cache) shows what the URL says: the
+  // page's projector mode, and the theme chosen since, wherever it was chosen.
+  function restoreFromUrl() {
+    const flag = new URL(location.href).searchParams.get("projector");
+    showProjector(["1", "true", "on"].includes(flag));
+    const theme = localStorage.getItem("convscope-theme");
+    if (theme) root.dataset.theme = theme;
     syncToggles();
   }
 
@@ -360,7 +394,7 @@
         const scene = document.getElementById("scene");
         if (!button || !scene || scene.dataset.converged === "true" ||
             scene.dataset.diverged === "true") break;
-        const url = button.dataset.next;
+        const url = carried(button.dataset.next);
         const html = await fetch(url, { headers: { "HX-Request": "true" } }).then((r) => r.text());
         if (!this.running) break;
         htmx.swap("#scene", html, { swapStyle: "outerHTML" });
@@ -379,6 +413,7 @@
     const button = event.target.closest("button");
     if (!button) return;
     if (button.id === "theme-toggle") return toggleTheme();
+    if (button.id === "keys-toggle") return toggleHelp();
     if (button.id === "projector-toggle" || button.classList.contains("exit-projector")) return toggleProjector();
     if (button.id === "train") { if (trainer.running) trainer.running = false; else trainer.run(); return; }
     const action = button.dataset.action;
@@ -410,28 +445,155 @@
     return true;
   }
 
-  document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
+  // ---- the tour: PageDown / PageUp follow its Next / Previous stop links -----------------
+  function tourMove(rel) {
+    const tour = document.getElementById("tour");
+    if (!tour) return false;  // not in a tour: the keys step the player
+    const link = tour.querySelector('a[rel="' + rel + '"]');
+    if (link) location.assign(link.href);  // none past the last stop: nothing happens
+    return true;
+  }
+
+  // ---- the blank screen (B): black until any key or click -------------------------------
+  function overlay(id, build) {  // made on first use, and again after an htmx history restore
+    let dialog = document.getElementById(id);
+    if (!dialog) {
+      dialog = document.createElement("dialog");
+      dialog.id = id;
+      build(dialog);
+      document.body.appendChild(dialog);
+    }
+    return dialog;
+  }
+
+  function blankScreen() {
+    return overlay("blank", (dialog) => {
+      dialog.className = "blank";
+      dialog.setAttribute("aria-label", "Blank screen: press any key or click to come back");
+      dialog.addEventListener("click", () => dialog.close());
+    });
+  }
+
+  function isOpen(id) { const d = document.getElementById(id); return Boolean(d && d.open); }
+
+  function blank() {
+    player.pause();
+    blankScreen().showModal();
+  }
+
+  // ---- the keymap: one table, read by the key handler and written out by the help (?) ---
+  // Each entry: the values of event.key it answers, how the help names them, what it does,
+  // and, for the player's keys, that it needs a player (else the key keeps its native use,
+  // e.g. PageDown scrolls the lesson).
+  function stepBy(delta) { player.pause(); player.by(delta); }
+  const hasPlayer = () => Boolean(player.el());
+  const KEYMAP = [
+    { keys: [" "], names: ["Space"], does: "Play or pause", when: hasPlayer, run: () => player.toggle() },
+    { keys: ["ArrowRight"], names: ["→"], does: "Step forward", when: hasPlayer, run: () => stepBy(1) },
+    { keys: ["ArrowLeft"], names: ["←"], does: "Step back", when: hasPlayer, run: () => stepBy(-1) },
+    { keys: ["Home"], names: ["Home"], does: "Go to the first step", when: hasPlayer, run: () => { player.pause(); player.go(0); } },
+    { keys: ["End"], names: ["End"], does: "Go to the last step", when: hasPlayer, run: () => { player.pause(); player.go(player.steps()); } },
+    { keys: ["+", "="], names: ["+"], does: "Faster", when: hasPlayer, run: () => player.nudgeSpeed(1) },
+    { keys: ["-", "_"], names: ["−"], does: "Slower", when: hasPlayer, run: () => player.nudgeSpeed(-1) },
+    { keys: ["PageDown"], names: ["Page Down"], does: "Next stop in a tour; elsewhere, step forward (a clicker's forward button)",
+      when: () => Boolean(document.getElementById("tour")) || hasPlayer(), run: () => tourMove("next") || stepBy(1) },
+    { keys: ["PageUp"], names: ["Page Up"], does: "Previous stop in a tour; elsewhere, step back (a clicker's back button)",
+      when: () => Boolean(document.getElementById("tour")) || hasPlayer(), run: () => tourMove("prev") || stepBy(-1) },
+    { keys: ["p", "P"], names: ["P"], does: "Projector mode on or off", run: toggleProjector },
+    { keys: ["b", "B", "."], names: ["B", "."], does: "Blank the screen; any key or click brings it back", run: blank },
+    { keys: ["?"], names: ["?"], does: "Show this list of keys; Escape or ? closes it", run: () => toggleHelp() },
+  ];
+
+  function helpDialog() {
+    return overlay("keys-help", (dialog) => {
+      dialog.className = "keys-help";
+      dialog.setAttribute("aria-labelledby", "keys-help-title");
+      const make = (tag, text, props) => Object.assign(document.createElement(tag), { textContent: text || "" }, props);
+      dialog.appendChild(make("h2", "Keys", { id: "keys-help-title" }));
+      const table = make("table");
+      const head = table.createTHead().insertRow();
+      head.append(make("th", "Key", { scope: "col" }), make("th", "What it does", { scope: "col" }));
+      const body = table.createTBody();
+      KEYMAP.forEach((entry) => {
+        const row = body.insertRow();
+        row.dataset.keys = entry.keys.join(" ");
+        const names = make("th", "", { scope: "row" });
+        entry.names.forEach((name, i) => {
+          if (i) names.append(" or ");
+          names.appendChild(make("kbd", name));
+        });
+        row.append(names, make("td", entry.does));
+      });
+      dialog.appendChild(table);
+      dialog.appendChild(make("p", "These keys work wherever the focus is, except while typing in a " +
+        "text field: Escape leaves the field. Tab moves between controls; ↑ and ↓ still change a " +
+        "focused list, option or slider. In a grid reached with Tab, the arrow keys move between " +
+        "cells and Enter edits a value.", { className: "note" }));
+      const close = make("button", "Close", { type: "button", className: "close" });
+      close.addEventListener("click", () => dialog.close());
+      dialog.appendChild(close);
+    });
+  }
+
+  function toggleHelp() {
+    const dialog = helpDialog();
+    if (dialog.open) dialog.close(); else dialog.showModal();
+  }
+
+  // A text field takes every key (Escape leaves it); a checkbox reached with Tab keeps Space.
+  function typingIn(el) {
+    return el.isContentEditable || el.matches("textarea, select[multiple], " +
+      "input:not([type=range]):not([type=radio]):not([type=checkbox]):not([type=button])" +
+      ":not([type=submit]):not([type=reset]):not([type=color]):not([type=file])");
+  }
+
+  // Was the focused element reached with the keyboard (Tab, the arrows in a grid) or with the
+  // pointer? A click hands the keys back to the player; keyboard focus keeps a grid's arrows.
+  let pointing = false, focusByPointer = false;
+  document.addEventListener("pointerdown", () => { pointing = true; }, true);
+  document.addEventListener("focusin", () => { focusByPointer = pointing; }, true);
+
+  // In the capture phase, before the focused control's own default (a select or a radio
+  // changing on →, a button pressed by Space, the page scrolling on PageDown).
+  window.addEventListener("keydown", (event) => {
+    pointing = false;
+    if (isOpen("blank")) {  // any key brings the screen back, and does nothing else
+      event.preventDefault();
+      event.stopPropagation();
+      if (!event.repeat) blankScreen().close();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
     const target = event.target;
-    const typing = target.matches("input:not([type=range]), textarea, select");
-    if (typing) return;
+    if (isOpen("keys-help")) {
+      if (event.key === "?" || event.key === "Escape") { event.preventDefault(); helpDialog().close(); }
+      return;  // Tab and the Close button work as usual inside the help
+    }
+    if (typingIn(target)) return;  // Escape: below, after the field's own handlers
     if (target.matches('[role="gridcell"]')) {
-      if (moveInGrid(target, event.key)) { event.preventDefault(); return; }
+      if (!focusByPointer && moveInGrid(target, event.key)) { event.preventDefault(); return; }
       if ((event.key === "Enter" || event.key === "F2") && editableBox(target)) {
         event.preventDefault();
         startEdit(target);
         return;
       }
     }
-    const key = event.key;
-    if (key === " " && !target.matches("button")) { event.preventDefault(); player.toggle(); }
-    else if (key === "ArrowRight" && !target.matches("input")) { event.preventDefault(); player.pause(); player.by(1); }
-    else if (key === "ArrowLeft" && !target.matches("input")) { event.preventDefault(); player.pause(); player.by(-1); }
-    else if (key === "Home") { event.preventDefault(); player.pause(); player.go(0); }
-    else if (key === "End") { event.preventDefault(); player.pause(); player.go(player.steps()); }
-    else if (key === "+" || key === "=") { player.nudgeSpeed(1); }
-    else if (key === "-" || key === "_") { player.nudgeSpeed(-1); }
-    else if (key === "p" || key === "P") { toggleProjector(); }
+    if (event.key === " " && target.matches("input[type=checkbox]") && !focusByPointer) return;
+    const entry = KEYMAP.find((e) => e.keys.includes(event.key));
+    if (!entry || (entry.when && !entry.when())) return;
+    event.preventDefault();
+    event.stopPropagation();
+    entry.run();
+  }, true);
+
+  // Space's default on a button is a click on key up: the keymap took its key down already.
+  window.addEventListener("keyup", (event) => {
+    if (event.key === " " && event.target.matches("button, [role=button], summary") && hasPlayer() &&
+        !isOpen("keys-help")) event.preventDefault();
+  }, true);
+
+  document.addEventListener("keydown", (event) => {  // a cell's editor handles its own Escape
+    if (event.key === "Escape" && typingIn(event.target)) event.target.blur();
   });
 
   // ---- projector strip: − and + beside stride, padding and dilation ---------------------
@@ -491,6 +653,16 @@
     if (event.detail.target && event.detail.target.id === "scene") player.pause();
   });
 
+  // every htmx request (a parameter change, a backprop pass) says the projector mode shown now
+  document.addEventListener("htmx:configRequest", (event) => {
+    event.detail.path = carried(event.detail.path);
+    if (event.detail.parameters) delete event.detail.parameters.projector;
+  });
+  document.addEventListener("htmx:afterSettle", carryProjector);
+  document.addEventListener("htmx:historyRestore", () => { player.pause(); restoreFromUrl(); });
+  window.addEventListener("pageshow", (event) => { if (event.persisted) restoreFromUrl(); });
+
+  carryProjector();
   document.addEventListener("DOMContentLoaded", syncToggles);
   window.convscope = { player };
 })();

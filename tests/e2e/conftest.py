@@ -62,6 +62,6 @@ def serious_violations(axe: Axe, tab: Page) -> list[str]:
             for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def screenshot(tab: Page, name: str) -> None:
+def screenshot(tab: Page, name: str, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
-    tab.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    tab.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page)

@@ -21,12 +21,13 @@ def params(page: Page) -> dict[str, list[str]]:
 
 
 def choose_speed(page: Page, shown: str) -> None:
-    """Move the speed slider with the keyboard until it shows ``shown`` (e.g. "4/s")."""
+    """Move the speed slider with the keyboard until it shows ``shown`` (e.g. "4/s"): ↑ and
+    ↓, since ← and → step the player whatever has the focus."""
     slider = page.get_by_role("slider", name="Speed")
     value = page.locator("#speed-value")
     speeds = [float(s) for s in slider.get_attribute("data-speeds").split(",")]
     target = speeds.index(float(shown.removesuffix("/s")))
-    key = "ArrowRight" if target > int(slider.input_value()) else "ArrowLeft"
+    key = "ArrowUp" if target > int(slider.input_value()) else "ArrowDown"
     while value.inner_text() != shown:
         slider.press(key)
     expect(value).to_have_text(shown)
