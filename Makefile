@@ -67,6 +67,7 @@ load: $(VENV)/.installed-test
 
 faults: $(VENV)/.installed-test nginx
 	$(BIN)/python bench/faults.py
+	$(BIN)/python bench/costs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis screenshots

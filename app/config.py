@@ -37,9 +37,12 @@ class Settings(BaseSettings):
                                "padding and workspaces)")
     max_loops: int = Field(20_000, description="Python-level iterations of one computation "
                                                "(im2col blocks, col2im taps or windows)")
-    compute_threads: int = Field(2, description="API requests computing at once, in worker "
-                                                "threads (the others wait their turn); one "
-                                                "per core keeps the event loop answering")
+    compute_threads: int = Field(1, description="requests computing at once (API requests, "
+                                                "page builds), in worker threads; the others "
+                                                "wait their turn. More threads only contend "
+                                                "for the GIL: with 2, /healthz p99 under 8 "
+                                                "heavy API clients was 60 ms, with 1 28 ms "
+                                                "(bench/costs.py). Scale with workers.")
     max_trace_steps: int = Field(5_000, description="steps in one trace response")
     max_trace_terms: int = Field(200_000, description="terms in one trace response")
 
