@@ -1,9 +1,14 @@
 """The worker threads that compute: API requests and page builds run there, a bounded number
-at a time (``compute_threads``), so the event loop stays free to answer everyone else."""
+at a time (``compute_threads``), so the event loop stays free to answer everyone else; and a
+process for the long Python-level loops that would starve the loop even from a thread."""
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 import anyio
@@ -26,3 +31,34 @@ def compute_limiter(request: Request) -> anyio.CapacityLimiter:
 async def in_worker(request: Request, function: Callable[..., T], *args: Any) -> T:
     """``function(*args)`` in a worker thread, once one of the app's is free."""
     return await anyio.to_thread.run_sync(function, *args, limiter=compute_limiter(request))
+
+
+# ---- a process for long Python-level computations ---------------------------------------
+# A training replay is thousands of small NumPy calls, each letting go of the GIL and taking
+# it back at once; a thread that does that starves a thread waiting for the GIL (CPython's
+# "convoy"): with 500 replayed updates in a worker thread, the event loop answered /healthz
+# at p99 84 ms (bench/costs.py). Such work runs in a process of its own instead, started on
+# first use (spawned, so it shares no locks or BLAS threads with this one); the worker thread
+# that asked waits for it without holding the GIL.
+
+_process_pool: ProcessPoolExecutor | None = None
+_process_lock = threading.Lock()
+
+
+def in_process(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` in the compute process; arguments and result are
+    pickled. If that process has died, a new one is started for the next call and this one
+    runs here."""
+    global _process_pool
+    with _process_lock:
+        if _process_pool is None:
+            _process_pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        pool = _process_pool
+    try:
+        return pool.submit(function, *args, **kwargs).result()
+    except BrokenProcessPool:
+        with _process_lock:
+            if _process_pool is pool:
+                _process_pool = None
+        return function(*args, **kwargs)

@@ -17,8 +17,18 @@ from ..engine.cost import backward_cost, forward_cost
 from ..engine.loss import LOSSES, finite_difference_error, loss_and_delta, train
 from ..engine.trace import BackwardTrace
 from ..presets import BACKPROP
+from ..workers import in_process
 from .scenes import Budget, Cell, Stepped, badge, bucket
 from .state import ViewBackprop, format_cell, format_factor, format_number
+
+#: replays of at least this many updates run in the compute process: a few ms of work here,
+#: against ~1 ms of pickling there and back
+REPLAY_IN_PROCESS = 20
+
+
+def _here(function, *args, **kwargs):
+    return function(*args, **kwargs)
+
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -57,8 +67,10 @@ class SceneBackprop(Stepped):
         # replay `epoch` gradient-descent updates from the preset's kernel: the URL says it all
         self.diverged_at: int | None = None
         if epochs:
-            run = train(self.x, self.w0, loss=self.loss, eta=self.eta, epochs=epochs,
-                        target=self.target, **self.params)
+            # a long replay runs in the compute process (app.workers says why)
+            replay = in_process if epochs >= REPLAY_IN_PROCESS else _here
+            run = replay(train, self.x, self.w0, loss=self.loss, eta=self.eta, epochs=epochs,
+                         target=self.target, **self.params)
             w, history, self.diverged_at = run.weight, list(run.losses[:-1]), run.diverged_at
             self.w_before = run.previous
             if run.diverged_at is not None:
