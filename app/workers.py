@@ -5,7 +5,9 @@ process for the long Python-level loops that would starve the loop even from a t
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -45,6 +47,22 @@ _process_pool: ProcessPoolExecutor | None = None
 _process_lock = threading.Lock()
 
 
+def _follow_parent(parent: int) -> None:
+    """In the compute process: end when the server that started it has gone. A server that
+    is killed (or stops without running its exit handlers) would otherwise leave it behind,
+    and a restarted one would start another."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
+
+
+#: how often the compute process checks that its server is still there
+PARENT_CHECK_SECONDS = 0.5
+
+
 def in_process(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``function(*args, **kwargs)`` in the compute process; arguments and result are
     pickled. If that process has died, a new one is started for the next call and this one
@@ -53,7 +71,8 @@ def in_process(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     with _process_lock:
         if _process_pool is None:
             _process_pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_follow_parent, initargs=(os.getpid(),))
         pool = _process_pool
     try:
         return pool.submit(function, *args, **kwargs).result()
