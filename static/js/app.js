@@ -213,7 +213,7 @@
   // ---- receptive field: which cells made an output, which outputs an input feeds ---------
   function geometry() {
     const stage = document.getElementById("stage");
-    if (!stage) return null;
+    if (!stage || !stage.dataset.kernel) return null;  // a stage without a 2-D geometry
     const nums = (name) => stage.dataset[name].split(",").map(Number);
     return {
       stride: nums("stride"), dilation: nums("dilation"), kernel: nums("kernel"),

@@ -82,7 +82,7 @@ def test_a_tour_stop_shows_its_number_caption_and_neighbours(client: httpx.Clien
 def test_every_page_links_to_the_stops_either_side(client: httpx.Client, url: str,
                                                    previous: str | None,
                                                    next_: str | None) -> None:
-    text = Page(client.get(url).text).text("main")
+    text = Page(client.get(url).text).text("stop-links")  # in the top bar
     assert (f"← Previous stop: {previous}" in text) == (previous is not None)
     if previous:
         assert f"← Previous stop: {previous}" in text

@@ -1,0 +1,178 @@
+// One screen: a scene's stage takes the room the page leaves it (app.css lays the page out as
+// the viewport's height: the player, the stage, the arithmetic), and the cells of its grids
+// are sized to fill that room. Only the size changes: every number is the server's.
+//
+// A stage is a `.fit-box[data-fit]` holding one element laid out at its natural size
+// (max-content). Its size grows with --cell, the cell size in px, almost linearly (captions
+// and gaps stay as they are), so two layouts give the line and a third checks the answer.
+(function () {
+  "use strict";
+
+  // px: the smallest cell whose digits can still be read; a stage that does not fit at this
+  // size scrolls within its box instead, and keeps the current step's cells in view
+  const MIN = 11;
+
+  function fitting(box) {  // app.css turns fitting on where the page is one screen
+    return getComputedStyle(box).getPropertyValue("--fitting").trim() === "1";
+  }
+
+  function fits(box, stage, cell, room) {
+    box.style.setProperty("--cell", cell + "px");
+    return stage.offsetWidth <= room[0] && stage.offsetHeight <= room[1] &&
+      box.scrollWidth <= room[0] && box.scrollHeight <= room[1];  // nothing spills out either
+  }
+
+  function px(text) {  // a length as app.css writes it: px or rem
+    const value = parseFloat(text);
+    if (!/rem\s*$/.test(text)) return value;
+    return value * parseFloat(getComputedStyle(document.documentElement).fontSize);
+  }
+
+  // The largest cell (to a quarter px) whose stage fits the room, found by halving: the
+  // stage's size grows with the cell but not in proportion (a caption wider than a small grid
+  // sets its panel's width), so it is measured, not extrapolated.
+  // The largest cell at which the stage fits in the layout the box has now, or 0 if none does.
+  function largest(box, stage, room, max) {
+    if (fits(box, stage, max, room)) return max;
+    if (!fits(box, stage, MIN, room)) return 0;
+    let lo = MIN, hi = max;
+    while (hi - lo > 0.25) {
+      const mid = (lo + hi) / 2;
+      if (fits(box, stage, mid, room)) lo = mid; else hi = mid;
+    }
+    return Math.floor(lo * 4) / 4;
+  }
+
+  // A box may offer more than one arrangement of its stage (data-layouts, e.g. the channels'
+  // rows or columns, app.css keyed on data-layout): each is tried, and the one whose cells
+  // come out biggest is kept (the first, on a tie).
+  function fit(box) {
+    const stage = box.firstElementChild;
+    if (!stage) return;
+    if (!fitting(box)) {
+      box.classList.remove("fitted", "overfull");
+      box.style.removeProperty("--cell");
+      return;
+    }
+    box.classList.add("fitted");
+    box.classList.remove("overfull");
+    const room = [box.clientWidth, box.clientHeight];
+    const max = px(getComputedStyle(box).getPropertyValue("--cell-max")) || 72;
+    const layouts = (box.dataset.layouts || "").split(/\s+/).filter(Boolean);
+    let best = { cell: -1, layout: null };
+    for (const layout of layouts.length ? layouts : [null]) {
+      if (layout) box.dataset.layout = layout;
+      const cell = largest(box, stage, room, max);
+      if (cell > best.cell) best = { cell, layout };
+    }
+    if (best.layout) box.dataset.layout = best.layout;
+    const cell = best.cell || MIN;
+    box.style.setProperty("--cell", cell + "px");
+    if (!best.cell) {  // not even at MIN: the box scrolls, and shows the current step
+      box.classList.add("overfull");
+      keepInView(box);
+    }
+    box.dataset.cell = String(cell);
+  }
+
+
+  // A box is fitted again when its room changes: the window, the controls shown or hidden,
+  // projector mode, or the arithmetic below it growing a line at a new step.
+  const rooms = new WeakMap();
+  const resized = new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      const box = entry.target, room = box.clientWidth + "x" + box.clientHeight;
+      if (rooms.get(box) !== room) { rooms.set(box, room); fit(box); }
+    }
+  });
+
+  // An overfull stage shows the part that matters for the current step: the window on the
+  // input and the output being made, scrolled into the box's view (the box alone scrolls).
+  function keepInView(box) {
+    const room = box.getBoundingClientRect();
+    const span = (cells) => {
+      let top = Infinity, bottom = -Infinity, left = Infinity, right = -Infinity;
+      cells.forEach((cell) => {
+        const r = cell.getBoundingClientRect();
+        top = Math.min(top, r.top); bottom = Math.max(bottom, r.bottom);
+        left = Math.min(left, r.left); right = Math.max(right, r.right);
+      });
+      return { top, bottom, left, right };
+    };
+    const window = [...box.querySelectorAll(".cell.win")];
+    const both = [...window, ...box.querySelectorAll(".cell.current")];
+    if (!both.length) return;
+    // the window and the output it makes, if the box can show both; else the window
+    let s = span(both);
+    if ((s.bottom - s.top > room.height || s.right - s.left > room.width) && window.length) s = span(window);
+    if (s.bottom > room.bottom) box.scrollTop += Math.min(s.bottom - room.bottom + 8, s.top - room.top);
+    else if (s.top < room.top) box.scrollTop -= room.top - s.top + 8;
+    if (s.right > room.right) box.scrollLeft += Math.min(s.right - room.right + 8, s.left - room.left);
+    else if (s.left < room.left) box.scrollLeft -= room.left - s.left + 8;
+  }
+
+  function fitAll() {
+    document.querySelectorAll(".fit-box[data-fit]").forEach((box) => {
+      fit(box);
+      rooms.set(box, box.clientWidth + "x" + box.clientHeight);
+      resized.observe(box);  // again for the same box: no second observation
+    });
+  }
+
+  let queued = false;
+  function refit() {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; fitAll(); });
+  }
+
+  // the Controls toggle: the panel beside the scene, hidden or shown, remembered (theme.js)
+  function syncControls() {
+    const button = document.getElementById("controls-toggle");
+    if (button) button.setAttribute("aria-pressed", String(document.documentElement.dataset.controls !== "hidden"));
+  }
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest("#controls-toggle")) return;
+    const root = document.documentElement;
+    if (root.dataset.controls === "hidden") delete root.dataset.controls;
+    else root.dataset.controls = "hidden";
+    localStorage.setItem("convscope-controls", root.dataset.controls || "shown");
+    syncControls();
+    fitAll();
+  });
+
+  window.addEventListener("resize", refit);
+  // a new scene, however it arrives (a parameter change, a pass, Back, a training update
+  // swapped by app.js): cheap to watch, since a step adds only cells
+  new MutationObserver((records) => {
+    let stepped = null;
+    for (const record of records) {
+      for (const node of record.addedNodes) {
+        if (node.nodeType !== 1) continue;
+        if (node.id === "scene" || node.classList.contains("fit-box")) { fitAll(); return; }
+        if (node.classList.contains("current") || node.classList.contains("win")) stepped = node;
+      }
+    }
+    const box = stepped && stepped.closest(".fit-box.overfull");
+    if (box) keepInView(box);
+  }).observe(document.documentElement, { childList: true, subtree: true });
+  document.addEventListener("htmx:oobAfterSwap", (event) => {
+    const target = event.detail.target;
+    if (target && target.id === "pass-stage") refit();  // backprop's pass can change its grids
+  });
+  // projector mode changes the type and the layout, and so the room (the body's other classes,
+  // playing-fast among them, change neither)
+  let projector = null;
+  function projectorChanged() {
+    const on = document.documentElement.classList.contains("projector");
+    if (on !== projector) { projector = on; refit(); }
+  }
+  new MutationObserver(projectorChanged).observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
+  new MutationObserver(refit).observe(document.documentElement, { attributes: true, attributeFilter: ["data-controls"] });
+  document.addEventListener("DOMContentLoaded", () => {
+    projector = document.documentElement.classList.contains("projector");
+    syncControls();
+    fitAll();
+  });
+  window.convscope = Object.assign(window.convscope || {}, { fit: fitAll });
+})();
