@@ -17,8 +17,9 @@ from ..engine import forward, plan
 from ..engine.cost import forward_cost
 from ..engine.geometry import Geometry, size_formulas
 from ..engine.trace import ForwardTrace
+from .formatting import format_factor, format_number
 from .scenes import Budget, Stepped, padded_view
-from .state import View1D, format_factor, format_number
+from .views import View1D
 
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 900, 190, 46, 12, 12, 26
 

@@ -16,8 +16,9 @@ from ..engine.cost import forward_cost
 from ..engine.geometry import size_formulas
 from ..engine.trace import ForwardTrace
 from ..presets import VOLUMES
+from .formatting import format_factor, format_full
 from .scenes import Budget, Cell, GridScene, badge, bucket, fit, padded_view
-from .state import View3D, format_factor, format_full
+from .views import View3D
 
 ISO_CELL = 18  # a cell's width in the 3-D view, in SVG units
 ISO_MAX_CELLS = 1_500  # more, and the stacks would be a blur: the slices below still show all

@@ -19,7 +19,7 @@ from ..engine.arrays import pad
 from ..engine.cache import BoundedCache
 from ..engine.cost import Cost
 from ..engine.geometry import size_formulas
-from .state import format_fit
+from .formatting import format_fit
 
 Scene = TypeVar("Scene")
 TAP_COLOURS = 8  # Okabe-Ito palette, cycled
@@ -39,7 +39,7 @@ def grid_size(side: int) -> tuple[str, int]:
 
 def fit(value: float, side: int) -> str:
     """A value as a cell of a grid ``side`` cells across shows it: as many significant digits
-    as the cell holds (:func:`~app.web.state.format_fit`)."""
+    as the cell holds (:func:`~app.web.formatting.format_fit`)."""
     return format_fit(value, grid_size(side)[1])
 
 
