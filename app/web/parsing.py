@@ -100,6 +100,15 @@ def _preset(query: Mapping[str, str], field: str, names: Mapping[str, object]) -
     return {field: query[field]}
 
 
+def _choice(query: Mapping[str, str], field: str, choices, message: str) -> dict:
+    """``field`` as the query has it, when it is one of ``choices`` (else ``message``)."""
+    if field not in query:
+        return {}
+    if query[field] not in choices:
+        raise StateError(field, message)
+    return {field: query[field]}
+
+
 def flag(query: Mapping[str, str], name: str) -> bool:
     """A yes/no parameter: ``1``, ``true`` or ``on`` is yes, anything else (or none) no."""
     return query.get(name, "") in ("1", "true", "on")
@@ -135,15 +144,10 @@ def _common(query: Mapping[str, str], axes: int, default: View) -> dict:
         padding = query["padding"].strip()
         changes["padding"] = padding if padding in ("valid", "same", "full") else \
             _axis_ints(padding, "padding", 0, axes)
-    if "padding_mode" in query:
-        if query["padding_mode"] not in PADDING_MODES:
-            raise StateError("padding_mode", "padding_mode must be one of "
-                                             + ", ".join(PADDING_MODES))
-        changes["padding_mode"] = query["padding_mode"]
-    if "mode" in query:
-        if query["mode"] not in MODES:
-            raise StateError("mode", "mode must be 'cross-correlation' or 'convolution'")
-        changes["mode"] = query["mode"]
+    changes |= _choice(query, "padding_mode", PADDING_MODES,
+                       "padding_mode must be one of " + ", ".join(PADDING_MODES))
+    changes |= _choice(query, "mode", MODES,
+                       "mode must be 'cross-correlation' or 'convolution'")
     if query.get("step", "").strip():
         try:
             changes["step"] = max(0, int(query["step"]))
@@ -164,11 +168,8 @@ def _common(query: Mapping[str, str], axes: int, default: View) -> dict:
 
 def parse_view_1d(query: Mapping[str, str], limits: Settings) -> View1D:
     """Read the 1D page's state from query parameters; :class:`StateError` names a bad one."""
-    changes: dict = {}
-    if "view" in query:
-        if query["view"] not in ("continuous", "discrete"):
-            raise StateError("view", "view must be 'continuous' or 'discrete'")
-        changes["view"] = query["view"]
+    changes = _choice(query, "view", ("continuous", "discrete"),
+                      "view must be 'continuous' or 'discrete'")
     changes.update(_preset(query, "signal", SIGNALS_1D))
     kernels = View1D(**changes).kernels
     if query.get("kernel") in KERNELS_1D | KERNELS_1D_DENSE and query["kernel"] not in kernels:
@@ -225,18 +226,12 @@ def parse_view_backprop(query: Mapping[str, str], limits: Settings) -> ViewBackp
     """Read the backprop page's state; :class:`StateError` names a bad parameter."""
     changes: dict = _preset(query, "preset", BACKPROP)
     axes = np.ndim(BACKPROP[changes.get("preset", "lesson-1d")].w) - 2
-    if "loss" in query:
-        if query["loss"] not in LOSSES:
-            raise StateError("loss", "loss must be 'custom' (edit δ), 'sum' or 'mse'")
-        changes["loss"] = query["loss"]
+    changes |= _choice(query, "loss", LOSSES, "loss must be 'custom' (edit δ), 'sum' or 'mse'")
     for name in ("delta", "target"):
         if query.get(name, "").strip():
             changes[name] = tuple(parse_vector(query[name], name, limits.page_max_signal,
                                                "page_max_signal"))
-    if "part" in query:
-        if query["part"] not in PARTS:
-            raise StateError("part", "part must be 'weight', 'input' or 'bias'")
-        changes["part"] = query["part"]
+    changes |= _choice(query, "part", PARTS, "part must be 'weight', 'input' or 'bias'")
     if query.get("eta", "").strip():
         try:
             eta = float(query["eta"])
