@@ -9,21 +9,14 @@ from the preset, so ordinary URLs stay short. Reading a query is :mod:`.parsing`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from typing import ClassVar
 from urllib.parse import urlencode
 
 import numpy as np
 
-from ..presets import (
-    BACKPROP,
-    CHANNELS,
-    IMAGES_2D,
-    KERNELS_1D,
-    KERNELS_1D_DENSE,
-    KERNELS_2D,
-    VOLUMES,
-    signal_values,
-)
+from .. import presets
 from .formatting import format_exact, format_matrix
 
 #: the player's speeds, in steps per second (its slider's stops)
@@ -124,12 +117,12 @@ class View1D(View):
 
     @property
     def kernels(self) -> dict:
-        return KERNELS_1D_DENSE if self.dense else KERNELS_1D
+        return presets.KERNELS_1D_DENSE if self.dense else presets.KERNELS_1D
 
     @property
     def input_values(self) -> list[float]:
         return list(self.x) if self.x is not None else \
-            [float(v) for v in signal_values(self.signal, self.dense)]
+            [float(v) for v in presets.signal_values(self.signal, self.dense)]
 
     @property
     def kernel_values(self) -> list[float]:
@@ -159,12 +152,12 @@ class View2D(View):
     @property
     def input_values(self) -> list[list[float]]:
         return [list(r) for r in self.x] if self.x is not None else \
-            [list(map(float, r)) for r in IMAGES_2D[self.input][1]]
+            [list(map(float, r)) for r in presets.IMAGES_2D[self.input][1]]
 
     @property
     def kernel_values(self) -> list[list[float]]:
         return [list(r) for r in self.w] if self.w is not None else \
-            [list(map(float, r)) for r in KERNELS_2D[self.kernel][1]]
+            [list(map(float, r)) for r in presets.KERNELS_2D[self.kernel][1]]
 
 
 @dataclass(frozen=True)
@@ -176,36 +169,55 @@ class View3D(_PlayedView):
     @property
     def input_values(self) -> list:
         """The volume, (D, H, W)."""
-        return VOLUMES[self.volume][1]
+        return presets.VOLUMES[self.volume][1]
 
     @property
     def kernel_values(self) -> list:
         """The kernel cube, (K_D, K_H, K_W)."""
-        return VOLUMES[self.volume][2]
+        return presets.VOLUMES[self.volume][2]
 
 
 @dataclass(frozen=True)
-class ViewChannels(_PlayedView):
+class _ExampleView(_PlayedView):
+    """A page that takes its whole example from a preset, named by its ``preset`` field:
+    the input with its channels, (N, C_in, *spatial) or (C_in, *spatial), and the kernels,
+    (C_out, C_in, *kernel)."""
+
+    channel_axes = 2
+    examples: ClassVar[Mapping] = {}  # the page's presets, by name
+
+    @property
+    def example(self):
+        """The preset the view names."""
+        return self.examples[self.preset]
+
+    def chosen(self, name: str):
+        """The view's ``name`` where it sets one, else its example's."""
+        return getattr(self, name) or getattr(self.example, name)
+
+    @property
+    def input_values(self) -> list:
+        return self.example.x
+
+    @property
+    def kernel_values(self) -> list:
+        """The example's kernels as written (before any grouping; backprop's, before any
+        training)."""
+        return self.example.w
+
+
+@dataclass(frozen=True)
+class ViewChannels(_ExampleView):
     """The channels page: a preset, groups, which sample of the batch is shown."""
 
     preset: str = "lesson"
     groups: int | None = None
     sample: int = 0
-    channel_axes = 2
-
-    @property
-    def input_values(self) -> list:
-        """The preset's batch, (N, C_in, H, W)."""
-        return CHANNELS[self.preset].x
-
-    @property
-    def kernel_values(self) -> list:
-        """The preset's kernels as written, (C_out, C_in, K_H, K_W) (before any grouping)."""
-        return CHANNELS[self.preset].w
+    examples: ClassVar[Mapping] = presets.CHANNELS
 
 
 @dataclass(frozen=True)
-class ViewBackprop(_PlayedView):
+class ViewBackprop(_ExampleView):
     """The backprop page: a preset, how δ is made, which pass is playing, and how many
     gradient-descent updates have been applied (``epoch``) — replayed from the preset's
     starting kernel, so the URL alone says where training is."""
@@ -217,14 +229,4 @@ class ViewBackprop(_PlayedView):
     part: str = "weight"
     eta: float | None = None
     epoch: int = 0
-    channel_axes = 2
-
-    @property
-    def input_values(self) -> list:
-        """The preset's input, (C_in, *spatial)."""
-        return BACKPROP[self.preset].x
-
-    @property
-    def kernel_values(self) -> list:
-        """The preset's starting kernel, (C_out, C_in, *kernel)."""
-        return BACKPROP[self.preset].w
+    examples: ClassVar[Mapping] = presets.BACKPROP
