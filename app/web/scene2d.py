@@ -14,8 +14,9 @@ from ..engine import forward, plan
 from ..engine.cost import forward_cost
 from ..engine.geometry import Geometry, size_formulas
 from ..engine.trace import ForwardTrace
+from .cells import Cell, badge, bucket, fit
 from .formatting import format_factor, format_full, format_number
-from .scenes import Budget, Cell, GridScene, badge, bucket, fit, padded_view
+from .scenes import Budget, GridScene, padded_view
 from .views import View2D
 
 

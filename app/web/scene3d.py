@@ -16,8 +16,9 @@ from ..engine.cost import forward_cost
 from ..engine.geometry import size_formulas
 from ..engine.trace import ForwardTrace
 from ..presets import VOLUMES
+from .cells import Cell, badge, bucket, fit
 from .formatting import format_factor, format_full
-from .scenes import Budget, Cell, GridScene, badge, bucket, fit, padded_view
+from .scenes import Budget, GridScene, padded_view
 from .views import View3D
 
 ISO_CELL = 18  # a cell's width in the 3-D view, in SVG units

@@ -18,8 +18,9 @@ from ..engine.loss import LOSSES, finite_difference_error, loss_and_delta, train
 from ..engine.trace import BackwardTrace
 from ..presets import BACKPROP
 from ..workers import in_process
+from .cells import Cell, badge, bucket
 from .formatting import format_cell, format_factor, format_number
-from .scenes import Budget, Cell, Stepped, badge, bucket
+from .scenes import Budget, Stepped
 from .views import ViewBackprop
 
 #: replays of at least this many updates run in the compute process: a few ms of work here,

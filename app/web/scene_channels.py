@@ -14,8 +14,9 @@ from ..engine import forward, plan
 from ..engine.cost import forward_cost
 from ..engine.trace import ForwardTrace
 from ..presets import CHANNELS
+from .cells import Cell, badge, bucket, fit
 from .formatting import format_factor, format_full
-from .scenes import Budget, Cell, GridScene, badge, bucket, fit, padded_view
+from .scenes import Budget, GridScene, padded_view
 from .views import ViewChannels
 
 
