@@ -92,6 +92,11 @@ def format_factor(value: float) -> str:
     return f"({text})" if text.startswith(("-", "−")) else text
 
 
+def format_product(*factors: float) -> str:
+    """A product as a sum's term writes it, each factor by :func:`format_factor`: ``2×(-1)``."""
+    return "×".join(map(format_factor, factors))
+
+
 def format_matrix(matrix: list[list[float]]) -> str:
     """Values for a URL, each exact (:func:`format_exact`): ``0,1.5;2,3``."""
     return ";".join(",".join(format_exact(v) for v in row) for row in matrix)
