@@ -208,7 +208,7 @@ class SceneBackprop(Scene):
                 for t, (pos, delta) in enumerate(zip(rec.position, rec.deltas, strict=True)):
                     n_o = tuple(int(v) for v in self.trace.out_index[t][1:])
                     marks_d[(co, *n_o)] = (t, None)
-                    if all(0 <= p < s for p, s in zip(pos, self.geom.in_spatial, strict=True)):
+                    if not rec.padding[t]:  # a padding cell is not drawn
                         marks_x[(int(rec.channel), *map(int, pos))] = \
                             (t, badge(float(delta)))
             elif part == "input":
@@ -255,9 +255,7 @@ class SceneBackprop(Scene):
             for t, (pos, delta, x) in enumerate(zip(rec.position, rec.deltas, rec.inputs,
                                                     strict=True)):
                 o = tuple(int(v) for v in self.trace.out_index[t][1:])
-                padding = not all(0 <= p < s for p, s in zip(pos, self.geom.in_spatial,
-                                                             strict=True))
-                xs = "0" if padding and self.geom.padding_mode == "zeros" else \
+                xs = "0" if rec.padding[t] and self.geom.padding_mode == "zeros" else \
                     self.x_symbol(int(rec.channel), [int(p) for p in pos])
                 symbols.append(f"{self.d_symbol(co, o)}·{xs}")
                 numbers.append(format_product(delta, x))
