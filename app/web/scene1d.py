@@ -172,6 +172,9 @@ class Scene1D(Scene):
 
     @shared
     def other_path(self) -> str:
+        """The other operation's output (with ``compare``; else nothing to draw)."""
+        if self.other_output is None:
+            return ""
         return polyline(self.centres, self.other_output, self.tx, self.ty_output)
 
     @stepwise

@@ -4,7 +4,8 @@ plan → budget → forward → trace), stepping, the grids' cells, and building
 
 One rule for the step: a scene is at one step, ``scene.step``, and every method that depends on
 it reads that; the scene at another step is ``scene.at(k)``, a clone that shares everything
-already computed.
+already computed. What each page's templates read from its scene is written down in
+:mod:`.contract`.
 """
 
 from __future__ import annotations
