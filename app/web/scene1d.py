@@ -224,15 +224,19 @@ class Scene1D(Scene):
         per_sample = (WIDTH - LEFT - RIGHT) / (self.t_range[1] - self.t_range[0])
         return int(min(WIDTH, LEFT + RIGHT + max(per_sample, 12) * (self.w.size + 1)))
 
+    @shared
+    def kernel_axes(self) -> tuple[Axis, Axis]:
+        """The kernel plot's own x (tap) and y axes."""
+        return (Axis(-0.5, self.w.size - 0.5, LEFT, self.kernel_width - RIGHT),
+                Axis(*_range(self.w), HEIGHT - BOTTOM, TOP))
+
     def kernel_stems(self) -> list[Stem]:
-        ty = Axis(*_range(self.w), HEIGHT - BOTTOM, TOP)
-        tx = Axis(-0.5, self.w.size - 0.5, LEFT, self.kernel_width - RIGHT)
+        tx, ty = self.kernel_axes
         return [Stem(tx(i), ty(float(v)), ty(0), format_number(float(v)), i)
                 for i, v in enumerate(self.w)]
 
     def kernel_curve(self) -> str:
-        ty = Axis(*_range(self.w), HEIGHT - BOTTOM, TOP)
-        tx = Axis(-0.5, self.w.size - 0.5, LEFT, self.kernel_width - RIGHT)
+        tx, ty = self.kernel_axes
         return f"{tx(0)},{ty(0)} {polyline(range(self.w.size), self.w, tx, ty)} " \
                f"{tx(self.w.size - 1)},{ty(0)}"
 

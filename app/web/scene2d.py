@@ -58,5 +58,5 @@ class Scene2D(GridScene):
     def kernel_rows(self, flipped: bool = False) -> list[list]:
         """The kernel as written, or ``flipped`` as it slides in convolution mode; the grid
         that slides carries the tap colours."""
-        return self.kernel_cells(self.w[::-1, ::-1] if flipped else self.w,
+        return self.kernel_cells(self.flipped_kernel if flipped else self.w,
                                  "kf" if flipped else "k", taps=flipped or not self.geom.flip)

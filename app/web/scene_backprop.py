@@ -308,7 +308,7 @@ class SceneBackprop(Scene):
             _, c, *i = (int(v) for v in self.record().index)
             g = self.geom
             group, c_local = divmod(c, g.c_in_group)
-            flipped = self.w[(slice(None), slice(None), *(slice(None, None, -1),) * g.ndim)]
+            flipped = self.flipped_kernel
             for j in np.ndindex(*g.kernel):
                 cell = tuple(ii + b + jj * d for ii, (b, _), jj, d in
                              zip(i, g.padding, j, g.dilation, strict=True))
@@ -319,8 +319,7 @@ class SceneBackprop(Scene):
                           self.full_delta, marks=marks)
 
     def flipped_grids(self) -> list[Grid]:
-        g = self.geom
-        flipped = self.w[(slice(None), slice(None), *(slice(None, None, -1),) * g.ndim)]
+        flipped = self.flipped_kernel
         return self.grids("Flipped kernel", "kf", flipped.reshape(-1, *flipped.shape[2:]))
 
     # --- checks -----------------------------------------------------------------------------

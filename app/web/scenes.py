@@ -257,6 +257,11 @@ class Scene(Stepped):
         return bool(self.padding_mask[index])
 
     @shared
+    def flipped_kernel(self) -> np.ndarray:
+        """The kernel flipped along every spatial axis: as it slides in convolution mode."""
+        return np.flip(self.w, tuple(range(self.w.ndim - self.geom.ndim, self.w.ndim)))
+
+    @shared
     def input_scale(self) -> float:
         """The input's colour scale: its largest magnitude."""
         return float(np.abs(self.x).max())
