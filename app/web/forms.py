@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 
-from .state import StateError
+from .parsing import StateError
 
 
 def parse_leniently(parse: Callable, query: Mapping[str, str],

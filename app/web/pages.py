@@ -37,14 +37,7 @@ from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOL
 from ..workers import in_worker
 from .forms import Form, parse_leniently
 from .lesson import STOPS, place, tour_url
-from .scene1d import Scene1D
-from .scene2d import Scene2D
-from .scene3d import Scene3D
-from .scene_backprop import SceneBackprop
-from .scene_channels import SceneChannels
-from .scenes import Budget, Explained, GridScene, TooBig, explain, is_built
-from .state import (
-    SPEEDS,
+from .parsing import (
     StateError,
     flag,
     parse_view_1d,
@@ -53,7 +46,14 @@ from .state import (
     parse_view_backprop,
     parse_view_channels,
 )
+from .scene1d import Scene1D
+from .scene2d import Scene2D
+from .scene3d import Scene3D
+from .scene_backprop import SceneBackprop
+from .scene_channels import SceneChannels
+from .scenes import Budget, Explained, GridScene, TooBig, explain, is_built
 from .templating import templates
+from .views import SPEEDS
 
 router = APIRouter(include_in_schema=False)
 

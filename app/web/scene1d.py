@@ -8,17 +8,14 @@ plot. Each output is drawn at the centre of the window that made it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 from markupsafe import Markup
 
-from ..engine import forward, plan
-from ..engine.cost import forward_cost
-from ..engine.geometry import Geometry, size_formulas
-from ..engine.trace import ForwardTrace
-from .scenes import Budget, Stepped, padded_view
-from .state import View1D, format_factor, format_number
+from ..engine import forward
+from ..engine.cost import Cost, forward_cost
+from .formatting import format_factor, format_number, format_product
+from .scenes import Scene, shared, stepwise
 
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 900, 190, 46, 12, 12, 26
 
@@ -64,45 +61,43 @@ class Stem:
     tap: int | None = None
 
 
-class Scene1D(Stepped):
-    """One view of the 1D page. Raises :class:`~app.engine.ConvolutionError` when the
+class Scene1D(Scene):
+    """One view of the 1D page: a signal and a kernel, the view's bias, and with ``compare``
+    the other operation's result too. Raises :class:`~app.engine.ConvolutionError` when the
     geometry is impossible."""
 
-    def __init__(self, view: View1D, budget: Budget) -> None:
-        self.view = view
-        self.x = np.asarray(view.input_values, dtype=np.float64)
-        self.w = np.asarray(view.kernel_values, dtype=np.float64)
-        bias = np.array([view.bias]) if view.bias else None
-        params = view.engine_params()
-        self.geom: Geometry = plan((1, self.x.size), (1, 1, self.w.size), **params)
-        budget.check(cells=self.geom.padded[0] + self.geom.out_spatial[0],
-                     cost=forward_cost(self.geom).times(2 if view.compare else 1))
-        self.output = forward(self.x[None], self.w[None, None], bias, **params)[0]
-        self.trace = ForwardTrace(self.x[None], self.w[None, None], bias, **params)
-        other = "cross-correlation" if view.mode == "convolution" else "convolution"
-        self.other_mode = other
-        self.other_output = forward(self.x[None], self.w[None, None], bias,
-                                    **{**params, "mode": other})[0] if view.compare else None
-        self.steps = len(self.trace)
-        self.step = min(view.step, self.steps)
+    @property
+    def other_mode(self) -> str:
+        return "cross-correlation" if self.view.mode == "convolution" else "convolution"
+
+    def cost(self) -> Cost:
+        return forward_cost(self.geom).times(2 if self.view.compare else 1)
+
+    def run(self) -> None:
+        super().run()
+        self.other_output = None
+        if self.view.compare:
+            x, w = self.engine_arrays()
+            other = {**self.params, "mode": self.other_mode}
+            self.other_output = forward(x, w, self.bias, **other)[0]
 
     # --- geometry -------------------------------------------------------------------------
-    @cached_property
+    @shared
     def t_range(self) -> tuple[float, float]:
         (before, after), = self.geom.padding
         return -before - 0.5, self.x.size - 1 + after + 0.5
 
-    @cached_property
+    @shared
     def tx(self) -> Axis:
         return Axis(*self.t_range, LEFT, WIDTH - RIGHT)
 
-    @cached_property
+    @shared
     def ty_input(self) -> Axis:
         products = np.outer(self.x, self.w)  # so the shaded overlap always fits
         return Axis(*_range(self.x, self.w, products.min(), products.max()), HEIGHT - BOTTOM,
                     TOP)
 
-    @cached_property
+    @shared
     def ty_output(self) -> Axis:
         extra = () if self.other_output is None else (self.other_output,)
         return Axis(*_range(self.output, *extra), HEIGHT - BOTTOM, TOP)
@@ -111,12 +106,7 @@ class Scene1D(Stepped):
         """The shift t at which output ``index`` is drawn: the centre of its window."""
         return float(self.centres[index])
 
-    @property
-    def formulas(self) -> list[str]:
-        return size_formulas(self.x.shape, self.w.shape, stride=self.view.stride,
-                             padding=self.view.padding, dilation=self.view.dilation)
-
-    @cached_property
+    @shared
     def ticks(self) -> Markup:
         """The shift axis's labels as SVG, drawn once per scene (every step reuses them)."""
         lo, hi = self.t_range
@@ -127,66 +117,79 @@ class Scene1D(Stepped):
         return Markup(f'<g class="ticks" aria-hidden="true">{labels}'
                       f'<text class="unit" x="16" y="{HEIGHT - 6}">t:</text></g>')
 
-    @cached_property
+    @shared
     def input_values(self) -> str:
         return self.values(self.x)
 
     # --- the current step ---------------------------------------------------------------
-    def window(self, step: int) -> dict[int, int]:
+    @stepwise
+    def window(self) -> dict[int, int]:
         """Positions (counted from the first real sample) of the window -> tap index."""
-        if step == 0:
+        if self.step == 0:
             return {}
-        return {int(p[0]): tap for tap, p in enumerate(self.record(step).position)}
+        return {int(p[0]): tap for tap, p in enumerate(self.record().position)}
 
-    @cached_property
+    @shared
     def signal_path(self) -> str:
         return polyline(np.arange(self.x.size), self.x, self.tx, self.ty_input)
 
-    def kernel_path(self, step: int) -> str:
-        """The kernel as it sits at this step (reversed in convolution mode): the weight each
-        tap uses, at the position it reads."""
-        record = self.record(max(step, 1))
+    @stepwise
+    def kernel_path(self) -> str:
+        """The kernel as it sits at this step (reversed in convolution mode; at step 0, where
+        it will first sit): the weight each tap uses, at the position it reads."""
+        record = self.record(max(self.step, 1))
         p, zero = record.position[:, 0], self.ty_input(0)
         points = polyline(p, record.weights, self.tx, self.ty_input)
         return f"{self.tx(p[0])},{zero} {points} {self.tx(p[-1])},{zero}"
 
-    def overlap_path(self, step: int) -> str:
+    @stepwise
+    def overlap_path(self) -> str:
         """The product f·g at this shift, closed down to zero: the shaded overlap."""
-        if step == 0:
+        if self.step == 0:
             return ""
-        record = self.record(step)
+        record = self.record()
         p = record.position[:, 0]
         zero = self.ty_input(0)
         points = polyline(p, record.products, self.tx, self.ty_input)
         return f"{self.tx(p[0])},{zero} {points} {self.tx(p[-1])},{zero}"
 
-    @cached_property
+    @shared
     def centres(self) -> np.ndarray:
         """The shift t of every output: the centre of its window."""
         (before, _), = self.geom.padding
         return (np.arange(self.steps) * self.geom.stride[0] - before
                 + self.geom.dilation[0] * (self.w.size - 1) / 2)
 
-    @cached_property
+    @shared
     def result_points(self) -> list[str]:
         """Every output's point, formatted once per scene; a step shows the first ones."""
         return polyline(self.centres, self.output, self.tx, self.ty_output).split(" ")
 
-    def result_path(self, step: int) -> str:
-        return " ".join(self.result_points[:step])
+    @stepwise
+    def result_path(self) -> str:
+        """The result traced so far."""
+        return " ".join(self.result_points[:self.step])
 
-    @cached_property
+    @shared
     def other_path(self) -> str:
+        """The other operation's output (with ``compare``; else nothing to draw)."""
+        if self.other_output is None:
+            return ""
         return polyline(self.centres, self.other_output, self.tx, self.ty_output)
 
-    def marker(self, step: int) -> tuple[float, float] | None:
-        if step == 0:
+    @stepwise
+    def marker(self) -> tuple[float, float] | None:
+        """Where the output just made is drawn; None at step 0."""
+        if self.step == 0:
             return None
-        return self.tx(self.centre(step - 1)), self.ty_output(float(self.output[step - 1]))
+        made = self.step - 1
+        return self.tx(self.centre(made)), self.ty_output(float(self.output[made]))
 
     # --- discrete stems -----------------------------------------------------------------
-    def input_stems(self, step: int) -> list[Stem]:
-        window = self.window(step)
+    @stepwise
+    def input_stems(self) -> list[Stem]:
+        """The padded signal's samples, those under the window marked with their tap."""
+        window = self.window()
         (before, after), = self.geom.padding
         stems = []
         for position in range(-before, self.x.size + after):
@@ -196,25 +199,23 @@ class Scene1D(Stepped):
                               format_number(value), position, record_tap))
         return stems
 
-    @cached_property
-    def padded(self) -> np.ndarray:
-        """The signal as the kernel sees it, padding included."""
-        return padded_view(self.x[None], self.geom)[0]
-
-    def window_stems(self, step: int) -> list[Stem]:
+    @stepwise
+    def window_stems(self) -> list[Stem]:
         """The kernel's stems beside the input samples they meet (a third of a sample to the
         right), each the weight that tap uses: reversed in convolution mode."""
-        if step == 0:
+        if self.step == 0:
             return []
-        record = self.record(step)
+        record = self.record()
         return [Stem(self.tx(p[0] + 0.3), self.ty_input(float(w)), self.ty_input(0),
                      "×" + format_number(float(w)), int(p[0]), tap)
                 for tap, (p, w) in enumerate(zip(record.position, record.weights, strict=True))]
 
-    def window_band(self, step: int) -> tuple[float, float] | None:
-        if step == 0:
+    @stepwise
+    def window_band(self) -> tuple[float, float] | None:
+        """The shaded band behind the window's samples; None at step 0."""
+        if self.step == 0:
             return None
-        p = self.record(step).position[:, 0]
+        p = self.record().position[:, 0]
         return self.tx(p[0] - 0.45), self.tx(p[-1] + 0.45)
 
     @property
@@ -223,32 +224,39 @@ class Scene1D(Stepped):
         per_sample = (WIDTH - LEFT - RIGHT) / (self.t_range[1] - self.t_range[0])
         return int(min(WIDTH, LEFT + RIGHT + max(per_sample, 12) * (self.w.size + 1)))
 
+    @shared
+    def kernel_axes(self) -> tuple[Axis, Axis]:
+        """The kernel plot's own x (tap) and y axes."""
+        return (Axis(-0.5, self.w.size - 0.5, LEFT, self.kernel_width - RIGHT),
+                Axis(*_range(self.w), HEIGHT - BOTTOM, TOP))
+
     def kernel_stems(self) -> list[Stem]:
-        ty = Axis(*_range(self.w), HEIGHT - BOTTOM, TOP)
-        tx = Axis(-0.5, self.w.size - 0.5, LEFT, self.kernel_width - RIGHT)
+        tx, ty = self.kernel_axes
         return [Stem(tx(i), ty(float(v)), ty(0), format_number(float(v)), i)
                 for i, v in enumerate(self.w)]
 
     def kernel_curve(self) -> str:
-        ty = Axis(*_range(self.w), HEIGHT - BOTTOM, TOP)
-        tx = Axis(-0.5, self.w.size - 0.5, LEFT, self.kernel_width - RIGHT)
+        tx, ty = self.kernel_axes
         return f"{tx(0)},{ty(0)} {polyline(range(self.w.size), self.w, tx, ty)} " \
                f"{tx(self.w.size - 1)},{ty(0)}"
 
-    def output_stems(self, step: int) -> list[Stem]:
+    @stepwise
+    def output_stems(self) -> list[Stem]:
+        """The outputs made so far."""
         return [Stem(self.tx(self.centre(i)), self.ty_output(float(v)), self.ty_output(0),
-                     format_number(float(v)), i) for i, v in enumerate(self.output[:step])]
+                     format_number(float(v)), i) for i, v in enumerate(self.output[:self.step])]
 
     # --- words ----------------------------------------------------------------------------
-    def sentence(self, step: int) -> str:
+    @stepwise
+    def sentence(self) -> str:
         """The step's sum: every term in the discrete view, a summary in the continuous one."""
-        record = self.record(step)
+        record = self.record()
         value = format_number(float(record.value))
         if self.view.dense:
             overlap = int(np.count_nonzero(record.products))
             return (f"Σ f(τ)·g(t − τ) over {len(record.products)} samples "
                     f"({overlap} overlapping) = {value}")
-        terms = " + ".join(f"{format_factor(w)}×{format_factor(x)}"
+        terms = " + ".join(format_product(w, x)
                            for w, x in zip(record.weights, record.inputs, strict=True))
         if self.view.bias:
             terms += f" + {format_factor(record.bias)}"
@@ -258,10 +266,11 @@ class Scene1D(Stepped):
         """Exact values for tests and assistive tools (``data-values``)."""
         return ",".join(map(repr, np.asarray(array, dtype=float).tolist()))
 
-    @cached_property
+    @shared
     def output_values(self) -> list[str]:
         return [repr(v) for v in self.output.tolist()]
 
-    def values_so_far(self, step: int) -> str:
-        """``data-values`` of the output after ``step`` steps."""
-        return ",".join(self.output_values[:step])
+    @stepwise
+    def values_so_far(self) -> str:
+        """``data-values`` of the output made so far."""
+        return ",".join(self.output_values[:self.step])

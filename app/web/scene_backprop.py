@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
-from ..engine import backward, forward, plan
-from ..engine.cost import backward_cost, forward_cost
+from ..engine import backward, forward
+from ..engine.cost import Cost, backward_cost, forward_cost
 from ..engine.loss import LOSSES, finite_difference_error, loss_and_delta, train
 from ..engine.trace import BackwardTrace
-from ..presets import BACKPROP
 from ..workers import in_process
-from .scenes import Budget, Cell, Stepped, badge, bucket
-from .state import ViewBackprop, format_cell, format_factor, format_number
+from .cells import Cell, badge, bucket
+from .formatting import format_cell, format_factor, format_number, format_product
+from .scenes import Scene, shared, stepwise
 
 #: replays of at least this many updates run in the compute process: a few ms of work here,
 #: against ~1 ms of pickling there and back
@@ -40,37 +39,45 @@ class Grid:
     rows: list[list[Cell]]
 
 
-class SceneBackprop(Stepped):
+class SceneBackprop(Scene):
     """One view of the backprop page. Raises :class:`~app.engine.ConvolutionError` when the
-    geometry is impossible, :class:`ValueError` for a δ or target of the wrong size."""
+    geometry is impossible, :class:`ValueError` for a δ or target of the wrong size.
 
-    def __init__(self, view: ViewBackprop, budget: Budget) -> None:
-        self.view = view
-        preset = BACKPROP[view.preset]
-        self.preset = preset
-        self.x = np.asarray(preset.x, dtype=np.float64)          # (C_in, *spatial)
-        self.w0 = np.asarray(preset.w, dtype=np.float64)         # (C_out, C_in, *k)
-        self.params = view.engine_params()
-        self.geom = plan(self.x.shape, self.w0.shape, **self.params)
-        g = self.geom
-        self.loss = view.loss or preset.loss
-        epochs = view.epoch if self.loss != "custom" else 0  # a typed-in δ does not train
+    Its own part of the pipeline: before the forward pass it replays ``epoch``
+    gradient-descent updates from the preset's kernel (the URL says it all), and after it
+    comes δ, the backward pass and the trace of the pass that plays.
+    """
+
+    # the view's, or its preset's
+    loss = property(lambda self: self.view.chosen("loss"))
+    eta = property(lambda self: self.view.chosen("eta"))
+
+    @property
+    def epochs(self) -> int:
+        """The updates to replay: none for a typed-in δ, which does not train."""
+        return self.view.epoch if self.loss != "custom" else 0
+
+    def cells(self) -> int:
+        return 3 * super().cells()  # each of input, output and δ in up to three places
+
+    def cost(self) -> Cost:
         # every replayed update is a forward and a backward pass, and so is what the page
         # then shows: the engine's cost of each, epochs + 1 times
-        cells = 3 * g.c_in * math.prod(g.padded) + 3 * g.c_out * math.prod(g.out_spatial)
-        budget.check(cells=cells, cost=(forward_cost(g) + backward_cost(g)).times(epochs + 1))
-        self.eta = view.eta or preset.eta
-        shape = self.geom.output_shape
+        return (forward_cost(self.geom) + backward_cost(self.geom)).times(self.epochs + 1)
+
+    def run(self) -> None:
+        view, shape = self.view, self.geom.output_shape
+        self.w0 = self.w  # (C_out, C_in, *k), the preset's
         self.notes: list[str] = []
-        self.target = self._sized(view.target, preset.target, shape, "target")
-        self.custom_delta = self._sized(view.delta, preset.delta, shape, "delta")
-        # replay `epoch` gradient-descent updates from the preset's kernel: the URL says it all
+        example = view.example
+        self.target = self._sized(view.target, example.target, shape, "target")
+        self.custom_delta = self._sized(view.delta, example.delta, shape, "delta")
         self.diverged_at: int | None = None
-        if epochs:
+        if self.epochs:
             # a long replay runs in the compute process (app.workers says why)
-            replay = in_process if epochs >= REPLAY_IN_PROCESS else _here
-            run = replay(train, self.x, self.w0, loss=self.loss, eta=self.eta, epochs=epochs,
-                         target=self.target, **self.params)
+            replay = in_process if self.epochs >= REPLAY_IN_PROCESS else _here
+            run = replay(train, self.x, self.w0, loss=self.loss, eta=self.eta,
+                         epochs=self.epochs, target=self.target, **self.params)
             w, history, self.diverged_at = run.weight, list(run.losses[:-1]), run.diverged_at
             self.w_before = run.previous
             if run.diverged_at is not None:
@@ -95,8 +102,6 @@ class SceneBackprop(Stepped):
                               "for float64 (beyond ±1.8 × 10³⁰⁸), NaN one that has no value "
                               "(∞ − ∞). Smaller δ or inputs keep every number finite.")
         self.trace = BackwardTrace(self.x, w, self.delta, view.part, **self.params)
-        self.steps = len(self.trace)
-        self.step = min(view.step, self.steps)
 
     def _sized(self, given, preset_value, shape, name) -> np.ndarray | None:
         """Values typed in must fit the output; a preset's that no longer fit (the geometry
@@ -180,7 +185,7 @@ class SceneBackprop(Stepped):
             grids.append(Grid(label + suffix, f"{name}-{c}", rows))
         return grids
 
-    @cached_property
+    @shared
     def weight_grids(self) -> list[Grid]:
         return self.grids("Kernel", "w", self.w.reshape(-1, *self.w.shape[2:]))
 
@@ -189,20 +194,21 @@ class SceneBackprop(Stepped):
         return {"weight": self.grads.grad_weight, "input": self.grads.grad_input,
                 "bias": self.grads.grad_bias}[self.view.part]
 
+    @stepwise
     def pass_grids(self) -> dict[str, list[Grid]]:
-        """The grids of the playing pass, marked for the current step."""
+        """The grids of the playing pass, marked for this step."""
         step, part = self.step, self.view.part
         gw = self.grads.grad_weight
         marks_x, marks_d, marks_w, current = {}, {}, {}, None
         if step:
-            rec = self.record(step)
+            rec = self.record()
             if part == "weight":
                 co, ci, *k = (int(v) for v in rec.index)
                 current = (co * gw.shape[1] + ci, *k)
                 for t, (pos, delta) in enumerate(zip(rec.position, rec.deltas, strict=True)):
                     n_o = tuple(int(v) for v in self.trace.out_index[t][1:])
                     marks_d[(co, *n_o)] = (t, None)
-                    if all(0 <= p < s for p, s in zip(pos, self.geom.in_spatial, strict=True)):
+                    if not rec.padding[t]:  # a padding cell is not drawn
                         marks_x[(int(rec.channel), *map(int, pos))] = \
                             (t, badge(float(delta)))
             elif part == "input":
@@ -235,10 +241,11 @@ class SceneBackprop(Stepped):
                                  current=current),
         }
 
-    def sentence(self, step: int) -> tuple[str, str, str]:
-        """The step as the lesson writes it: ``∂L/∂w₁ = δ₁·x₁ + δ₂·x₂ + δ₃·x₃``, the same with
-        numbers, and the value."""
-        rec = self.record(step)
+    @stepwise
+    def sentence(self) -> tuple[str, str, str]:
+        """This step as the lesson writes it: ``∂L/∂w₁ = δ₁·x₁ + δ₂·x₂ + δ₃·x₃``, the same
+        with numbers, and the value."""
+        rec = self.record()
         part = self.view.part
         value = format_number(float(rec.value))
         if part == "weight":
@@ -248,12 +255,10 @@ class SceneBackprop(Stepped):
             for t, (pos, delta, x) in enumerate(zip(rec.position, rec.deltas, rec.inputs,
                                                     strict=True)):
                 o = tuple(int(v) for v in self.trace.out_index[t][1:])
-                padding = not all(0 <= p < s for p, s in zip(pos, self.geom.in_spatial,
-                                                             strict=True))
-                xs = "0" if padding and self.geom.padding_mode == "zeros" else \
+                xs = "0" if rec.padding[t] and self.geom.padding_mode == "zeros" else \
                     self.x_symbol(int(rec.channel), [int(p) for p in pos])
                 symbols.append(f"{self.d_symbol(co, o)}·{xs}")
-                numbers.append(f"{format_factor(delta)}×{format_factor(x)}")
+                numbers.append(format_product(delta, x))
         elif part == "input":
             _, c, *i = (int(v) for v in rec.index)
             lhs = "∂L/∂" + self.x_symbol(c, i)
@@ -264,7 +269,7 @@ class SceneBackprop(Stepped):
                 k = [int(v) for v in rec.kernel_index[t]]
                 symbols.append(f"{self.d_symbol(co, o)}·"
                                f"{self.w_symbol(co, c % self.geom.c_in_group, k)}")
-                numbers.append(f"{format_factor(rec.deltas[t])}×{format_factor(rec.weights[t])}")
+                numbers.append(format_product(rec.deltas[t], rec.weights[t]))
             if not symbols:
                 symbols, numbers = ["0 (no window reads this cell)"], ["0"]
         else:
@@ -281,7 +286,7 @@ class SceneBackprop(Stepped):
         cells to the cells they copy, which the terms list shows instead."""
         return self.geom.zero_padding
 
-    @cached_property
+    @shared
     def full_delta(self) -> np.ndarray:
         """δ dilated by the stride and bordered with D(K − 1) zeros per side: (C_out, *L)."""
         g = self.geom
@@ -294,15 +299,16 @@ class SceneBackprop(Stepped):
                              zip(border, spread, g.stride, strict=True)))] = self.delta
         return full
 
-    def full_grids(self, step: int) -> list[Grid]:
-        """The bordered δ with the flipped kernel over the window that gives this input
-        cell its gradient: cell ``q + j·D`` carries the flipped weight ``j``."""
+    @stepwise
+    def full_grids(self) -> list[Grid]:
+        """The bordered δ with the flipped kernel over the window that gives this step's
+        input cell its gradient: cell ``q + j·D`` carries the flipped weight ``j``."""
         marks = {}
-        if step:
-            _, c, *i = (int(v) for v in self.record(step).index)
+        if self.step:
+            _, c, *i = (int(v) for v in self.record().index)
             g = self.geom
             group, c_local = divmod(c, g.c_in_group)
-            flipped = self.w[(slice(None), slice(None), *(slice(None, None, -1),) * g.ndim)]
+            flipped = self.flipped_kernel
             for j in np.ndindex(*g.kernel):
                 cell = tuple(ii + b + jj * d for ii, (b, _), jj, d in
                              zip(i, g.padding, j, g.dilation, strict=True))
@@ -313,8 +319,7 @@ class SceneBackprop(Stepped):
                           self.full_delta, marks=marks)
 
     def flipped_grids(self) -> list[Grid]:
-        g = self.geom
-        flipped = self.w[(slice(None), slice(None), *(slice(None, None, -1),) * g.ndim)]
+        flipped = self.flipped_kernel
         return self.grids("Flipped kernel", "kf", flipped.reshape(-1, *flipped.shape[2:]))
 
     # --- checks -----------------------------------------------------------------------------

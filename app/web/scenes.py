@@ -1,51 +1,32 @@
-"""What every page's scene shares: cells, the colour scale, stepping, and building a scene
-from a view (or saying why there is none)."""
+"""What every page's scene shares: the pipeline from a view to what the page draws (arrays →
+plan → budget → forward → trace), stepping, the grids' cells, and building a scene from a view
+(or saying why there is none).
+
+One rule for the step: a scene is at one step, ``scene.step``, and every method that depends on
+it reads that; the scene at another step is ``scene.at(k)``, a clone that shares everything
+already computed. What each page's templates read from its scene is written down in
+:mod:`.contract`.
+"""
 
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from html import escape as escape_text
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 import numpy as np
-from markupsafe import Markup
 
-from ..engine import ConvolutionError
+from ..engine import ConvolutionError, forward, plan
 from ..engine.arrays import pad
 from ..engine.cache import BoundedCache
-from ..engine.cost import Cost
+from ..engine.cost import Cost, forward_cost
 from ..engine.geometry import size_formulas
-from .state import format_fit
-
-Scene = TypeVar("Scene")
-TAP_COLOURS = 8  # Okabe-Ito palette, cycled
-
-#: A grid's size class by its longest side (cells), and how many characters its cells hold
-#: at their size (app.css: ``.grid.g-*``); a longer text shrinks its type (``.cell.n*``).
-GRID_SIZES = ((4, "g-xs", 6), (6, "g-s", 5), (12, "g-m", 5), (20, "g-l", 4), (None, "g-xl", 4))
-
-
-def grid_size(side: int) -> tuple[str, int]:
-    """The size class of a grid ``side`` cells across, and the characters its cells hold."""
-    for limit, name, chars in GRID_SIZES:
-        if limit is None or side <= limit:
-            return name, chars
-    raise AssertionError("GRID_SIZES ends with a catch-all")
-
-
-def fit(value: float, side: int) -> str:
-    """A value as a cell of a grid ``side`` cells across shows it: as many significant digits
-    as the cell holds (:func:`~app.web.state.format_fit`)."""
-    return format_fit(value, grid_size(side)[1])
-
-
-def badge(weight: float) -> str:
-    """The weight a kernel tap puts on the cell under it, as its badge writes it: ``×0.11``."""
-    return "×" + format_fit(weight, 4)
+from ..engine.trace import ForwardTrace
+from .cells import Cell, badge, bucket, fit
+from .formatting import format_full
 
 
 class TooBig(ValueError):
@@ -92,85 +73,53 @@ class Budget:
                          f"take {self.loops:,} (max_loops).", "max_loops")
 
 
-def bucket(value: float, scale: float) -> int:
-    """Colour class -5..5 on a diverging scale centred on zero: ±∞ at the ends, NaN and a
-    scale that is itself not finite in the middle."""
-    if math.isnan(value):
-        return 0
-    if math.isinf(value):
-        return 5 if value > 0 else -5
-    if scale == 0 or not math.isfinite(scale):
-        return 0
-    return max(-5, min(5, round(value / scale * 5)))
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One cell of a grid: its text is its value, rounded to fit the cell; ``exact`` is the
-    value in full, the cell's title and accessible name when its text is shorter."""
-
-    id: str
-    text: str
-    bucket: int
-    row: int
-    col: int
-    ghost: bool = False
-    current: bool = False
-    empty: bool = False
-    tap: int | None = None
-    badge: str | None = None  # the kernel weight sitting on this cell during the step
-    exact: str | None = None
-
-    def html(self, oob: bool = False) -> Markup:
-        """The cell as the page writes it: a ``gridcell`` whose text is its value. Written
-        here rather than in a macro because a big page draws about 1,500 of them (a macro
-        call each cost half the time of rendering one)."""
-        return Markup(self.markup(oob))
-
-    def markup(self, oob: bool = False) -> str:
-        """:meth:`html` as a plain string, for joining many (the ``cells`` filter)."""
-        parts = [f'<div id="{self.id}" class="{self.classes}" role="gridcell" '
-                 f'tabindex="{0 if self.row == 0 and self.col == 0 else -1}" '
-                 f'data-r="{self.row}" data-c="{self.col}"']
-        if self.tap is not None:
-            parts.append(f' data-tap="{self.tap}"')
-        if self.current:
-            parts.append(' aria-current="true"')
-        if self.exact is not None and self.exact != self.text:
-            exact = escape_text(self.exact)
-            parts.append(f' title="{exact}" aria-label="{exact}"')
-        if oob:
-            parts.append(' hx-swap-oob="true"')
-        parts.append(f">{escape_text(self.text)}")
-        if self.badge:  # its text is generated (app.css), so the cell's own text stays its value
-            length = f" n{min(len(self.badge), 9)}" if len(self.badge) > 5 else ""
-            parts.append(f'<span class="badge{length}" data-badge="{escape_text(self.badge)}">'
-                         '</span>')
-        parts.append("</div>")
-        return "".join(parts)
-
-    @property
-    def classes(self) -> str:
-        names = f"cell v{self.bucket}"
-        if self.ghost:
-            names += " ghost"
-        if self.empty:
-            names += " empty"
-        if self.current:
-            names += " current"
-        if self.tap is not None:
-            names += f" tap{self.tap % TAP_COLOURS}"
-        if self.badge is not None:
-            names += " win"
-        if len(self.text) >= 3:  # its type shrinks, if it must, for the text to fit
-            names += f" n{min(len(self.text), 12)}"
-        return names
-
-
 def padded_view(x: np.ndarray, geom) -> np.ndarray:
     """``x`` (C, *spatial) padded as the engine pads it: the values the kernel sees,
     padding cells included (the engine's own :func:`~app.engine.arrays.pad`)."""
     return pad(np.asarray(x, dtype=np.float64)[None], geom)[0]
+
+
+def formulas_of(view, in_spatial: tuple[int, ...], kernel: tuple[int, ...]) -> list[str]:
+    """The output-size formula of every axis, with the view's stride, padding and dilation."""
+    return size_formulas(in_spatial, kernel, stride=view.stride, padding=view.padding,
+                         dilation=view.dilation)
+
+
+class shared:  # lower case: a decorator, as functools.cached_property is
+    """A value of the built scene, computed when first asked for and then shared by every
+    clone :meth:`Stepped.at` makes. (A ``cached_property`` would be computed again on each
+    clone, that is on every step the player asks for.) Only for what does not depend on the
+    step."""
+
+    def __init__(self, function) -> None:
+        self.function = function
+        self.__doc__ = function.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, scene, owner=None):
+        if scene is None:
+            return self
+        values = scene._shared
+        if self.name not in values:
+            values[self.name] = self.function(scene)
+        value = scene.__dict__[self.name] = values[self.name]  # this clone's next look is quick
+        return value
+
+
+def stepwise(method):
+    """A step method: what the scene shows at ``self.step``, the one step it reads.
+
+    Given a step, as the templates call these (``scene.sentence(scene.step)``), it answers for
+    ``self.at(step)``: the same rule, said at the call.
+    """
+    @functools.wraps(method)
+    def at_step(self, step: int | None = None):
+        if step is None or step == self.step:
+            return method(self)
+        return method(self.at(step))
+    return at_step
 
 
 #: trace steps a scene keeps once made (the latest): a player asks for each step's record two
@@ -185,16 +134,22 @@ class Stepped:
 
     trace_offset = 0
 
+    def __init__(self) -> None:
+        self._records: OrderedDict = OrderedDict()  # shared by every clone, as is
+        self._shared: dict = {}  # what :class:`shared` keeps
+
     def at(self, step: int):
-        """This scene at ``step``, sharing everything already computed."""
-        self.__dict__.setdefault("_records", OrderedDict())  # shared by every clone
+        """This scene at ``step``, sharing everything already computed. Cheap (a shallow
+        copy): a player's step update is one, on the event loop."""
         clone = copy.copy(self)
         clone.step = min(step, self.steps)
         return clone
 
-    def record(self, step: int):
-        """The trace step shown at ``step`` (>= 1); the latest ``RECORDS_KEPT`` are kept."""
-        records = self.__dict__.setdefault("_records", OrderedDict())
+    @stepwise
+    def record(self):
+        """The trace step shown at this step (>= 1); the latest ``RECORDS_KEPT`` are kept,
+        for every clone."""
+        records, step = self._records, self.step
         if step in records:
             records.move_to_end(step)
         else:
@@ -202,6 +157,236 @@ class Stepped:
             while len(records) > RECORDS_KEPT:
                 records.popitem(last=False)
         return records[step]
+
+
+class Scene(Stepped):
+    """One view of a page, from the engine: its arrays, the engine's plan of them (geometry),
+    the page budget checked against the engine's cost model of everything it will run, then
+    the forward pass and its trace.
+
+    A page's scene says what is its own: :meth:`arrays` (from its view), and where its page
+    differs, :meth:`engine_params`, :meth:`cells`, :meth:`cost`, :meth:`run` and
+    :meth:`count_steps`. Raises :class:`~app.engine.ConvolutionError` when the geometry is
+    impossible and :class:`TooBig` over the budget, before anything is computed.
+    """
+
+    def __init__(self, view, budget: Budget) -> None:
+        super().__init__()
+        self.view = view
+        self.x, self.w, self.bias = self.arrays()
+        self.params = self.engine_params()
+        x, w = self.engine_arrays()
+        self.geom = plan(x.shape, w.shape, **self.params,
+                         bias_shape=None if self.bias is None else self.bias.shape)
+        budget.check(cells=self.cells(), cost=self.cost())
+        self.run()
+        #: steps are values computed so far: 0 (none yet) to ``steps`` (all of them); at
+        #: step k the trace has just made its value k - 1 (C order)
+        self.steps = self.count_steps()
+        self.step = min(view.step, self.steps)
+
+    # --- the pipeline: what a page may change -------------------------------------------
+    @property
+    def single(self) -> bool:
+        """Whether the page draws one channel and one kernel (its view's values have no
+        channel axes): ``x`` (*spatial) and ``w`` (*kernel) go to the engine as
+        (1, *spatial) and (1, 1, *kernel), and ``output`` is its one channel."""
+        return self.view.channel_axes == 0
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The input, the kernel and the bias as the page shows them (float64): the view's
+        values, and its bias where it has one (a bias of 0 is none)."""
+        bias = getattr(self.view, "bias", 0.0)
+        return (np.asarray(self.view.input_values, dtype=np.float64),
+                np.asarray(self.view.kernel_values, dtype=np.float64),
+                np.array([bias]) if bias else None)
+
+    def engine_params(self) -> dict:
+        """Stride, padding, dilation, padding mode and mode, as :func:`~app.engine.forward`
+        takes them."""
+        return self.view.engine_params()
+
+    def engine_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The input and the kernel as the engine takes them (see :attr:`single`)."""
+        return (self.x[None], self.w[None, None]) if self.single else (self.x, self.w)
+
+    def cells(self) -> int:
+        """The values the page draws: each input channel padded, and each output channel."""
+        g = self.geom
+        return g.c_in * math.prod(g.padded) + g.c_out * math.prod(g.out_spatial)
+
+    def cost(self) -> Cost:
+        """What the scene will compute, in the engine's cost model: one forward pass."""
+        return forward_cost(self.geom)
+
+    def run(self) -> None:
+        """The forward pass (``output``) and its trace."""
+        x, w = self.engine_arrays()
+        output = forward(x, w, self.bias, **self.params)
+        self.output = output[0] if self.single else output
+        self.trace = ForwardTrace(x, w, self.bias, **self.params)
+
+    def count_steps(self) -> int:
+        return len(self.trace)
+
+    # --- what every page shows -----------------------------------------------------------
+    @shared
+    def formulas(self) -> list[str]:
+        """The output-size formula of every axis, the numbers filled in."""
+        return formulas_of(self.view, self.geom.in_spatial, self.geom.kernel)
+
+    @shared
+    def padded(self) -> np.ndarray:
+        """The input as the kernel sees it, padding included (the engine's padding): one
+        channel's (*padded), or (C_in, *padded)."""
+        if self.single:
+            return padded_view(self.x[None], self.geom)[0]
+        return padded_view(self.x, self.geom)
+
+    @shared
+    def padding_mask(self) -> np.ndarray:
+        """Which cells of :attr:`padded` are padding, outside the input (its shape)."""
+        g = self.geom
+        mask = np.ones(g.padded, dtype=bool)
+        mask[tuple(slice(before, before + size)
+                   for (before, _), size in zip(g.padding, g.in_spatial, strict=True))] = False
+        return np.broadcast_to(mask, self.padded.shape)
+
+    def is_padding(self, index: tuple[int, ...]) -> bool:
+        """Whether the padded input's cell ``index`` is padding, outside the input."""
+        return bool(self.padding_mask[index])
+
+    @shared
+    def flipped_kernel(self) -> np.ndarray:
+        """The kernel flipped along every spatial axis: as it slides in convolution mode."""
+        return np.flip(self.w, tuple(range(self.w.ndim - self.geom.ndim, self.w.ndim)))
+
+    @shared
+    def input_scale(self) -> float:
+        """The input's colour scale: its largest magnitude."""
+        return float(np.abs(self.x).max())
+
+    @shared
+    def kernel_scale(self) -> float:
+        """The kernel's colour scale: its largest magnitude."""
+        return float(np.abs(self.w).max())
+
+
+def _nested(shape: tuple[int, ...], make, index: tuple[int, ...] = ()) -> list:
+    """``make(index)`` for every index of ``shape``, as nested lists (the last axis inner)."""
+    if len(shape) == 1:
+        return [make((*index, i)) for i in range(shape[0])]
+    return [_nested(shape[1:], make, (*index, i)) for i in range(shape[0])]
+
+
+def _flat(index: tuple[int, ...], shape: tuple[int, ...]) -> int:
+    """``index`` counted in C order over ``shape``."""
+    flat = 0
+    for i, size in zip(index, shape, strict=True):
+        flat = flat * size + i
+    return flat
+
+
+class GridScene(Scene):
+    """A scene drawn as grids of cells (input, kernel, output), stepped by swapping only the
+    cells that change. ``output_grid`` is the output the page draws (one sample of a batch)."""
+
+    @property
+    def output_grid(self) -> np.ndarray:
+        return self.output
+
+    @shared
+    def output_scale(self) -> float:
+        """The output's colour scale: its largest magnitude."""
+        return float(np.abs(self.output_grid).max())
+
+    # --- the current step ---------------------------------------------------------------
+    @stepwise
+    def current(self) -> tuple[int, ...] | None:
+        """The index (in ``output_grid``) of the value made at this step; None at step 0."""
+        if self.step == 0:
+            return None
+        index = self.record().index
+        return tuple(int(i) for i in index[len(index) - self.output_grid.ndim:])
+
+    @stepwise
+    def window(self) -> dict[tuple[int, ...], tuple[int, float]]:
+        """The kernel's cells at this step: padded-grid index (the channel first, on a page
+        of channels) -> (tap, the weight on it)."""
+        if self.step == 0:
+            return {}
+        record = self.record()
+        cells = record.position + np.asarray([b for b, _ in self.geom.padding])
+        if not self.single:
+            cells = np.column_stack([record.channel, cells])
+        return {tuple(index): (tap, weight) for tap, (index, weight) in
+                enumerate(zip(cells.tolist(), record.weights.tolist(), strict=True))}
+
+    # --- cells ----------------------------------------------------------------------------
+    def input_cell(self, index: tuple[int, ...], window: dict) -> Cell:
+        """The padded input's cell ``index``, marked where the kernel's ``window`` is."""
+        value = float(self.padded[index])
+        tap, weight = window.get(index, (None, None))
+        return Cell(id="in-" + "-".join(map(str, index)), text=fit(value, self._input_side),
+                    exact=format_full(value), row=index[-2], col=index[-1],
+                    ghost=self.is_padding(index), bucket=bucket(value, self.input_scale),
+                    tap=tap, badge=None if weight is None else badge(weight))
+
+    @shared
+    def _input_side(self) -> int:
+        return max(self.padded.shape[-2:])
+
+    @stepwise
+    def input_cells(self) -> list:
+        """Every padded input cell at this step, as nested lists (rows of cells innermost)."""
+        window = self.window()
+        return _nested(self.padded.shape, functools.partial(self.input_cell, window=window))
+
+    def kernel_cells(self, array: np.ndarray, prefix: str = "k", taps: bool = False) -> list:
+        """A kernel's cells, nested as :meth:`input_cells` (``array`` is the kernel, or its
+        flip); ``taps`` colours each with its tap, as the window's cells are."""
+        side = max(array.shape[-2:])
+
+        def cell(index: tuple[int, ...]) -> Cell:
+            value = float(array[index])
+            return Cell(id=f"{prefix}-{'-'.join(map(str, index))}", text=fit(value, side),
+                        exact=format_full(value), row=index[-2], col=index[-1],
+                        bucket=bucket(value, self.kernel_scale),
+                        tap=_flat(index, array.shape) if taps else None)
+        return _nested(array.shape, cell)
+
+    def output_cell(self, index: tuple[int, ...]) -> Cell:
+        """Output value ``index`` as its cell at this step: blank until it is made."""
+        grid = self.output_grid
+        made = _flat(index, grid.shape)  # the step that makes it, less one (C order)
+        value = float(grid[index])
+        shown = made < self.step
+        return Cell(id="out-" + "-".join(map(str, index)),
+                    text=fit(value, self._output_side) if shown else "",
+                    exact=format_full(value) if shown else None, row=index[-2], col=index[-1],
+                    bucket=bucket(value, self.output_scale) if shown else 0, empty=not shown,
+                    current=made == self.step - 1)
+
+    @shared
+    def _output_side(self) -> int:
+        return max(self.output_grid.shape[-2:])
+
+    @stepwise
+    def output_cells(self) -> list:
+        """Every output cell at this step, nested as :meth:`input_cells`."""
+        return _nested(self.output_grid.shape, self.output_cell)
+
+    def changed_cells(self, previous: int) -> tuple[list[Cell], list[Cell]]:
+        """Cells that look different at this step than at step ``previous``: both windows'
+        input cells, and the output cells made between the two steps (C order)."""
+        window = self.window()
+        indices = set(self.at(previous).window()) | set(window)
+        inputs = [self.input_cell(index, window) for index in sorted(indices)]
+        lo, hi = sorted((previous, self.step))
+        shape = self.output_grid.shape
+        outputs = [self.output_cell(tuple(map(int, np.unravel_index(i - 1, shape))))
+                   for i in range(max(lo, 1), hi + 1)]
+        return inputs, outputs
 
 
 #: scenes kept for the next request of the same view (a player stepping through one): each is
@@ -214,12 +399,12 @@ _built = BoundedCache(lambda key: key[0](key[1], key[2]), lambda scene: 1,
 """Scenes by (scene class, view at step 0, budget): entries counted, not sized (see above)."""
 
 
-def _scene_key(build: Callable[[object, Budget], Scene], view, budget: Budget) -> tuple:
+def _scene_key(build: type[Scene], view, budget: Budget) -> tuple:
     """A scene does not depend on the step, the speed, projector mode or the tour stop."""
     return build, replace(view, step=0, speed=type(view).speed, projector=False, tour=0), budget
 
 
-def is_built(build: Callable[[object, Budget], Scene], view, budget: Budget) -> bool:
+def is_built(build: type[Scene], view, budget: Budget) -> bool:
     """Whether the scene of ``view`` is kept, so that showing it costs only its step."""
     return _scene_key(build, view, budget) in _built
 
@@ -234,7 +419,7 @@ class Explained(NamedTuple):
     limit: str | None = None
 
 
-def explain(build: Callable[[object, Budget], Scene], view, budget: Budget) -> Explained:
+def explain(build: type[Scene], view, budget: Budget) -> Explained:
     """The scene at the view's step, or the reason it cannot exist.
 
     A scene does not depend on the step, the speed, projector mode or the tour, so the last
@@ -249,29 +434,7 @@ def explain(build: Callable[[object, Budget], Scene], view, budget: Budget) -> E
         if not isinstance(exc, ConvolutionError):
             return Explained(None, str(exc))
         try:
-            formulas = size_formulas(*view.sizes(), stride=view.stride, padding=view.padding,
-                                     dilation=view.dilation)
+            formulas = formulas_of(view, *view.sizes())
         except ConvolutionError:
             formulas = []
         return Explained(None, exc.message, tuple(formulas))
-
-
-class GridScene(Stepped):
-    """A scene drawn as grids of cells, stepped by swapping only the cells that change."""
-
-    def changed_cells(self, previous: int) -> tuple[list[Cell], list[Cell]]:
-        """Cells that look different at ``self.step`` than at ``previous``: both windows'
-        input cells, and the output cells made between the two steps (C order).
-
-        Scenes provide ``window(step)`` (input coordinates -> tap and badge),
-        ``input_cell(*coordinates, window)``, ``output_cell(*index, step)`` and
-        ``output_grid``, the output values the page draws.
-        """
-        window = self.window(self.step)
-        coords = set(self.window(previous)) | set(window)
-        inputs = [self.input_cell(*coord, window) for coord in sorted(coords)]
-        lo, hi = sorted((previous, self.step))
-        shape = self.output_grid.shape
-        outputs = [self.output_cell(*map(int, np.unravel_index(i - 1, shape)), self.step)
-                   for i in range(max(lo, 1), hi + 1)]
-        return inputs, outputs

@@ -9,9 +9,9 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup, escape
 
 from ..paths import TEMPLATES
+from .cells import grid_size
+from .formatting import format_exact, format_factor, format_number
 from .scene1d import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
-from .scenes import grid_size
-from .state import format_exact, format_factor, format_number
 
 templates = Jinja2Blocks(directory=str(TEMPLATES))
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.config import Settings
 from app.web.lesson import STOPS
-from app.web.state import (
+from app.web.parsing import (
     parse_view_1d,
     parse_view_2d,
     parse_view_3d,

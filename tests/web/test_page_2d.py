@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from app.config import Settings
 from app.engine import forward
 from app.presets import IMAGES_2D, KERNELS_2D
-from app.web.state import View2D, parse_view_2d
+from app.web.parsing import parse_view_2d
+from app.web.views import View2D
 from tests.web.html import Page
 
 HTMX = {"HX-Request": "true"}

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from app.web.state import (
+from app.web.formatting import (
     format_cell,
     format_exact,
     format_factor,

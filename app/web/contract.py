@@ -1,0 +1,311 @@
+"""What the templates (and the page handlers) read from a scene: the scene↔template contract,
+one :class:`typing.Protocol` per page. A template may read what its page's protocol lists and
+nothing else; a scene class must have all of it (``tests/web/test_contract.py`` checks both:
+every ``scene.<name>`` in a page's templates is listed, and every listed name is there on
+the scene of each preset).
+
+Attributes are only read (a scene may make them properties). Step methods, those taking
+``step``, show the scene at its own step (``scene.step``) when called without one; called with
+one, as the templates do today (``scene.sentence(scene.step)``), they answer for
+``scene.at(step)`` (:func:`~app.web.scenes.stepwise`). Shapes are written channels first, as
+the engine's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import numpy as np
+    from markupsafe import Markup
+
+    from ..engine import Geometry
+    from .cells import Cell
+    from .scene1d import Axis, Stem
+    from .scene2d import Term
+    from .scene3d import IsoCell
+    from .scene_backprop import Grid
+    from .scene_channels import Partial
+
+
+@runtime_checkable
+class SceneContract(Protocol):
+    """What every page reads from its scene."""
+
+    #: The view the scene shows (:mod:`app.web.views`), as the URL says it.
+    view: Any
+    #: The step shown, 0 (nothing made yet) to :attr:`steps`.
+    step: int
+    #: How many steps the player has: one per value the playing trace makes.
+    steps: int
+    #: The engine's geometry: stride, dilation, padding per axis, shapes, ``flip``.
+    geom: Geometry
+    #: The input as the page draws it: (*spatial), or with channels (C_in, *spatial) (channels:
+    #: the batch, (N, C_in, H, W)).
+    x: np.ndarray
+    #: The kernel as the page draws it: (*kernel), or (C_out, C_in / groups, *kernel) (backprop:
+    #: after the replayed training).
+    w: np.ndarray
+
+    def at(self, step: int) -> SceneContract:
+        """This scene at ``step`` (at most :attr:`steps`), sharing what is computed."""
+
+    def record(self, step: int | None = None) -> Any:
+        """The trace's record of the step (>= 1): the terms, their factors and the value."""
+
+
+@runtime_checkable
+class Scene1DContract(SceneContract, Protocol):
+    """``page_1d.html`` and ``plots_1d.html``: three SVG plots on one shift axis."""
+
+    #: The output-size formula, its numbers filled in (``O_L = ... = 9``).
+    formulas: list[str]
+    #: The operation not chosen (with ``compare``, its result is drawn too).
+    other_mode: str
+    #: That operation's output, (L_out,), when the view compares; else None.
+    other_output: np.ndarray | None
+    #: That output's SVG points (empty when the view does not compare).
+    other_path: str
+    #: The input's exact values, comma-separated (``data-values``).
+    input_values: str
+    #: The input signal's SVG points.
+    signal_path: str
+    #: The shift axis's ends, padding included.
+    t_range: tuple[float, float]
+    #: The shift axis's labels, as SVG.
+    ticks: Markup
+    #: Shift t to SVG x.
+    tx: Axis
+    #: Input plot values to SVG y (the products fit too).
+    ty_input: Axis
+    #: Output plot values to SVG y.
+    ty_output: Axis
+    #: The kernel plot's width, in SVG units.
+    kernel_width: int
+
+    def centre(self, index: int) -> float:
+        """The shift at which output ``index`` is drawn: its window's centre."""
+
+    def values(self, array: np.ndarray) -> str:
+        """An array's exact values, comma-separated (``data-values``)."""
+
+    def kernel_curve(self) -> str:
+        """The kernel as written, its SVG points (the continuous view)."""
+
+    def kernel_stems(self) -> list[Stem]:
+        """The kernel as written, one stem per tap (the discrete view)."""
+
+    def kernel_path(self, step: int | None = None) -> str:
+        """The kernel where it sits at the step, as SVG points."""
+
+    def overlap_path(self, step: int | None = None) -> str:
+        """The product f·g at the step's shift, closed to zero: the shaded overlap."""
+
+    def result_path(self, step: int | None = None) -> str:
+        """The result traced so far, as SVG points."""
+
+    def marker(self, step: int | None = None) -> tuple[float, float] | None:
+        """Where the output just made is drawn; None at step 0."""
+
+    def input_stems(self, step: int | None = None) -> list[Stem]:
+        """The padded input's samples, those under the window with their tap."""
+
+    def window_stems(self, step: int | None = None) -> list[Stem]:
+        """The kernel's taps beside the samples they meet at the step."""
+
+    def window_band(self, step: int | None = None) -> tuple[float, float] | None:
+        """The band behind the window's samples (SVG x from, to); None at step 0."""
+
+    def output_stems(self, step: int | None = None) -> list[Stem]:
+        """The outputs made so far, one stem each."""
+
+    def sentence(self, step: int | None = None) -> str:
+        """The step's sum in words and numbers."""
+
+    def values_so_far(self, step: int | None = None) -> str:
+        """The outputs made so far, exact, comma-separated (``data-values``)."""
+
+
+@runtime_checkable
+class GridSceneContract(SceneContract, Protocol):
+    """What a page of grids reads, its step updates included (:mod:`app.web.pages`)."""
+
+    #: The output, (*out) or (N, C_out, *out).
+    output: np.ndarray
+
+    def changed_cells(self, previous: int) -> tuple[list[Cell], list[Cell]]:
+        """The input and output cells that differ between step ``previous`` and this one:
+        what a step update swaps."""
+
+
+@runtime_checkable
+class Scene2DContract(GridSceneContract, Protocol):
+    """``page_2d.html`` and ``macros.html``'s ``arithmetic``."""
+
+    #: The output-size formula of each axis, its numbers filled in.
+    formulas: list[str]
+    #: Stride, dilation, padding and shapes for the receptive-field highlight.
+    geometry_data: dict[str, str]
+    #: The input as the kernel sees it, padding included, (*padded).
+    padded_values: np.ndarray
+
+    def input_rows(self, step: int | None = None) -> list[list[Cell]]:
+        """The padded input's cells at the step, the window's marked with tap and weight."""
+
+    def kernel_rows(self, flipped: bool = False) -> list[list[Cell]]:
+        """The kernel's cells, or ``flipped`` as it slides in convolution mode."""
+
+    def output_rows(self, step: int | None = None) -> list[list[Cell]]:
+        """The output's cells, those made so far filled in."""
+
+    def out_position(self, step: int | None = None) -> tuple[int, ...] | None:
+        """Row and column of the output made at the step."""
+
+    def terms(self, step: int | None = None) -> list[Term]:
+        """The step's products, each with its tap."""
+
+
+@runtime_checkable
+class Scene3DContract(GridSceneContract, Protocol):
+    """``page_3d.html`` and ``parts_3d.html``: depth slices, and the 3-D view above them."""
+
+    #: The output-size formula of each axis, its numbers filled in.
+    formulas: list[str]
+    #: The volume as the kernel sees it, padding included, (D, H, W) padded.
+    padded: np.ndarray
+    #: Whether the 3-D view is drawn (small enough not to be a blur).
+    iso_drawn: bool
+    #: The 3-D view's input cells, deepest sheet first.
+    iso_input: list[IsoCell]
+    #: The 3-D view's output cells.
+    iso_output: list[IsoCell]
+    #: The 3-D view's width and height, in SVG units.
+    iso_size: tuple[int, int]
+
+    def input_slices(self, step: int | None = None) -> list[list[list[Cell]]]:
+        """The padded volume's cells per depth slice, the kernel cube's marked."""
+
+    def kernel_slices(self) -> list[list[list[Cell]]]:
+        """The kernel cube's cells per depth slice."""
+
+    def output_slices(self, step: int | None = None) -> list[list[list[Cell]]]:
+        """The output volume's cells per depth slice, those made so far filled in."""
+
+    def iso_window(self, step: int | None = None) -> tuple[list[str], str | None]:
+        """The outlines of the kernel cube's cells and of the value they make."""
+
+    def covered(self, step: int | None = None) -> list[int]:
+        """The padded depth slices the kernel cube covers."""
+
+    def current(self, step: int | None = None) -> tuple[int, ...] | None:
+        """(depth, row, column) of the output made at the step; None at step 0."""
+
+    def formula(self, step: int | None = None) -> str:
+        """The lesson's 3-D formula, the step's indices filled in."""
+
+    def terms(self, step: int | None = None) -> list[str]:
+        """The step's products, ``w×x``."""
+
+
+@runtime_checkable
+class SceneChannelsContract(GridSceneContract, Protocol):
+    """``page_channels.html`` and ``channels_parts.html``."""
+
+    #: The preset's bias, (C_out,), or None.
+    bias: np.ndarray | None
+    #: The groups the kernels are split into.
+    groups: int
+    #: Every groups value that divides both channel counts.
+    group_options: list[int]
+    #: The sample of the batch shown.
+    sample: int
+    #: Each input channel's tint class (``r``, ``g``, ``b`` or none).
+    tints: list[str]
+
+    def channel_name(self, c: int) -> str:
+        """Input channel ``c``'s name (``R``, or ``channel 2``)."""
+
+    def kernel_name(self, co: int) -> str:
+        """Kernel ``co``'s name (``kernel 1 (edges)``)."""
+
+    def sees(self, co: int) -> list[int]:
+        """The input channels kernel ``co`` is applied to."""
+
+    def sees_names(self, co: int) -> str:
+        """Their names, comma-separated."""
+
+    def shapes(self) -> dict[str, str]:
+        """The input, weight and output shapes, and the lesson's notation."""
+
+    def input_grids(self, step: int | None = None) -> list[list[list[Cell]]]:
+        """Each input channel's padded cells, the window's marked."""
+
+    def kernel_grids(self) -> list[list[list[list[Cell]]]]:
+        """Per kernel, per slice (a channel it sees), its cells."""
+
+    def output_grids(self, step: int | None = None) -> list[list[list[Cell]]]:
+        """Each output map's cells, those made so far filled in."""
+
+    def current(self, step: int | None = None) -> tuple[int, ...] | None:
+        """(kernel, row, column) of the output made at the step; None at step 0."""
+
+    def partials(self, step: int | None = None) -> list[Partial]:
+        """Each input channel's terms and partial sum at the step."""
+
+
+@runtime_checkable
+class SceneBackpropContract(SceneContract, Protocol):
+    """``page_backprop.html``, ``backprop_parts.html`` and the finite-difference check."""
+
+    #: The forward pass's output, (C_out, *out).
+    output: np.ndarray
+    #: Where δ comes from: ``custom`` (typed in), ``sum`` or ``mse``.
+    loss: str
+    #: The loss, None for a typed-in δ.
+    loss_value: float | None
+    #: δ = ∂L/∂o, the output's shape.
+    delta: np.ndarray
+    #: The mean squared error's target, the output's shape, or None.
+    target: np.ndarray | None
+    #: The learning rate.
+    eta: float
+    #: What the page says about the values (divergence, overflow, a preset's δ).
+    notes: list[str]
+    #: The loss before each replayed update, then after the last.
+    history: np.ndarray
+    #: The updates replayed.
+    updates: int
+    #: The update at which training diverged, or None.
+    diverged_at: int | None
+    #: Whether the loss has fallen to (practically) nothing.
+    converged: bool
+    #: The kernel before the last update, or None before any.
+    w_before: np.ndarray | None
+    #: The kernel's grids, one per (output, input) channel pair.
+    weight_grids: list[Grid]
+    #: Whether pass 2 is drawn as the full convolution with the flipped kernel.
+    shows_full_convolution: bool
+
+    def grids(self, label: str, name: str, array: np.ndarray, **marks: Any) -> list[Grid]:
+        """One grid per channel of ``array``, named and labelled."""
+
+    def pass_grids(self, step: int | None = None) -> dict[str, list[Grid]]:
+        """The playing pass's grids, marked for the step."""
+
+    def full_grids(self, step: int | None = None) -> list[Grid]:
+        """The bordered δ with the flipped kernel over the step's window."""
+
+    def flipped_grids(self) -> list[Grid]:
+        """The flipped kernel's grids."""
+
+    def sentence(self, step: int | None = None) -> tuple[str, str, str]:
+        """The step's gradient in symbols, in numbers, and its value."""
+
+    def engine_agreement(self) -> float:
+        """The largest difference between the replayed steps and the engine's backward."""
+
+    def history_path(self, width: int = 600, height: int = 140) -> str:
+        """The loss per update, as SVG points."""
+
+    def finite_differences(self, h: float = 1e-6) -> dict[str, float]:
+        """Relative errors of the gradients against central differences of L."""
