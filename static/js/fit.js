@@ -44,8 +44,8 @@
   }
 
   // A box may offer more than one arrangement of its stage (data-layouts, e.g. the channels'
-  // rows or columns, app.css keyed on data-layout): each is tried, and the one whose cells
-  // come out biggest is kept (the first, on a tie).
+  // rows or columns, app.css keyed on data-layout, the more natural first): each is tried, and
+  // a later one is kept only if its cells come out a fifth bigger than the best before it.
   function fit(box) {
     const stage = box.firstElementChild;
     if (!stage) return;
@@ -59,20 +59,46 @@
     const room = [box.clientWidth, box.clientHeight];
     const max = px(getComputedStyle(box).getPropertyValue("--cell-max")) || 72;
     const layouts = (box.dataset.layouts || "").split(/\s+/).filter(Boolean);
+    // The same stage in the same room as last time (a training update, a step's new scene):
+    // its answer stands, checked with one layout instead of found again with dozens.
+    const signature = shape(box, stage, room, max);
+    if (last && last.signature === signature) {
+      if (last.layout) box.dataset.layout = last.layout;
+      if (fits(box, stage, last.cell, room) || last.overfull) {
+        finish(box, last.cell, last.overfull);
+        return;
+      }
+    }
     let best = { cell: -1, layout: null };
     for (const layout of layouts.length ? layouts : [null]) {
       if (layout) box.dataset.layout = layout;
       const cell = largest(box, stage, room, max);
-      if (cell > best.cell) best = { cell, layout };
+      // a later arrangement must earn its place: cells a fifth bigger, or the first that fits
+      if (best.cell < 0 || cell > best.cell * 1.2 || (best.cell === 0 && cell > 0)) best = { cell, layout };
     }
     if (best.layout) box.dataset.layout = best.layout;
-    const cell = best.cell || MIN;
+    last = { signature, cell: best.cell || MIN, layout: best.layout, overfull: !best.cell };
+    finish(box, last.cell, last.overfull);
+  }
+
+  let last = null;  // the latest fit: its stage's shape, and the answer
+
+  function finish(box, cell, overfull) {
     box.style.setProperty("--cell", cell + "px");
-    if (!best.cell) {  // not even at MIN: the box scrolls, and shows the current step
+    box.dataset.cell = String(cell);
+    if (overfull) {  // not even at MIN: the box scrolls, and shows the current step
       box.classList.add("overfull");
       keepInView(box);
     }
-    box.dataset.cell = String(cell);
+  }
+
+  // What the fit depends on: the room, the largest cell, the arrangements offered, and every
+  // grid's size and caption (not the values in the cells, which a training update changes).
+  function shape(box, stage, room, max) {
+    const grids = [...stage.querySelectorAll('[role="grid"]')].map((grid) =>
+      grid.childElementCount + "x" + (grid.firstElementChild ? grid.firstElementChild.childElementCount : 0));
+    const captions = [...stage.querySelectorAll("figcaption, h2, .slice-name")].map((el) => el.textContent.length);
+    return [room.join("x"), max, box.dataset.layouts || "", location.pathname, grids.join(","), captions.join(",")].join("|");
   }
 
 

@@ -59,7 +59,8 @@ MEASURE = """() => {
     if (!window.length && !made.length) out.push('an overfull stage marks nothing');
     const b = rect(box), all = [...window, ...made].map(rect);
     const top = Math.min(...all.map(r => r.top)), bottom = Math.max(...all.map(r => r.bottom));
-    const together = bottom - top <= b.height;
+    const left = Math.min(...all.map(r => r.left)), right = Math.max(...all.map(r => r.right));
+    const together = bottom - top <= b.height && right - left <= b.width;
     for (const cell of together ? [...window, ...made] : window) {
       if (!inside(rect(cell), b) || !inside(rect(cell), view)) {
         out.push(`${cell.id} of the current step out of view`);
