@@ -7,6 +7,10 @@ Run from the repository root::
     .venv/bin/python bench/engine.py --markdown   # the same table as Markdown
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/engine.py --torch-threads 1   # one core
 
+Rows whose label starts with "transposed" time ``conv_transpose`` and
+``conv_transpose_backward`` against ``torch.nn.functional.conv_transpose{1,2,3}d`` (weight
+``(C_in, C_out, *kernel)``); the others the convolution.
+
 For every size, dtype (float64, float32) and pass ("fwd" = forward with bias, "fwd+bwd" =
 forward then all three gradients) it prints the median time of the engine and of each
 reference, and the ratio engine / reference, all measured in the same run. Repeats are
@@ -70,8 +74,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.engine import backward, forward
-from app.engine.naive import backward_naive, forward_naive
+from app.engine import backward, conv_transpose, conv_transpose_backward, forward
+from app.engine.naive import (
+    backward_naive,
+    conv_transpose_backward_naive,
+    conv_transpose_naive,
+    forward_naive,
+)
 
 try:
     import scipy.signal
@@ -89,10 +98,11 @@ TORCH_THREADS = 2  # default of --torch-threads
 
 @dataclass(frozen=True)
 class Size:
-    """One benchmark row: input (N, C_in, *spatial), weight (C_out, C_in, *kernel)."""
+    """One benchmark row: input (N, C_in, *spatial), weight (C_out, C_in, *kernel), or for
+    a transposed convolution (C_in, C_out, *kernel)."""
 
     label: str
-    group: str  # "visualizer" or "large"
+    group: str  # "visualizer", "large" or "transposed"
     n: int
     c_in: int
     c_out: int
@@ -101,11 +111,18 @@ class Size:
     stride: int = 1
     padding: int = 0
     naive: bool = False  # small enough for the plain loops
+    op: str = "conv"  # or "transposed"
 
     @property
     def single_channel(self) -> bool:
         return self.n == 1 and self.c_in == 1 and self.c_out == 1 and self.padding == 0 \
-            and self.stride == 1
+            and self.stride == 1 and self.op == "conv"
+
+    @property
+    def weight_shape(self) -> tuple[int, ...]:
+        channels = (self.c_in, self.c_out) if self.op == "transposed" else \
+            (self.c_out, self.c_in)
+        return (*channels, *self.kernel)
 
 
 SIZES = (
@@ -116,6 +133,11 @@ SIZES = (
     Size("2D N8 16->32 64x64 k3 p1", "large", 8, 16, 32, (64, 64), (3, 3), padding=1),
     Size("2D 3->16 224x224 k5 s2", "large", 1, 3, 16, (224, 224), (5, 5), stride=2),
     Size("1D N16 8->16 4096 k31", "large", 16, 8, 16, (4096,), (31,)),
+    # issue 16's sizes: an MNIST-sized map upsampled, and a DCGAN generator's layer
+    Size("transposed 2D 28x28 k3 s2", "transposed", 1, 1, 1, (28, 28), (3, 3), stride=2,
+         naive=True, op="transposed"),
+    Size("transposed 2D N8 32->16 32x32 k4 s2 p1", "transposed", 8, 32, 16, (32, 32), (4, 4),
+         stride=2, padding=1, op="transposed"),
 )
 
 # engine / torch ratios the engine is expected to meet: (group, pass) -> {dtype: ratio}
@@ -123,6 +145,8 @@ TARGETS = {
     ("visualizer", "fwd+bwd"): {"float64": 1.0, "float32": 1.0},
     ("large", "fwd"): {"float64": 0.75, "float32": 1.5},
     ("large", "fwd+bwd"): {"float64": 0.75, "float32": 1.5},
+    ("transposed", "fwd"): {"float64": 1.5},
+    ("transposed", "fwd+bwd"): {"float64": 1.5},
 }
 
 
@@ -178,35 +202,34 @@ def measure(contenders: list[Contender], sample_seconds: float) -> None:
 def make_arrays(size: Size, dtype: np.dtype, rng: np.random.Generator):
     """x (N, C_in, *spatial), w (C_out, C_in, *kernel), b (C_out,), dy (N, C_out, *out)."""
     x = rng.standard_normal((size.n, size.c_in, *size.spatial)).astype(dtype)
-    w = rng.standard_normal((size.c_out, size.c_in, *size.kernel)).astype(dtype)
+    w = rng.standard_normal(size.weight_shape).astype(dtype)
     b = rng.standard_normal(size.c_out).astype(dtype)
-    y = forward(x, w, b, stride=size.stride, padding=size.padding)
+    run = conv_transpose if size.op == "transposed" else forward
+    y = run(x, w, b, stride=size.stride, padding=size.padding)
     dy = rng.standard_normal(y.shape).astype(dtype)
     return x, w, b, dy
 
 
-def engine_calls(size: Size, x, w, b, dy):
+def engine_calls(size: Size, x, w, b, dy, naive: bool = False):
+    """The engine's forward, and forward+backward (the naive loops' with ``naive``)."""
     params = {"stride": size.stride, "padding": size.padding}
+    if size.op == "transposed":
+        run, grad = (conv_transpose_naive, conv_transpose_backward_naive) if naive else \
+            (conv_transpose, conv_transpose_backward)
+    else:
+        run, grad = (forward_naive, backward_naive) if naive else (forward, backward)
 
     def fwd():
-        return forward(x, w, b, **params)
+        return run(x, w, b, **params)
 
     def fwd_bwd():
-        return forward(x, w, b, **params), backward(x, w, dy, **params)
+        return run(x, w, b, **params), grad(x, w, dy, **params)
 
     return fwd, fwd_bwd
 
 
 def naive_calls(size: Size, x, w, b, dy):
-    params = {"stride": size.stride, "padding": size.padding}
-
-    def fwd():
-        return forward_naive(x, w, b, **params)
-
-    def fwd_bwd():
-        return forward_naive(x, w, b, **params), backward_naive(x, w, dy, **params)
-
-    return fwd, fwd_bwd
+    return engine_calls(size, x, w, b, dy, naive=True)
 
 
 def scipy_calls(x, w, b, dy):
@@ -227,7 +250,9 @@ def scipy_calls(x, w, b, dy):
 def torch_calls(size: Size, x, w, b, dy):
     """Forward, and the two forward+backward paths (autograd, aten.convolution_backward)."""
     nd = len(size.spatial)
-    conv = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
+    transposed = size.op == "transposed"
+    conv = ((F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d) if transposed else
+            (F.conv1d, F.conv2d, F.conv3d))[nd - 1]
     tx, tw, tb, tdy = (torch.from_numpy(a) for a in (x, w, b, dy))
     gx, gw, gb = (t.clone().requires_grad_() for t in (tx, tw, tb))
     stride, padding = [size.stride] * nd, [size.padding] * nd
@@ -244,7 +269,7 @@ def torch_calls(size: Size, x, w, b, dy):
         with torch.no_grad():
             y = conv(tx, tw, tb, stride=stride, padding=padding)
             grads = torch.ops.aten.convolution_backward(
-                tdy, tx, tw, [size.c_out], stride, padding, [1] * nd, False, [0] * nd, 1,
+                tdy, tx, tw, [size.c_out], stride, padding, [1] * nd, transposed, [0] * nd, 1,
                 [True, True, True],
             )
         return y, grads

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import numpy as np
@@ -10,12 +11,19 @@ from fastapi import APIRouter, Query
 
 from ..config import Settings, SettingsDep
 from ..engine import ConvolutionError, backward, forward, plan
-from ..engine.cost import trace_terms_per_step
+from ..engine.cost import trace_terms_per_step, transposed_trace_terms_per_step
 from ..engine.geometry import size_formulas
 from ..engine.loss import loss_and_delta
 from ..engine.trace import BackwardTrace, ForwardTrace, result_shape
+from ..engine.transposed_trace import GatherTrace, ScatterTrace
 from .errors import ApiError, ErrorBody, LimitExceeded
-from .limits import check_cost, finite_or_error, run_quietly, to_array
+from .limits import (
+    check_cost,
+    check_transposed_cost,
+    finite_or_error,
+    run_quietly,
+    to_array,
+)
 from .responses import FastJSONResponse
 from .routing import StrictJSONRoute
 from .schemas import (
@@ -25,6 +33,7 @@ from .schemas import (
     BackwardRequest,
     BackwardResponse,
     ConvParams,
+    Deltas,
     ForwardRequest,
     ForwardResponse,
     ShapeResponse,
@@ -59,15 +68,18 @@ def _arrays(body: ConvParams, settings: Settings) -> tuple[np.ndarray, np.ndarra
     return x, w, b
 
 
-def _delta(body: BackwardRequest, settings: Settings, x: np.ndarray, w: np.ndarray,
-           b: np.ndarray | None) -> tuple[np.ndarray, dict[str, Any]]:
-    """grad_output as given, or derived from the loss (with the loss and the output)."""
+def _delta(body: Deltas, settings: Settings, x: np.ndarray, w: np.ndarray,
+           b: np.ndarray | None, run: Callable[..., np.ndarray] = forward,
+           params: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """grad_output as given, or derived from the loss (with the loss and the output); the
+    output is ``run(x, w, b, **params)``, the body's own parameters unless given."""
     if (body.grad_output is None) == (body.loss is None):
         raise ApiError(422, "give exactly one of grad_output (dL/dy) or loss ('sum' or 'mse')",
                        field="grad_output")
     if body.grad_output is not None:
         return to_array(body.grad_output, "grad_output", settings), {}
-    y = finite_or_error(run_quietly(forward, x, w, b, **body.engine_params()), "output")
+    params = body.engine_params() if params is None else params  # type: ignore[attr-defined]
+    y = finite_or_error(run_quietly(run, x, w, b, **params), "output")
     target = None
     if body.loss == "mse":
         if body.target is None:
@@ -128,7 +140,22 @@ def _trace_window(total: int, terms_per_step: int, body: TraceRequest,
 @router.post("/trace", operation_id="trace", response_model=None,
              responses={200: {"model": TraceResponse}, **BODY_ERRORS})
 async def trace_endpoint(body: TraceRequest, settings: SettingsDep) -> FastJSONResponse:
-    """A window of steps of one pass: every step's terms, products, sum and result."""
+    """A window of steps of one pass of one operation (``op``): every step's terms,
+    products, sum and result."""
+    return FastJSONResponse(TRACERS[body.op](body, settings))
+
+
+def _only_for(op: str, body: TraceRequest, fields: dict[str, object]) -> None:
+    """Fields that belong to another operation are refused unless left at their default."""
+    for field, default in fields.items():
+        if field in body.model_fields_set and getattr(body, field) != default:
+            raise ApiError(422, f"{field} applies to op '{op}' only, not to op '{body.op}'",
+                           field=field)
+
+
+def _conv_trace(body: TraceRequest, settings: Settings) -> dict[str, Any]:
+    """The convolution's trace: one part of the forward or backward pass."""
+    _only_for("transposed", body, {"view": None, "output_padding": None})
     part = body.part.removeprefix("grad_")
     geom = check_cost(body, settings, forward_pass=part != "forward" and body.loss is not None,
                       backward_pass=False)
@@ -145,12 +172,87 @@ async def trace_endpoint(body: TraceRequest, settings: SettingsDep) -> FastJSONR
     for name in ("total", "value"):  # a product that overflowed makes its total non-finite
         finite_or_error(getattr(steps, name), name)
     stop = start + count
-    payload = {
-        "part": body.part, "total_steps": len(trace), "start": start, "count": count,
-        "next_start": stop if stop < len(trace) else None,
+    return {
+        "op": "conv", "part": body.part, "total_steps": len(trace), "start": start,
+        "count": count, "next_start": stop if stop < len(trace) else None,
         "result_shape": trace.shape, **_serialise(body.part, trace, steps),
     }
-    return FastJSONResponse(payload)
+
+
+def _transposed_trace(body: TraceRequest, settings: Settings) -> dict[str, Any]:
+    """The transposed convolution's forward pass, in the scatter or the gather view."""
+    _only_for("conv", body, {"padding_mode": "zeros", "mode": "cross-correlation"})
+    if body.part != "forward":
+        raise ApiError(422, f"op 'transposed' traces its forward pass (part 'forward', view "
+                            f"'scatter' or 'gather'), got part '{body.part}'", field="part")
+    view = body.view or "scatter"
+    params = {"stride": body.stride, "padding": body.padding,
+              "output_padding": 0 if body.output_padding is None else body.output_padding,
+              "dilation": body.dilation, "groups": body.groups}
+    geom = check_transposed_cost(body, params, settings, forward_pass=False,
+                                 backward_pass=False)
+    total = geom.n * (geom.c_in * math.prod(geom.in_spatial) if view == "scatter" else
+                      geom.c_out * math.prod(geom.out_spatial))
+    start, count = _trace_window(total, transposed_trace_terms_per_step(geom, view), body,
+                                 settings)
+    x, w, b = _arrays(body, settings)
+    trace = (ScatterTrace if view == "scatter" else GatherTrace)(x, w, b, **params)
+    steps = run_quietly(trace.steps, start, count)
+    for name in ("products", "after") if view == "scatter" else ("total", "value"):
+        finite_or_error(getattr(steps, name), name)
+    stop = start + count
+    return {
+        "op": "transposed", "part": "forward", "view": view, "total_steps": total,
+        "start": start, "count": count, "next_start": stop if stop < total else None,
+        "result_shape": trace.result_shape, **_serialise_transposed(view, trace, steps),
+    }
+
+
+#: the trace of each operation (schemas.TRACE_OPS lists them)
+TRACERS: dict[str, Callable[[TraceRequest, Settings], dict[str, Any]]] = {
+    "conv": _conv_trace, "transposed": _transposed_trace}
+
+
+def _serialise_transposed(view: str, trace: Any, steps: Any) -> dict[str, Any]:
+    """Column-oriented arrays of a transposed-convolution trace, as :func:`_serialise`."""
+    bias = trace.bias if trace.bias is not None else np.zeros(trace.result_shape[1])
+    if view == "scatter":
+        return {
+            "layout": {"step": "step i stamps input element steps.index[j] = "
+                               "unravel_index(i, (N, C_in, *spatial)), C order: (n, c_in, *i)",
+                       "term": "C order over (output channel within the group, *kernel): "
+                               "shared.channel_in_group and shared.kernel_index",
+                       "position": "per term, the output cell the stamp lands on, i x stride "
+                                   "+ k x dilation - padding; outside [0, out) where the "
+                                   "padding crops it (inside is false)",
+                       "before": "per term, the cell's running sum before this stamp (the "
+                                 "steps before this one; no bias), after: with it",
+                       "overlap": "per term, how many stamps land on that cell, per pair of "
+                                  "channels",
+                       "result": "output = every inside stamp's products summed + shared.bias"},
+            "shared": {"channel_in_group": trace.tap_channel,
+                       "kernel_index": trace.tap_kernel_index, "bias": bias},
+            "steps": {"index": steps.index, "value": steps.value,
+                      "out_channel": steps.out_channel, "position": steps.position,
+                      "inside": steps.inside, "weights": steps.weights,
+                      "products": steps.products, "before": steps.before,
+                      "after": steps.after, "overlap": steps.overlap},
+        }
+    return {
+        "layout": {"step": "step i computes output element steps.index[j] = unravel_index(i, "
+                           "result_shape), C order: (n, c_out, *t)",
+                   "terms": "ragged: step j's terms are offsets[j]:offsets[j + 1] of every "
+                            "array in terms; each is one input element (in_channel, "
+                            "in_position) whose stamp's tap kernel_index lands here",
+                   "overlap": "per step, how many stamps land on the cell, per pair of "
+                              "channels"},
+        "shared": {"bias": bias},
+        "steps": {"index": steps.index, "offsets": steps.offsets, "total": steps.total,
+                  "bias": steps.bias, "value": steps.value, "overlap": steps.overlap},
+        "terms": {"in_channel": steps.in_channel, "in_position": steps.in_position,
+                  "kernel_index": steps.kernel_index, "inputs": steps.inputs,
+                  "weights": steps.weights, "products": steps.products},
+    }
 
 
 def _serialise(part: str, trace: Any, steps: Any) -> dict[str, Any]:

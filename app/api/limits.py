@@ -7,11 +7,17 @@ import math
 import numpy as np
 
 from ..config import Settings
-from ..engine import Geometry, plan
-from ..engine.cost import Cost, backward_cost, forward_cost
+from ..engine import Geometry, TransposedGeometry, plan, plan_transposed
+from ..engine.cost import (
+    Cost,
+    backward_cost,
+    forward_cost,
+    transposed_backward_cost,
+    transposed_cost,
+)
 from ..engine.errors import describe
 from .errors import ApiError, LimitExceeded
-from .schemas import MAX_PARAMETER, ConvParams, NestedArray
+from .schemas import MAX_PARAMETER, ConvParams, NestedArray, TransposedParams
 
 #: elements converted from nested lists in one NumPy call: the conversion holds the GIL, and
 #: 250,000 values in one call held it for 7-33 ms (bench/costs.py); a piece takes ~2 ms
@@ -46,10 +52,10 @@ def _fill(out: np.ndarray, value: list) -> None:
                 out[i:i + rows] = value[i:i + rows]
 
 
-_PARAMETERS = ("stride", "padding", "dilation", "groups", "start", "count")
+_PARAMETERS = ("stride", "padding", "output_padding", "dilation", "groups", "start", "count")
 
 
-def check_parameters(body: ConvParams) -> None:
+def check_parameters(body: ConvParams | TransposedParams) -> None:
     """Every integer parameter at most :data:`MAX_PARAMETER` in size, before any of them
     reaches the engine or NumPy (a 422 naming the field)."""
     for field in _PARAMETERS:
@@ -76,11 +82,7 @@ def check_cost(body: ConvParams, settings: Settings, *, forward_pass: bool,
     largest total it allocates at once, and its Python-level iterations. A trace's window
     is bounded apart (``max_trace_steps``, ``max_trace_terms``).
     """
-    if len(body.weight.shape) - 2 > settings.max_spatial_dims:
-        raise ApiError(422, f"weight has {len(body.weight.shape) - 2} spatial dimensions; at "
-                            f"most {settings.max_spatial_dims} are supported (limit "
-                            f"max_spatial_dims={settings.max_spatial_dims})", field="weight",
-                       limit="max_spatial_dims", limit_value=settings.max_spatial_dims)
+    check_spatial_dims(body, settings)
     check_parameters(body)
     geom = plan(body.input.shape, body.weight.shape, **body.engine_params(),
                 bias_shape=None if body.bias is None else body.bias.shape)
@@ -97,6 +99,21 @@ def check_cost(body: ConvParams, settings: Settings, *, forward_pass: bool,
         cost = cost + forward_cost(geom)
     if backward_pass:
         cost = cost + backward_cost(geom)
+    check_compute(cost, settings)
+    return geom
+
+
+def check_spatial_dims(body: ConvParams | TransposedParams, settings: Settings) -> None:
+    """At most ``max_spatial_dims`` kernel axes (a 422 naming the weight)."""
+    if len(body.weight.shape) - 2 > settings.max_spatial_dims:
+        raise ApiError(422, f"weight has {len(body.weight.shape) - 2} spatial dimensions; at "
+                            f"most {settings.max_spatial_dims} are supported (limit "
+                            f"max_spatial_dims={settings.max_spatial_dims})", field="weight",
+                       limit="max_spatial_dims", limit_value=settings.max_spatial_dims)
+
+
+def check_compute(cost: Cost, settings: Settings) -> None:
+    """The arithmetic, memory and Python-level iterations of ``cost`` within the limits."""
     if cost.macs > settings.max_macs:
         raise LimitExceeded(f"this request needs {cost.macs} multiply-accumulates", field=None,
                             limit="max_macs", value=settings.max_macs)
@@ -107,6 +124,33 @@ def check_cost(body: ConvParams, settings: Settings, *, forward_pass: bool,
     if cost.loops > settings.max_loops:
         raise LimitExceeded(f"this request needs {cost.loops} Python-level iterations",
                             field=None, limit="max_loops", value=settings.max_loops)
+
+
+def check_transposed_cost(body: ConvParams | TransposedParams, params: dict, settings: Settings,
+                          *, forward_pass: bool, backward_pass: bool) -> TransposedGeometry:
+    """:func:`check_cost` for a transposed convolution with ``params`` (its keyword
+    arguments): plan it, then check its output, its uncropped output (the stamps land
+    there before the padding crops them, and the engine allocates it) and what the engine's
+    cost model counts for the passes it will run, before anything is allocated."""
+    check_spatial_dims(body, settings)
+    check_parameters(body)
+    geom = plan_transposed(body.input.shape, body.weight.shape, **params,
+                           bias_shape=None if body.bias is None else body.bias.shape)
+    output = geom.n * geom.c_out * math.prod(geom.out_spatial)
+    if output > settings.max_output_elements:
+        raise LimitExceeded(f"the output would have {output} elements", field=None,
+                            limit="max_output_elements", value=settings.max_output_elements)
+    uncropped = geom.n * geom.c_out * math.prod(geom.uncropped)
+    if uncropped > settings.max_padded_elements:
+        raise LimitExceeded(f"the output before the padding crops it would have {uncropped} "
+                            "elements", field="padding", limit="max_padded_elements",
+                            value=settings.max_padded_elements)
+    cost = Cost(0, 0, 0, 0)
+    if forward_pass:
+        cost = cost + transposed_cost(geom)
+    if backward_pass:
+        cost = cost + transposed_backward_cost(geom)
+    check_compute(cost, settings)
     return geom
 
 

@@ -15,6 +15,7 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypeAliasType
 
 from ..engine import MODES, PADDING_MODES
+from ..engine.transposed_trace import VIEWS
 
 MAX_RANK = 6  # (N, C, *spatial) with at most 4 spatial dimensions; the limit is lower
 MAX_PARAMETER = 1_000_000_000  # stride, dilation, padding, groups, start, count: the server's cap
@@ -140,6 +141,8 @@ PaddingSpec = Annotated[Any, WithJsonSchema({
                    "int or one pair is that padding on every dimension",
 })]
 GroupsSpec = Annotated[Any, WithJsonSchema(_integer(1))]
+NaturalOrPerAxis = Annotated[Any, WithJsonSchema({"anyOf": [_integer(0),
+                                                            _per_axis(_integer(0))]})]
 
 # The query strings of GET /api/v1/shape: 1 to 8 integers, separated by commas
 _POSITIVE = f"(?:[1-9][0-9]{{0,8}}|{MAX_PARAMETER})"  # 1 to MAX_PARAMETER, no leading zeros
@@ -202,7 +205,18 @@ class ForwardResponse(BaseModel):
     output_shape: list[int] = Field(examples=[[1, 1, 2, 2]])
 
 
-class BackwardRequest(ConvParams):
+class Deltas(BaseModel):
+    """The upstream gradient of a backward pass: ``grad_output``, or a ``loss`` to derive
+    it from (a mixin: the models below put it after their operation's arguments)."""
+
+    grad_output: Array("dL/dy, the output's shape; give it or a loss, not both", 2) | None = None
+    loss: Literal["sum", "mse"] | None = Field(
+        None, description="instead of grad_output: 'sum' (L = sum of outputs) or 'mse' "
+                          "(L = mean((y - target)^2), needs target)")
+    target: Array("with loss 'mse': the wanted output, the output's shape", 2) | None = None
+
+
+class BackwardRequest(Deltas, ConvParams):
     """Give ``grad_output`` (dL/dy, the output's shape), or a ``loss`` to derive it from."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
@@ -210,12 +224,6 @@ class BackwardRequest(ConvParams):
          "grad_output": [[0.1, 0.2, 0.3]]},
         {"input": LESSON_INPUT, "weight": LESSON_KERNEL, "loss": "sum"},
     ]})
-
-    grad_output: Array("dL/dy, the output's shape; give it or a loss, not both", 2) | None = None
-    loss: Literal["sum", "mse"] | None = Field(
-        None, description="instead of grad_output: 'sum' (L = sum of outputs) or 'mse' "
-                          "(L = mean((y - target)^2), needs target)")
-    target: Array("with loss 'mse': the wanted output, the output's shape", 2) | None = None
 
 
 class BackwardResponse(BaseModel):
@@ -228,19 +236,40 @@ class BackwardResponse(BaseModel):
 
 
 TraceKind = Literal["forward", "grad_weight", "grad_input", "grad_bias"]
+#: the operations /api/v1/trace traces; one more is one more value here and one handler in
+#: app/api/compute.py's TRACERS
+TRACE_OPS = ("conv", "transposed")
+TraceOp = Literal[TRACE_OPS]  # type: ignore[valid-type]
+TraceView = Literal[VIEWS]  # type: ignore[valid-type]
 
 
 class TraceRequest(BackwardRequest):
-    """A window of steps of one pass. Backward parts need ``grad_output`` or a ``loss``."""
+    """A window of steps of one pass of one operation. Backward parts need ``grad_output``
+    or a ``loss``. With ``op: "transposed"`` the fields are those of
+    ``POST /api/v1/transposed/forward`` (weight ``(C_in, C_out / groups, *kernel)``, padding
+    an int or one per axis, ``output_padding``) and ``view`` says how to step through it."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"input": LESSON_INPUT, "weight": LESSON_KERNEL, "part": "forward", "start": 0,
          "count": 4},
         {"input": [[1, 2, 3, 4, 5]], "weight": [[[1, 0, -1]]], "grad_output": [[0.1, 0.2, 0.3]],
          "part": "grad_weight"},
+        {"op": "transposed", "view": "scatter", "input": [[1, 2]], "weight": [[[1, 10, 100]]],
+         "stride": 2},
     ]})
 
-    part: TraceKind = Field("forward", description="which pass to trace")
+    op: TraceOp = Field("conv", description="the operation: 'conv' (the convolution) or "
+                                            "'transposed' (the transposed convolution)")
+    part: TraceKind = Field("forward", description="which pass to trace; op 'transposed' "
+                                                   "traces its forward pass")
+    view: TraceView | None = Field(
+        None, description="op 'transposed' only: 'scatter' (the default: one step per input "
+                          "element, the kernel it stamps into the output and the running "
+                          "sums) or 'gather' (one step per output element: the input "
+                          "elements and taps that reach it)")
+    output_padding: NaturalOrPerAxis | None = Field(
+        None, description="op 'transposed' only: cells given back at the end of each axis, "
+                          "an int or one per axis, below the stride or the dilation")
     start: Annotated[Any, WithJsonSchema(_integer(0))] = Field(
         0, description="the first step wanted; below total_steps")
     count: Annotated[Any, WithJsonSchema(_integer(1))] | None = Field(
@@ -251,10 +280,13 @@ class TraceRequest(BackwardRequest):
 class TraceResponse(BaseModel):
     """Column-oriented steps: ``steps[name][j]`` belongs to step ``start + j``.
 
-    Step ``i`` computes element ``unravel_index(i, result_shape)`` of the result (C order).
+    Step ``i`` computes element ``unravel_index(i, result_shape)`` of the result (C order);
+    a scatter step stamps input element ``steps.index[j]`` instead.
     """
 
+    op: TraceOp = "conv"
     part: TraceKind
+    view: TraceView | None = Field(None, description="op 'transposed': the view traced")
     total_steps: int
     start: int
     count: int
@@ -267,6 +299,66 @@ class TraceResponse(BaseModel):
     terms: dict[str, list] | None = Field(
         None, description="grad_input only: every step's terms, one list per quantity, step "
                           "j's at steps.offsets[j]:steps.offsets[j + 1]")
+
+
+class TransposedParams(BaseModel):
+    """The arguments of ``torch.nn.functional.conv_transpose{1,2,3}d``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: Array("shape (N, C_in, *spatial) or unbatched (C_in, *spatial); rectangular. N is "
+                 "at least 1 (a nested list cannot carry the sizes of an empty batch)", 2)
+    weight: Array("shape (C_in, C_out / groups, *kernel), as PyTorch lays out a transposed "
+                  "convolution's weight: one set of C_out / groups kernels per input channel, "
+                  "as many kernel axes as the input has spatial ones", 3)
+    bias: Array("shape (C_out,): one value per output channel", 1, 1) | None = None
+    stride: IntOrPerAxis = Field(1, description="an int, or one per spatial dimension (a list "
+                                                "of one: for every dimension): the distance "
+                                                "between neighbouring stamps")
+    padding: NaturalOrPerAxis = Field(0, description="an int, or one per spatial dimension: "
+                                                     "cells cropped from both ends of each "
+                                                     "axis of the output")
+    output_padding: NaturalOrPerAxis = Field(
+        0, description="an int, or one per spatial dimension: cells given back at the end of "
+                       "each axis; below the stride or the dilation, as PyTorch says")
+    dilation: IntOrPerAxis = Field(1, description="an int, or one per spatial dimension; 1 "
+                                                  "means no gaps between the kernel's taps")
+    groups: GroupsSpec = Field(1, description="divides C_in; C_out is weight's second "
+                                              "dimension times groups")
+
+    def engine_params(self) -> dict[str, Any]:
+        return {"stride": self.stride, "padding": self.padding,
+                "output_padding": self.output_padding, "dilation": self.dilation,
+                "groups": self.groups}
+
+
+TRANSPOSED_INPUT = [[1, 2]]  # two cells whose stamps overlap at stride 2
+TRANSPOSED_KERNEL = [[[1, 10, 100]]]
+
+
+class TransposedForwardRequest(TransposedParams):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"input": TRANSPOSED_INPUT, "weight": TRANSPOSED_KERNEL, "stride": 2},
+        {"input": [[[[1, 2], [3, 4]]]], "weight": [[[[1, 1], [1, 1]]]], "stride": 2,
+         "padding": 1, "output_padding": 1},
+    ]})
+
+
+class TransposedForwardResponse(BaseModel):
+    output: ArrayOut("shape output_shape: (N, C_out, *out), out = (I - 1) x stride - 2 x "
+                     "padding + dilation x (K - 1) + output_padding + 1", 2) = Field(
+        examples=[[[1.0, 10.0, 102.0, 20.0, 200.0]]])
+    output_shape: list[int] = Field(examples=[[1, 5]])
+
+
+class TransposedBackwardRequest(Deltas, TransposedParams):
+    """Give ``grad_output`` (dL/dy, the output's shape), or a ``loss`` to derive it from."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"input": TRANSPOSED_INPUT, "weight": TRANSPOSED_KERNEL, "stride": 2,
+         "grad_output": [[1, 0, 1, 0, 1]]},
+        {"input": TRANSPOSED_INPUT, "weight": TRANSPOSED_KERNEL, "stride": 2, "loss": "sum"},
+    ]})
 
 
 class ShapeResponse(BaseModel):

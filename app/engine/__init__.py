@@ -3,12 +3,23 @@
 >>> from app.engine import forward, backward, output_shape
 >>> forward([[[0, 1, 2], [3, 4, 5], [6, 7, 8]]], [[[[0, 1], [2, 3]]]]).tolist()
 [[[19.0, 25.0], [37.0, 43.0]]]
+>>> from app.engine import conv_transpose
+>>> conv_transpose([[1, 2]], [[[1, 10, 100]]], stride=2).tolist()  # overlapping stamps
+[[1.0, 10.0, 102.0, 20.0, 200.0]]
 """
 
 from .backward import backward
 from .errors import ConvolutionError, ParameterError, ShapeError, ValueRangeError
 from .forward import forward
 from .geometry import MODES, PADDING_MODES, Geometry, output_shape, plan
+from .transposed import (
+    TransposedGeometry,
+    conv_transpose,
+    conv_transpose_backward,
+    conv_transpose_output_shape,
+    overlap_counts,
+    plan_transposed,
+)
 from .types import Gradients
 
 __all__ = [
@@ -19,9 +30,15 @@ __all__ = [
     "Gradients",
     "ParameterError",
     "ShapeError",
+    "TransposedGeometry",
     "ValueRangeError",
     "backward",
+    "conv_transpose",
+    "conv_transpose_backward",
+    "conv_transpose_output_shape",
     "forward",
     "output_shape",
+    "overlap_counts",
     "plan",
+    "plan_transposed",
 ]

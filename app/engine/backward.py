@@ -112,35 +112,63 @@ def gradients(xp: np.ndarray, dy: np.ndarray, w: np.ndarray,
     Returns grad_w, shape (groups, C_out_g, C_in_g * prod(kernel)), and grad_xp, shape
     (N, C_in, *padded). grad_xp is made one of four ways (:func:`input_gradient_method`).
     """
+    grad_w, grad_xp = _gradients(xp, dy, w, geom)
+    assert grad_w is not None
+    return grad_w, grad_xp
+
+
+def input_gradient(dy: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
+    """dL/d(padded input) alone, shape (N, C_in, *padded), made as :func:`gradients` makes
+    it but with no input to read and no weight gradient: the transposed convolution
+    (:mod:`app.engine.transposed`) is exactly this, with its input as the deltas.
+
+    dy : ndarray, shape (N, C_out, *out); w : ndarray, shape (C_out, C_in_g, *kernel)
+    """
+    return _gradients(None, dy, w, geom)[1]
+
+
+def _gradients(xp: np.ndarray | None, dy: np.ndarray, w: np.ndarray,
+               geom: Geometry) -> tuple[np.ndarray | None, np.ndarray]:
+    """:func:`gradients`; with ``xp`` None, grad_xp alone (and None for grad_w)."""
     sched = schedule(geom)
-    method = input_gradient_method(geom, xp.dtype.itemsize)
+    dtype = dy.dtype
+    shape = (geom.n, geom.c_in, *geom.padded)
+    method = input_gradient_method(geom, dtype.itemsize)
     dymat = np.ascontiguousarray(dy).reshape(sched.output_matrix)
-    cols = windows(xp, geom, kernel_first=True)
+    with_weight = xp is not None
+    if with_weight:
+        cols = windows(xp, geom, kernel_first=True)
+    elif method == "transposed":  # nothing to do block by block
+        return None, input_gradient_transposed(dy, w, geom)
     workspace = sched.workspace
     if method != "transposed":
         wmat_t = w.reshape(sched.weight_matrix).swapaxes(1, 2)  # (groups, taps, C_out_g)
     if method == "flat":
         flat = flat_layout(geom)
         workspace = flat.workspace
-        grad_xp = np.zeros(xp.shape, dtype=xp.dtype)
+        grad_xp = np.zeros(shape, dtype=dtype)
     elif method == "taps":
         phases = phase_layout(geom)
-        grad_phases = np.zeros(phases.shape, dtype=xp.dtype)
+        grad_phases = np.zeros(phases.shape, dtype=dtype)
     elif method == "positions":
-        grad_xp = np.zeros(xp.shape, dtype=xp.dtype)
-    work = np.empty(workspace, dtype=xp.dtype)
+        grad_xp = np.zeros(shape, dtype=dtype)
+    work = np.empty(workspace, dtype=dtype)
     grad_w_t = None  # grad_w transposed, (groups, taps, C_out_g)
     for i, block in enumerate(sched.blocks):
-        mat = fill(work, cols, block)
         dy_block = dymat[block.output]
-        # cols @ dy.T rather than dy @ cols.T: OpenBLAS runs this shape up to twice as fast.
-        part = np.matmul(mat, dy_block.swapaxes(2, 3))  # (samples, groups, taps, C_out_g)
-        part = part[0] if part.shape[0] == 1 else part.sum(axis=0)
-        if grad_w_t is None:
-            grad_w_t = part
+        if with_weight:
+            mat = fill(work, cols, block)
+            # cols @ dy.T rather than dy @ cols.T: OpenBLAS runs this shape up to twice as
+            # fast.
+            part = np.matmul(mat, dy_block.swapaxes(2, 3))  # (samples, groups, taps, C_out_g)
+            part = part[0] if part.shape[0] == 1 else part.sum(axis=0)
+            if grad_w_t is None:
+                grad_w_t = part
+            else:
+                grad_w_t += part
+            # The workspace is free again: it now receives the column gradients.
         else:
-            grad_w_t += part
-        # The workspace is free again: it now receives the column gradients.
+            mat = work[: block.size].reshape(block.matrix)
         if method == "flat":
             col2im_flat(grad_xp, dy, wmat_t, work, block, flat.blocks[i], flat, geom)
         elif method == "taps":
@@ -149,13 +177,13 @@ def gradients(xp: np.ndarray, dy: np.ndarray, w: np.ndarray,
         elif method == "positions":
             np.matmul(wmat_t, dy_block, out=mat)
             col2im_positions(grad_xp, mat.reshape(block.shape), block, geom)
-    if grad_w_t is None:  # an empty batch has no block: nothing reached the weight
-        grad_w_t = np.zeros(sched.weight_matrix, dtype=xp.dtype).swapaxes(1, 2)
+    if with_weight and grad_w_t is None:  # an empty batch has no block: nothing reached w
+        grad_w_t = np.zeros(sched.weight_matrix, dtype=dtype).swapaxes(1, 2)
     if method == "transposed":
         grad_xp = input_gradient_transposed(dy, w, geom)
     elif method == "taps":
         grad_xp = unphase(grad_phases, phases)
-    return grad_w_t.swapaxes(1, 2), grad_xp
+    return (None if grad_w_t is None else grad_w_t.swapaxes(1, 2)), grad_xp
 
 
 @bounded_cache(lambda geom: 30 * OBJECT_BYTES)

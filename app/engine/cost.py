@@ -21,10 +21,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .cache import OBJECT_BYTES, bounded_cache
 from .forward import Blocking, blocking
 from .geometry import Geometry, plan
+
+if TYPE_CHECKING:  # transposed.py imports this module (through backward.py)
+    from .transposed import TransposedGeometry
 
 # Rough costs on one core of the 2-core machine we measure on (bench/engine.py): a BLAS
 # multiply-accumulate in the small, thin products convolutions make; an element copied or
@@ -239,6 +243,78 @@ def backward_cost(geom: Geometry, itemsize: int = 8) -> Cost:
     # the method's buffers exist beside the padded input and its gradient
     return shared + Cost(method.macs, method.moves, method.loops,
                          shared.peak_bytes + method.peak_bytes)
+
+
+# ----------------------------------------------------------------------------- transposed
+
+
+def transposed_cost(geom: TransposedGeometry, itemsize: int = 8) -> Cost:
+    """The cost of :func:`app.engine.conv_transpose` for ``geom``: the adjoint convolution's
+    input gradient by the method :func:`input_gradient_method` picks for it (its buffers
+    include the uncropped output), the cropped copy, the zeros past what the stamps reach,
+    and the bias."""
+    output = geom.n * geom.c_out * math.prod(geom.out_spatial)
+    conv = geom.adjoint
+    if conv is None:
+        return Cost(0, output, 1, itemsize * output)
+    _, method = _choose(conv, itemsize)
+    reached = geom.n * geom.c_out * math.prod(geom.reached)
+    extended = output if geom.reached != geom.out_spatial else 0
+    # the products may copy the input (the adjoint's deltas) to a contiguous layout: matmul
+    # does, for the flat method's slice of them (tracemalloc saw it)
+    inputs = geom.n * geom.c_in * math.prod(geom.in_spatial)
+    return Cost(
+        macs=method.macs, moves=method.moves + reached + extended + output,
+        loops=method.loops + geom.ndim + 1,
+        peak_bytes=method.peak_bytes + itemsize * (reached + extended + inputs))
+
+
+def transposed_backward_cost(geom: TransposedGeometry, itemsize: int = 8) -> Cost:
+    """The cost of :func:`app.engine.conv_transpose_backward` for ``geom``: dL/dy cut to the
+    cells the stamps reach and padded as the adjoint convolution pads its input, that
+    convolution (dL/dx) and its weight gradient in one pass over the im2col blocks, and the
+    bias gradient's sum."""
+    output = geom.n * geom.c_out * math.prod(geom.out_spatial)
+    inputs = geom.n * geom.c_in * math.prod(geom.in_spatial)
+    weights = geom.c_in * geom.c_out_group * math.prod(geom.kernel)
+    conv = geom.adjoint
+    if conv is None:
+        return Cost(0, output + inputs + weights, 1,
+                    itemsize * (inputs + weights + geom.c_out))
+    blocks = blocking(conv)
+    forward = forward_cost(conv, itemsize)
+    # with no padding pad() copies the cut deltas (a strided view) instead of padding them
+    copied = 0 if _has_padding(conv) or geom.reached == geom.out_spatial else \
+        geom.n * geom.c_out * math.prod(geom.reached)
+    partial = weights * (blocks.samples_per_block + 2)  # each block's product, its sum, a copy
+    return Cost(
+        macs=2 * conv.macs, moves=forward.moves + output + copied + weights,
+        loops=forward.loops + blocks.blocks + 1,
+        peak_bytes=forward.peak_bytes + itemsize * (copied + partial + geom.c_out))
+
+
+def _gather_reach(geom: TransposedGeometry) -> int:
+    """The most (input element, tap) pairs one output cell gathers per input channel: per
+    axis, the taps ``k`` with ``k * D`` in one residue class mod ``S``, and no more than the
+    input's positions."""
+    reach = 1
+    for k, i, s, d in zip(geom.kernel, geom.in_spatial, geom.stride, geom.dilation,
+                          strict=True):
+        period = s // math.gcd(s, d)
+        reach *= min(k, i, -(-k // period))
+    return reach
+
+
+def transposed_trace_terms_per_step(geom: TransposedGeometry, view: str) -> int:
+    """The most terms one step of a transposed-convolution trace can have (see
+    :mod:`app.engine.transposed_trace`), from the geometry alone: a ``"gather"`` step sums
+    ``C_in / groups`` channels' pairs reaching its cell; a ``"scatter"`` step stamps
+    ``C_out / groups * prod(kernel)`` cells and sums, for each, what the steps before it
+    gathered there (its running sum)."""
+    gather = geom.c_in_group * _gather_reach(geom)
+    if view == "gather":
+        return gather
+    return geom.c_out_group * math.prod(geom.kernel) * (1 + gather)
 
 
 # ----------------------------------------------------------------------------- traces

@@ -8,6 +8,13 @@ with ``k' = k`` for cross-correlation and ``k' = K - 1 - k`` (the flipped kernel
 convolution, and ``g = co // C_out_g``. The backward pass is the same loop run in reverse: each
 term ``w * x`` sends ``dy * x`` to the weight and ``dy * w`` to the input cell the padded value
 was copied from (nowhere for zero padding).
+
+The transposed convolution is the same sum read the other way round: each input element
+stamps the kernel into the output (:func:`conv_transpose_naive`),
+
+    y[n, g*C_out_g + co, *(i*S + k*D - P)] += x[n, ci, *i] * w[ci, co, *k]
+
+for the input channels ``ci`` of group ``g``, cells outside the output cropped.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import numpy as np
 
 from .arrays import prepare, prepare_backward
 from .geometry import Geometry, source_index
+from .transposed import TransposedGeometry, prepare_transposed
 from .types import Gradients
 
 
@@ -82,4 +90,60 @@ def backward_naive(x, weight, grad_output, **params) -> Gradients:
             channel = group * geom.c_in_group + c
             gw[(co, c, *kw)] += delta * float(x[(n, channel, *src)])
             gx[(n, channel, *src)] += delta * float(w[(co, c, *kw)])
+    return Gradients(gx if geom.batched else gx[0], gw, gb)
+
+
+# ----------------------------------------------------------------------------- transposed
+
+
+def stamps(geom: TransposedGeometry, in_index: tuple[int, ...]):
+    """Yield ``(k, position)`` for every tap of the kernel one input element stamps:
+    ``position = i * S + k * D - P``, the output cell the tap lands on (negative, or past
+    the output's end, where the padding crops it)."""
+    for k in itertools.product(*(range(kk) for kk in geom.kernel)):
+        yield k, tuple(i * s + kk * d - p for i, kk, s, d, p in zip(
+            in_index, k, geom.stride, geom.dilation, geom.padding, strict=True))
+
+
+def _inside(position: tuple[int, ...], geom: TransposedGeometry) -> bool:
+    return all(0 <= t < o for t, o in zip(position, geom.out_spatial, strict=True))
+
+
+def _input_indices(geom: TransposedGeometry):
+    return itertools.product(range(geom.n), range(geom.c_in),
+                             *(range(i) for i in geom.in_spatial))
+
+
+def conv_transpose_naive(x, weight, bias=None, **params) -> np.ndarray:
+    """Transposed convolution by the definition: every input element stamps the kernel of
+    each output channel of its group, scaled by its value, into the output; same arguments
+    and result (shape and dtype) as :func:`app.engine.conv_transpose`."""
+    x, w, b, geom, _ = prepare_transposed(x, weight, bias, params)
+    y = np.zeros((geom.n, geom.c_out, *geom.out_spatial), dtype=x.dtype)
+    for n, ci, *i in _input_indices(geom):
+        value = float(x[(n, ci, *i)])
+        group = ci // geom.c_in_group
+        for co in range(geom.c_out_group):
+            for k, t in stamps(geom, tuple(i)):
+                if _inside(t, geom):
+                    y[(n, group * geom.c_out_group + co, *t)] += value * float(w[(ci, co, *k)])
+    if b is not None:
+        y += b.reshape(-1, *(1,) * geom.ndim)
+    return y if geom.batched else y[0]
+
+
+def conv_transpose_backward_naive(x, weight, grad_output, **params) -> Gradients:
+    """Gradients by running the stamping loop backwards, term by term; same arguments and
+    results as :func:`app.engine.conv_transpose_backward`."""
+    x, w, _, geom, dy = prepare_transposed(x, weight, None, params, grad_output)
+    gx, gw = np.zeros_like(x), np.zeros_like(w)
+    gb = dy.sum(axis=(0, *range(2, 2 + geom.ndim)))
+    for n, ci, *i in _input_indices(geom):
+        group = ci // geom.c_in_group
+        for co in range(geom.c_out_group):
+            for k, t in stamps(geom, tuple(i)):
+                if _inside(t, geom):
+                    delta = float(dy[(n, group * geom.c_out_group + co, *t)])
+                    gx[(n, ci, *i)] += delta * float(w[(ci, co, *k)])
+                    gw[(ci, co, *k)] += delta * float(x[(n, ci, *i)])
     return Gradients(gx if geom.batched else gx[0], gw, gb)

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api.worst import ISSUE_ROWS, WORST, Costly
+from tests.api.worst import ISSUE_ROWS, WORST, WORST_TRANSPOSED, Costly
 from tests.deploy.servers import Uvicorn
 
 ADDRESS_SPACE = 3 << 30  # bytes; the server starts in ~1.2 GB of address space
@@ -81,12 +81,18 @@ def test_the_worst_request_of_each_path_is_cheap(server: Uvicorn, http: httpx.Cl
     check(server, http, row)
 
 
+@pytest.mark.parametrize("row", WORST_TRANSPOSED, ids=[row.name for row in WORST_TRANSPOSED])
+def test_the_worst_transposed_request_of_each_path_is_cheap(server: Uvicorn, http: httpx.Client,
+                                                            row: Costly):
+    check(server, http, row)
+
+
 def test_what_the_server_keeps_does_not_grow_with_repeats(server: Uvicorn, http: httpx.Client):
     """After one pass over every costly request, a second and third leave the resident size
     where the first did: nothing derived from a request is kept (the stride layouts in an
     lru_cache kept 2.3 GB for 8 strides)."""
     def one_pass() -> int:
-        for row in ISSUE_ROWS + WORST:
+        for row in ISSUE_ROWS + WORST + WORST_TRANSPOSED:
             http.request(row.method, row.path, content=row.body,
                          headers={"content-type": "application/json"})
         return server.usage().rss
@@ -164,3 +170,47 @@ def test_random_geometry_never_costs_more_than_the_bounds(server: Uvicorn, http:
     if response.status_code != 200:
         assert response.json()["field"] in (None, "input", "weight", "stride", "padding",
                                             "dilation", "padding_mode", "loss", "part")
+
+
+@st.composite
+def transposed_requests(draw) -> tuple[str, dict]:
+    """The transposed convolution's endpoints with random geometry, as above."""
+    ndim = draw(st.integers(1, 3))
+    kernel = [draw(st.sampled_from([1, 2, 3, 50, 300])) for _ in range(ndim)]
+    if math.prod(kernel) > 250_000:
+        kernel = [1] * (ndim - 1) + [min(kernel[-1], 250_000)]
+    size = [draw(st.sampled_from([1, 2, 5, 40, 500])) for _ in range(ndim)]
+    while math.prod(size) > 250_000:
+        size[size.index(max(size))] //= 10
+    channels = draw(st.sampled_from([1, 2]))
+    small = st.one_of(st.integers(0, 3), HUGE)
+    body: dict = {
+        "input": _nested([channels, *size]),
+        "weight": _nested([channels, draw(st.sampled_from([1, 3])), *kernel]),
+        "stride": draw(st.one_of(PARAM, st.lists(PARAM, min_size=ndim, max_size=ndim))),
+        "dilation": draw(st.one_of(PARAM, st.lists(PARAM, min_size=ndim, max_size=ndim))),
+        "padding": draw(st.one_of(small, st.lists(small, min_size=ndim, max_size=ndim))),
+        "output_padding": draw(st.one_of(small, st.lists(small, min_size=ndim,
+                                                          max_size=ndim))),
+    }
+    endpoint = draw(st.sampled_from(["transposed/forward", "transposed/backward", "trace"]))
+    if endpoint == "transposed/backward":
+        body["loss"] = "sum"
+    if endpoint == "trace":
+        body.update(op="transposed", view=draw(st.sampled_from(["scatter", "gather"])))
+    return endpoint, body
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(request=transposed_requests())
+def test_random_transposed_geometry_never_costs_more_than_the_bounds(
+        server: Uvicorn, http: httpx.Client, request: tuple[str, dict]):
+    endpoint, body = request
+    response, cpu, memory = measured(server, http, "POST", f"/api/v1/{endpoint}",
+                                     json.dumps(body).encode())
+    assert response.status_code in (200, 413, 422), response.text[:300]
+    assert cpu <= MAX_CPU
+    assert memory <= MAX_MEMORY
+    if response.status_code != 200:
+        assert response.json()["field"] in (None, "input", "weight", "stride", "padding",
+                                            "output_padding", "dilation")

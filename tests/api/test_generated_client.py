@@ -21,6 +21,7 @@ from tests.conftest import LiveServer
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 PACKAGE = "convscope_client"
 OPERATIONS = {"convolution": {"forward", "backward", "trace", "shape"},
+              "transposed": {"transposed_forward", "transposed_backward"},
               "presets": {"list_presets", "get_preset"}, "health": {"healthz"}}
 
 LESSON_INPUT = [[[0, 1, 2], [3, 4, 5], [6, 7, 8]]]  # one channel, 3x3, unbatched
@@ -117,6 +118,28 @@ def test_the_lessons_trace_through_the_generated_client(api: Api) -> None:
     assert result.steps["value"] == [25, 37]
     assert result.steps["inputs"][0] == [1, 2, 4, 5]  # the window under the second step
     assert result.steps["products"][0] == [0, 2, 8, 15]
+
+
+def test_the_transposed_convolution_through_the_generated_client(api: Api) -> None:
+    # x = (1, 2) stamps w = (1, 10, 100) twice, 2 cells apart: 1, 10, 100 + 2, 20, 200
+    result = api.call("transposed", "transposed_forward",
+                      body=api.models.TransposedForwardRequest(
+                          input_=[[1, 2]], weight=[[[1, 10, 100]]], stride=2))
+    assert isinstance(result, api.models.TransposedForwardResponse)
+    assert result.output == [[1, 10, 102, 20, 200]]
+    grads = api.call("transposed", "transposed_backward",
+                     body=api.models.TransposedBackwardRequest(
+                         input_=[[1, 2]], weight=[[[1, 10, 100]]], stride=2,
+                         grad_output=[[1, 0, 1, 0, 1]]))
+    assert isinstance(grads, api.models.BackwardResponse)
+    assert grads.grad_input == [[1 + 100, 1 + 100]]  # each element reads its stamp back
+    assert grads.grad_weight == [[[1 + 2, 0, 1 + 2]]]
+    trace = api.call("convolution", "trace", body=api.models.TraceRequest(
+        input_=[[1, 2]], weight=[[[1, 10, 100]]], stride=2,
+        op=api.models.TraceRequestOp.TRANSPOSED, view=api.models.TraceRequestViewType0.GATHER,
+        start=2, count=1))
+    assert isinstance(trace, api.models.TraceResponse)
+    assert trace.steps["value"] == [102] and trace.terms["products"] == [100, 2]
 
 
 def test_shape_and_presets_through_the_generated_client(api: Api) -> None:

@@ -28,6 +28,10 @@ OPERATIONS = {
     "forward": ("post", "/api/v1/forward", {"200", "400", "413", "415", "422"}),
     "backward": ("post", "/api/v1/backward", {"200", "400", "413", "415", "422"}),
     "trace": ("post", "/api/v1/trace", {"200", "400", "413", "415", "422"}),
+    "transposed_forward": ("post", "/api/v1/transposed/forward",
+                           {"200", "400", "413", "415", "422"}),
+    "transposed_backward": ("post", "/api/v1/transposed/backward",
+                            {"200", "400", "413", "415", "422"}),
     "shape": ("get", "/api/v1/shape", {"200", "422"}),
     "list_presets": ("get", "/api/v1/presets", {"200"}),
     "get_preset": ("get", "/api/v1/presets/{name}", {"200", "404"}),
@@ -144,7 +148,8 @@ def test_the_schema_allows_the_lessons_bodies_and_every_example(spec: dict) -> N
     assert _schema_says_valid(spec, _body_schema("ForwardRequest"), {"input": X, "weight": W})
     assert _schema_says_valid(spec, _body_schema("TraceRequest"), {
         "input": X, "weight": W, "stride": [1, 1_000_000_000], "count": 1_000_000_000})
-    for model in ("ForwardRequest", "BackwardRequest", "TraceRequest"):
+    for model in ("ForwardRequest", "BackwardRequest", "TraceRequest",
+                  "TransposedForwardRequest", "TransposedBackwardRequest"):
         for example in schemas[model]["examples"]:
             assert _schema_says_valid(spec, _body_schema(model), example), (model, example)
 
@@ -178,6 +183,55 @@ def test_the_forward_example_is_the_lessons_worked_example(spec: dict,
     assert example["input"] == [[[[0, 1, 2], [3, 4, 5], [6, 7, 8]]]]
     response = client.post("/api/v1/forward", json=example)
     assert response.json()["output"] == [[[[19, 25], [37, 43]]]]
+
+
+TRANSPOSED_REFUSED = [
+    # (why, endpoint, body, the field the server names)
+    ("padding by name", "transposed/forward", {"input": [[1, 2]], "weight": [[[1, 1]]],
+                                               "padding": "same"}, "padding"),
+    ("padding as pairs", "transposed/forward", {"input": [[1, 2]], "weight": [[[1, 1]]],
+                                                "padding": [[1, 0]]}, "padding"),
+    ("output_padding below 0", "transposed/forward",
+     {"input": [[1, 2]], "weight": [[[1, 1]]], "output_padding": -1}, "output_padding"),
+    ("output_padding above the cap", "transposed/backward",
+     {"input": [[1, 2]], "weight": [[[1, 1]]], "output_padding": 1_000_000_001,
+      "loss": "sum"}, "output_padding"),
+    ("a padding_mode", "transposed/forward", {"input": [[1, 2]], "weight": [[[1, 1]]],
+                                              "padding_mode": "zeros"}, "padding_mode"),
+    ("an unknown op", "trace", {"input": [[1, 2]], "weight": [[[1, 1]]], "op": "pool"}, "op"),
+    ("an unknown view", "trace", {"input": [[1, 2]], "weight": [[[1, 1]]],
+                                  "op": "transposed", "view": "stamp"}, "view"),
+]
+
+
+@pytest.mark.parametrize(("why", "endpoint", "body", "field"), TRANSPOSED_REFUSED,
+                         ids=[case[0] for case in TRANSPOSED_REFUSED])
+def test_the_schema_refuses_what_the_server_refuses_of_the_transposed_convolution(
+        spec: dict, client: httpx.Client, why: str, endpoint: str, body: dict,
+        field: str) -> None:
+    model = {"transposed/forward": "TransposedForwardRequest",
+             "transposed/backward": "TransposedBackwardRequest",
+             "trace": "TraceRequest"}[endpoint]
+    assert not _schema_says_valid(spec, _body_schema(model), body)
+    response = client.post(f"/api/v1/{endpoint}", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
+
+
+def test_the_transposed_examples_compute_what_the_response_example_says(
+        spec: dict, client: httpx.Client) -> None:
+    schemas = spec["components"]["schemas"]
+    example = schemas["TransposedForwardRequest"]["examples"][0]
+    response = client.post("/api/v1/transposed/forward", json=example).json()
+    documented = schemas["TransposedForwardResponse"]["properties"]
+    assert response["output"] == documented["output"]["examples"][0]
+    assert response["output_shape"] == documented["output_shape"]["examples"][0]
+    for example in schemas["TransposedBackwardRequest"]["examples"]:
+        assert client.post("/api/v1/transposed/backward", json=example).status_code == 200
+    trace = schemas["TraceRequest"]["examples"][-1]
+    assert trace["op"] == "transposed"
+    assert client.post("/api/v1/trace", json=trace).json()["steps"]["after"][1] == [
+        102.0, 20.0, 200.0]
 
 
 def test_docs_page_loads_only_local_assets(client: httpx.Client) -> None:

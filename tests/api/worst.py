@@ -134,3 +134,36 @@ WORST = [
           {"input": _ones(1, 50_000), "weight": _ones(1, 1, 200_000), "padding": 100_000,
            "part": "grad_input", "loss": "sum"}, 200, 413),
 ]
+
+# The worst we could construct for the transposed convolution (issue 16), its cost model
+# sized against the default limits.
+WORST_TRANSPOSED = [
+    _post("transposed forward: 27M MACs (400x600, 10x11)", "transposed/forward",
+          {"input": _ones(1, 400, 600), "weight": _ones(1, 1, 10, 11)}),
+    _post("transposed backward: 8 -> 16 channels, 60x60, 4x4, stride 2, loss sum",
+          "transposed/backward",
+          {"input": _ones(8, 60, 60), "weight": _ones(8, 16, 4, 4), "stride": 2,
+           "padding": 1, "loss": "sum"}),
+    _post("transposed backward: 3-D 39^3 -> 986,078 outputs, stride 2, loss sum",
+          "transposed/backward",
+          {"input": _ones(1, 39, 39, 39), "weight": _ones(1, 2, 3, 3, 3), "stride": 2,
+           "loss": "sum"}),
+    _post("transposed backward: one cell of a 4M-cell uncropped output", "transposed/backward",
+          {"input": [[1]], "weight": [[[1, 1]]], "dilation": 3_999_998, "padding": 1_999_999,
+           "loss": "sum"}),
+    _post("transposed backward: dilation 10^8 cropped to one cell", "transposed/backward",
+          {"input": [[1]], "weight": [[[1, 1]]], "dilation": 10**8, "padding": 5 * 10**7,
+           "loss": "sum"}, 413, field="padding"),
+    _post("transposed backward: a kernel of 200,000 taps over 50,000 cells",
+          "transposed/backward",
+          {"input": _ones(1, 50_000), "weight": _ones(1, 1, 200_000), "loss": "sum"}, 413),
+    _post("transposed trace scatter: 12,210-term steps (400x600, 10x11)", "trace",
+          {"op": "transposed", "view": "scatter", "input": _ones(1, 400, 600),
+           "weight": _ones(1, 1, 10, 11)}),
+    _post("transposed trace gather: 50,000-term steps", "trace",
+          {"op": "transposed", "view": "gather", "input": _ones(1, 50_000),
+           "weight": _ones(1, 1, 200_000)}),
+    _post("transposed trace scatter: 200,000 stamps a step", "trace",
+          {"op": "transposed", "view": "scatter", "input": _ones(1, 50_000),
+           "weight": _ones(1, 1, 200_000)}, 413, field="input"),
+]

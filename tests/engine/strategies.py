@@ -215,3 +215,111 @@ def backward_cases(draw, **options) -> tuple[Case, np.ndarray]:
     """A :func:`conv_cases` case and an upstream gradient ``dL/dy`` of its output's shape."""
     case = draw(conv_cases(**options))
     return case, draw(real_arrays(case.output_shape))
+
+
+# ----------------------------------------------------------------------------- transposed
+
+
+@dataclass(frozen=True, eq=False)
+class TransposedCase:
+    """One valid transposed convolution, with the geometry a test predicts from its
+    parameters (independently of :mod:`app.engine.transposed`).
+
+    x : ndarray, shape (N, C_in, *spatial) or (C_in, *spatial)
+    weight : ndarray, shape (C_in, C_out / groups, *kernel)
+    bias : ndarray, shape (C_out,), or None
+    """
+
+    x: np.ndarray
+    weight: np.ndarray
+    bias: np.ndarray | None
+    kwargs: dict = field(hash=False)
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    output_padding: tuple[int, ...]
+    dilation: tuple[int, ...]
+
+    @property
+    def ndim(self) -> int:
+        return self.weight.ndim - 2
+
+    @property
+    def batched(self) -> bool:
+        return self.x.ndim == self.ndim + 2
+
+    @property
+    def out_spatial(self) -> tuple[int, ...]:
+        """``(I - 1) * S - 2 * P + D * (K - 1) + output_padding + 1`` per axis."""
+        return tuple(
+            (i - 1) * s - 2 * p + d * (k - 1) + op + 1
+            for i, k, s, p, op, d in zip(self.x.shape[-self.ndim:], self.weight.shape[2:],
+                                         self.stride, self.padding, self.output_padding,
+                                         self.dilation, strict=True)
+        )
+
+    @property
+    def c_out(self) -> int:
+        return self.weight.shape[1] * self.kwargs["groups"]
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        lead = self.x.shape[:1] if self.batched else ()
+        return (*lead, self.c_out, *self.out_spatial)
+
+
+@st.composite
+def transposed_cases(
+    draw,
+    *,
+    ndims: tuple[int, ...] = (1, 2, 3),
+    batched: bool | None = None,
+    empty_batch: bool = True,
+    with_bias: bool | None = None,
+    max_stride: int = 3,
+    max_dilation: int = 3,
+    max_padding: int = 2,
+) -> TransposedCase:
+    """A valid transposed convolution in 1, 2 or 3 spatial dimensions with every parameter:
+    stride, padding (cropping), output_padding (below the stride or the dilation, so also
+    at or above the stride when the dilation is larger), dilation and groups, each drawn as
+    an int, a list of one or one per axis."""
+    ndim = draw(st.sampled_from(ndims))
+    max_k = (4, 3, 2)[ndim - 1]
+    kernel = tuple(draw(st.integers(1, max_k)) for _ in range(ndim))
+    stride = tuple(draw(st.integers(1, max_stride)) for _ in range(ndim))
+    dilation = tuple(draw(st.integers(1, max_dilation)) for _ in range(ndim))
+    extra = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation,
+                                                                      strict=True))
+    padding = tuple(draw(st.integers(0, max_padding if ndim < 3 else 1)) for _ in range(ndim))
+    spatial = tuple(draw(st.integers(1, 4 if ndim < 3 else 2)) for _ in range(ndim))
+    out = [(i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, k, s, p, op, d
+           in zip(spatial, kernel, stride, padding, extra, dilation, strict=True)]
+    assume(min(out) >= 1)
+
+    groups = draw(st.integers(1, 3 if ndim < 3 else 2))
+    c_in_group, c_out_group = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    n = draw(st.sampled_from((1, 2, 0) if empty_batch else (1, 2)))
+    is_batched = draw(st.booleans()) if batched is None else batched
+    n = n if is_batched else 1
+    c_in = groups * c_in_group
+    assume(n * c_in * math.prod(spatial) * c_out_group * math.prod(kernel) <= MAX_MACS)
+
+    x = draw(real_arrays((n, c_in, *spatial) if is_batched else (c_in, *spatial)))
+    weight = draw(real_arrays((c_in, c_out_group, *kernel)))
+    has_bias = draw(st.booleans()) if with_bias is None else with_bias
+    bias = draw(real_arrays((groups * c_out_group,))) if has_bias else None
+    kwargs = {
+        "stride": _axis_param(draw, stride),
+        "padding": _axis_param(draw, padding),
+        "output_padding": _axis_param(draw, extra),
+        "dilation": _axis_param(draw, dilation),
+        "groups": groups,
+    }
+    return TransposedCase(x, weight, bias, kwargs, stride, padding, extra, dilation)
+
+
+@st.composite
+def transposed_backward_cases(draw, **options) -> tuple[TransposedCase, np.ndarray]:
+    """A :func:`transposed_cases` case and an upstream gradient of its output's shape."""
+    case = draw(transposed_cases(**options))
+    return case, draw(real_arrays(case.output_shape))
