@@ -1,4 +1,6 @@
-"""ConvScope's convolution engine: pure NumPy, no web imports.
+"""ConvScope's engine: the convolution and the other layers of a small CNN (pooling here;
+ReLU, linear and softmax cross-entropy in ``layers``, the network in ``network``), in pure
+NumPy with no web imports.
 
 >>> from app.engine import forward, backward, output_shape
 >>> forward([[[0, 1, 2], [3, 4, 5], [6, 7, 8]]], [[[[0, 1], [2, 3]]]]).tolist()
@@ -9,19 +11,29 @@ from .backward import backward
 from .errors import ConvolutionError, ParameterError, ShapeError, ValueRangeError
 from .forward import forward
 from .geometry import MODES, PADDING_MODES, Geometry, output_shape, plan
+from .pool import avg_pool, avg_pool_backward, max_pool, max_pool_backward
+from .pool_geometry import POOL_KINDS, PoolGeometry, pool_output_shape, pool_plan
 from .types import Gradients
 
 __all__ = [
     "MODES",
     "PADDING_MODES",
+    "POOL_KINDS",
     "ConvolutionError",
     "Geometry",
     "Gradients",
     "ParameterError",
+    "PoolGeometry",
     "ShapeError",
     "ValueRangeError",
+    "avg_pool",
+    "avg_pool_backward",
     "backward",
     "forward",
+    "max_pool",
+    "max_pool_backward",
     "output_shape",
     "plan",
+    "pool_output_shape",
+    "pool_plan",
 ]

@@ -1,4 +1,5 @@
-"""The definition, as plain loops: the test oracle for the vectorised engine.
+"""The definitions, as plain loops: the test oracle for the vectorised engine (the
+convolution here; pooling at the end).
 
 Every output element is a sum over the input channels of its group and every kernel tap:
 
@@ -13,11 +14,14 @@ was copied from (nowhere for zero padding).
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
-from .arrays import prepare, prepare_backward
+from .arrays import as_real_array, common_dtype, prepare, prepare_backward
+from .errors import ShapeError
 from .geometry import Geometry, source_index
+from .pool_geometry import PoolGeometry, pool_plan
 from .types import Gradients
 
 
@@ -83,3 +87,107 @@ def backward_naive(x, weight, grad_output, **params) -> Gradients:
             gw[(co, c, *kw)] += delta * float(x[(n, channel, *src)])
             gx[(n, channel, *src)] += delta * float(w[(co, c, *kw)])
     return Gradients(gx if geom.batched else gx[0], gw, gb)
+
+
+# ----------------------------------------------------------------------------- pooling
+
+
+def pool_window(geom: PoolGeometry, out_index: tuple[int, ...]):
+    """Yield ``(k, position, inside)`` for every tap of one pooling window, in window order
+    (C order over the taps): ``position = o * stride + k * dilation - padding`` per axis,
+    and where it lies — ``"input"``, ``"padding"`` or ``"outside"`` (past the padding, where
+    a ``ceil_mode`` window may reach)."""
+    for k in itertools.product(*(range(kk) for kk in geom.kernel)):
+        position = tuple(o * s + kk * d - p for o, kk, s, d, p in zip(
+            out_index, k, geom.stride, geom.dilation, geom.padding, strict=True))
+        if all(0 <= q < size for q, size in zip(position, geom.in_spatial, strict=True)):
+            inside = "input"
+        elif all(-p <= q < size + p for q, size, p in zip(position, geom.in_spatial,
+                                                           geom.padding, strict=True)):
+            inside = "padding"
+        else:
+            inside = "outside"
+        yield k, position, inside
+
+
+def _pool_outputs(geom: PoolGeometry):
+    return itertools.product(range(geom.n), range(geom.c), *map(range, geom.out_spatial))
+
+
+def _pool_divisor(geom: PoolGeometry, o: tuple[int, ...]) -> int:
+    """Average pooling's divisor: the window's cells in the padded input, or its input
+    cells (count_include_pad False)."""
+    counted = ("input", "padding") if geom.count_include_pad else ("input",)
+    return sum(inside in counted for _k, _p, inside in pool_window(geom, o))
+
+
+def _pool_arguments(x, kind, kernel_size, params) -> tuple[np.ndarray, PoolGeometry]:
+    xa = as_real_array(x, "input")
+    geom = pool_plan(xa.shape, kind, kernel_size, **params)
+    return (xa if geom.batched else xa[None]), geom
+
+
+def _pool_backward_arguments(x, grad_output, kind, kernel_size, params):
+    dy = as_real_array(grad_output, "grad_output")
+    xa, geom = _pool_arguments(x, kind, kernel_size, params)
+    if dy.shape != geom.output_shape:
+        raise ShapeError("grad_output", f"grad_output must have the output's shape "
+                                        f"{list(geom.output_shape)}, got {list(dy.shape)}")
+    dtype = common_dtype(xa, dy)
+    dy = dy.astype(dtype, copy=False)
+    return xa.astype(dtype, copy=False), (dy if geom.batched else dy[None]), geom
+
+
+def max_pool_naive(x, kernel_size, **params) -> np.ndarray:
+    """Max pooling by the definition: the largest input cell of each window, the first one
+    in window order winning a tie (padding is -inf: it never wins; a window of padding
+    alone is -inf). Same arguments and result as :func:`app.engine.max_pool`."""
+    xa, geom = _pool_arguments(x, "max", kernel_size, params)
+    y = np.zeros((geom.n, geom.c, *geom.out_spatial), dtype=xa.dtype)
+    for n, c, *o in _pool_outputs(geom):
+        best = -math.inf
+        for _k, position, inside in pool_window(geom, tuple(o)):
+            if inside == "input" and float(xa[(n, c, *position)]) > best:
+                best = float(xa[(n, c, *position)])
+        y[(n, c, *o)] = best
+    return y if geom.batched else y[0]
+
+
+def avg_pool_naive(x, kernel_size, **params) -> np.ndarray:
+    """Average pooling by the definition: the sum of each window's input cells (padding is
+    zero) over its divisor. Same arguments and result as :func:`app.engine.avg_pool`."""
+    xa, geom = _pool_arguments(x, "avg", kernel_size, params)
+    y = np.zeros((geom.n, geom.c, *geom.out_spatial), dtype=xa.dtype)
+    for n, c, *o in _pool_outputs(geom):
+        total = sum(float(xa[(n, c, *position)]) for _k, position, inside
+                    in pool_window(geom, tuple(o)) if inside == "input")
+        y[(n, c, *o)] = total / _pool_divisor(geom, tuple(o))
+    return y if geom.batched else y[0]
+
+
+def max_pool_backward_naive(x, grad_output, kernel_size, **params) -> np.ndarray:
+    """Each window's δ to its first maximum in window order (nowhere for a window of
+    padding alone). Same arguments and result as :func:`app.engine.max_pool_backward`."""
+    xa, dy, geom = _pool_backward_arguments(x, grad_output, "max", kernel_size, params)
+    gx = np.zeros_like(xa)
+    for n, c, *o in _pool_outputs(geom):
+        best, winner = -math.inf, None
+        for _k, position, inside in pool_window(geom, tuple(o)):
+            if inside == "input" and float(xa[(n, c, *position)]) > best:
+                best, winner = float(xa[(n, c, *position)]), position
+        if winner is not None:
+            gx[(n, c, *winner)] += dy[(n, c, *o)]
+    return gx if geom.batched else gx[0]
+
+
+def avg_pool_backward_naive(x, grad_output, kernel_size, **params) -> np.ndarray:
+    """Each window's δ / divisor to every input cell of the window. Same arguments and
+    result as :func:`app.engine.avg_pool_backward`."""
+    xa, dy, geom = _pool_backward_arguments(x, grad_output, "avg", kernel_size, params)
+    gx = np.zeros_like(xa)
+    for n, c, *o in _pool_outputs(geom):
+        share = float(dy[(n, c, *o)]) / _pool_divisor(geom, tuple(o))
+        for _k, position, inside in pool_window(geom, tuple(o)):
+            if inside == "input":
+                gx[(n, c, *position)] += share
+    return gx if geom.batched else gx[0]
