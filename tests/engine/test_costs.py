@@ -29,13 +29,15 @@ from app.engine.cost import (
     input_gradient_method,
     pool_backward_cost,
     pool_forward_cost,
+    pool_trace_terms_per_step,
     trace_terms_per_step,
 )
 from app.engine.forward import schedule
 from app.engine.naive import backward_naive
+from app.engine.pool_trace import PoolTrace
 from app.engine.trace import BackwardTrace, ForwardTrace
 
-from .strategies import SLOW, backward_cases
+from .strategies import SLOW, backward_cases, pool_cases
 
 backward_module = importlib.import_module("app.engine.backward")  # the module, not the function
 
@@ -225,3 +227,11 @@ def test_a_billion_tap_window_costs_the_cells_it_reads():
     geom = pool_plan((1, 3), "max", 10**9, stride=1, padding=5 * 10**8)
     cost = pool_backward_cost(geom)
     assert cost.macs == 2 * 4 * 3 and cost.loops < 20 and cost.peak_bytes < 300_000
+
+
+@SLOW
+@given(case=pool_cases())
+def test_no_pool_trace_step_has_more_terms_than_the_model_says(case):
+    steps = PoolTrace(case.x, case.kind, **case.kwargs).steps()
+    geom = pool_plan(case.x.shape, case.kind, **case.kwargs)
+    assert steps.inputs.shape[1] == pool_trace_terms_per_step(geom)

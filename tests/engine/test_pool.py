@@ -1,6 +1,7 @@
 """Max and average pooling: the vectorised engine against the definition (the naive loops)
 over 1-D, 2-D and 3-D and every parameter, gradients against central finite differences,
-PyTorch's rules for ties, ceil_mode and count_include_pad worked by hand."""
+PyTorch's rules for ties, ceil_mode and count_include_pad worked by hand, and the traces
+replayed."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from app.engine.naive import (
     max_pool_backward_naive,
     max_pool_naive,
 )
+from app.engine.pool_trace import PoolBackwardTrace, PoolTrace, replay
 
 from .strategies import FAST, SLOW, pool_backward_cases, pool_cases
 
@@ -236,3 +238,53 @@ def test_a_huge_kernel_over_few_cells_loops_over_the_cells_it_reaches():
                              padding=5 * 10**8).tolist() == [[0, 10, 0]]
     assert avg_pool([[1.0, 3.0, 2.0]], 10**9, stride=1, padding=5 * 10**8,
                     count_include_pad=False).tolist() == [[2.0, 2.0, 2.0, 2.0]]
+
+
+# ----------------------------------------------------------------------------- traces
+
+
+@SLOW
+@given(case_dy=pool_backward_cases())
+def test_replaying_every_step_gives_the_result(case_dy):
+    case, dy = case_dy
+    forward = PoolTrace(case.x, case.kind, **case.kwargs)
+    np.testing.assert_allclose(replay(forward), pooled(case), rtol=1e-13, atol=1e-13)
+    backward = PoolBackwardTrace(case.x, dy, case.kind, **case.kwargs)
+    np.testing.assert_allclose(replay(backward), pooled_backward(case, dy), rtol=1e-13,
+                               atol=1e-13)
+    assert len(forward) == len(backward) == int(np.prod(pooled(case).shape))
+
+
+def test_a_max_step_shows_the_window_its_values_and_the_winner():
+    x = [[[1.0, 5, 2], [3, 5, 8]]]
+    # output (0, 0, 0, 1): stride 2 (the kernel's), so its window starts at (-1, 1)
+    step = PoolTrace(x, "max", [2, 2], padding=1).step(1)
+    assert step.index.tolist() == [0, 0, 0, 1]
+    assert step.position.tolist() == [[-1, 1], [-1, 2], [0, 1], [0, 2]]
+    assert step.padding.tolist() == [True, True, False, False]
+    assert step.inputs.tolist() == [-np.inf, -np.inf, 5.0, 2.0]
+    assert step.winner == 2 and step.value == 5.0
+    tie = PoolTrace(x, "max", [2, 2], stride=1).step(0)  # window [[1, 5], [3, 5]]: first 5
+    assert tie.inputs.tolist() == [1, 5, 3, 5] and tie.winner == 1
+
+
+def test_a_mean_step_shows_what_it_counts():
+    x = [[1.0, 2.0, 3.0]]
+    step = PoolTrace(x, "avg", 2, padding=1, count_include_pad=False).step(0)
+    assert step.inputs.tolist() == [0.0, 1.0]
+    assert step.counted.tolist() == [False, True]
+    assert (step.total, step.divisor, step.value) == (1.0, 1.0, 1.0)
+    overhang = PoolTrace([[0.0, 1, 2, 3, 4]], "avg", 2, ceil_mode=True).step(2)
+    assert overhang.position.tolist() == [[4], [5]]
+    assert overhang.outside.tolist() == [False, True] and overhang.divisor == 1
+
+
+def test_a_backward_step_says_where_its_delta_goes():
+    to_winner = PoolBackwardTrace([[1.0, 3, 3, 2]], [[10.0, 100.0]], "max", 3,
+                                  stride=1).step(1)
+    assert to_winner.delta == 100 and to_winner.winner == 0  # cell 1, the first 3
+    assert to_winner.shares.tolist() == [100, 0, 0]
+    assert to_winner.position[to_winner.reaches].tolist() == [[1]]
+    spread = PoolBackwardTrace([[1.0, 2.0, 3.0]], [[1.0, 6.0]], "avg", 2, padding=1).step(0)
+    assert spread.shares.tolist() == [0.5, 0.5]  # δ / 2 each, the padding's lost
+    assert spread.reaches.tolist() == [False, True]

@@ -18,6 +18,7 @@ from app.engine import (
     pool_output_shape,
     pool_plan,
 )
+from app.engine.pool_trace import PoolBackwardTrace, PoolTrace
 
 X = np.ones((1, 2, 4, 4))  # N=1, C=2, 4 x 4
 DY = np.ones((1, 2, 2, 2))  # the output of a 2 x 2 pool
@@ -33,6 +34,8 @@ CASES = [
     # kind (the API's field; the functions choose it by name)
     pytest.param(lambda: pool_plan(X.shape, "min", 2), ParameterError, "kind",
                  r"kind must be one of 'max', 'avg', got 'min'", id="kind-unknown"),
+    pytest.param(lambda: PoolTrace(X, "mean", 2), ParameterError, "kind",
+                 r"kind must be one of 'max', 'avg', got 'mean'", id="trace-kind-unknown"),
     # ranks and empty dimensions
     pytest.param(lambda: max_pool(np.ones(4), 2), ShapeError, "input",
                  r"input must have at least 2 dimensions \(C, \*spatial\), got 1 dimensions "
@@ -131,6 +134,8 @@ CASES = [
     pytest.param(lambda: avg_pool_backward(X[0], DY, [2, 2]), ShapeError, "grad_output",
                  r"grad_output must have the output's shape \[2, 2, 2\], got \[1, 2, 2, 2\]",
                  id="grad-output-batched-for-unbatched"),
+    pytest.param(lambda: PoolBackwardTrace(X, DY[..., :1], "max", 2), ShapeError,
+                 "grad_output", r"grad_output must have the output's shape", id="trace-dy"),
     # values
     pytest.param(lambda: max_pool([[1, 2], [3]], 1), ValueRangeError, "input",
                  r"input must be a rectangular array of real numbers", id="input-ragged"),
@@ -139,6 +144,15 @@ CASES = [
     pytest.param(lambda: max_pool_backward(X, "abc", 2), ValueRangeError, "grad_output",
                  r"grad_output must be a rectangular array of real numbers",
                  id="grad-output-string"),
+    # trace windows
+    pytest.param(lambda: PoolTrace(X, "max", 2).steps(-1), ParameterError, "start",
+                 r"start must be a non-negative integer, got -1", id="trace-start-negative"),
+    pytest.param(lambda: PoolTrace(X, "avg", 2).steps(8), ParameterError, "start",
+                 r"start must be below the number of steps \(8\), got 8", id="trace-start-end"),
+    pytest.param(lambda: PoolBackwardTrace(X, DY, "max", 2).steps(0, 0), ParameterError,
+                 "count", r"count must be a positive integer, got 0", id="trace-count-zero"),
+    pytest.param(lambda: PoolTrace(X[:0], "max", 2).step(0), ParameterError, "start",
+                 r"there is no step 0: this trace has no steps", id="trace-empty-batch"),
 ]
 
 
@@ -156,7 +170,8 @@ def test_invalid_pooling_arguments_are_refused(call, error, field, message):
     ("input", lambda v: avg_pool(with_value(X, v).astype(np.float32), 2)),
     ("input", lambda v: max_pool_backward(with_value(X, v), DY, 2)),
     ("grad_output", lambda v: avg_pool_backward(X, with_value(DY, v), 2)),
-], ids=["max", "avg-float32", "max-backward", "avg-backward-delta"])
+    ("grad_output", lambda v: PoolBackwardTrace(X, with_value(DY, v), "max", 2)),
+], ids=["max", "avg-float32", "max-backward", "avg-backward-delta", "trace-delta"])
 def test_non_finite_values_are_refused(field, call, bad):
     with pytest.raises(ValueRangeError, match=rf"{field} must hold finite numbers \(no NaN or "
                                               r"infinity\)") as info:
