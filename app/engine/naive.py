@@ -191,3 +191,48 @@ def avg_pool_backward_naive(x, grad_output, kernel_size, **params) -> np.ndarray
             if inside == "input":
                 gx[(n, c, *position)] += share
     return gx if geom.batched else gx[0]
+
+
+# ----------------------------------------------------------------------------- layers
+
+
+def relu_naive(x) -> np.ndarray:
+    """``max(x, 0)``, one element at a time."""
+    xa = as_real_array(x, "input")
+    y = np.zeros_like(xa)
+    for index in np.ndindex(xa.shape):
+        y[index] = xa[index] if xa[index] > 0 else 0.0
+    return y
+
+
+def linear_naive(x, weight, bias=None) -> np.ndarray:
+    """``y[n, o] = b[o] + Σ_i w[o, i] x[n, i]``, term by term (x (N, F_in) or (F_in,))."""
+    xa, wa = as_real_array(x, "input"), as_real_array(weight, "weight")
+    ba = None if bias is None else as_real_array(bias, "bias")
+    rows = xa.reshape(-1, xa.shape[-1])
+    y = np.zeros((len(rows), wa.shape[0]), dtype=common_dtype(xa, wa, ba))
+    for n, o in itertools.product(range(len(rows)), range(wa.shape[0])):
+        total = 0.0 if ba is None else float(ba[o])
+        for i in range(wa.shape[1]):
+            total += float(wa[o, i]) * float(rows[n, i])
+        y[n, o] = total
+    return y.reshape(*xa.shape[:-1], wa.shape[0])
+
+
+def softmax_cross_entropy_naive(logits, labels) -> tuple[float, np.ndarray]:
+    """``L = mean_n(-log p_n[y_n])`` with ``p_n = softmax(z_n)``, and ``∂L/∂z_nk =
+    (p_nk - [k = y_n]) / N``, written out with ``math``: ``log Σ_k exp(z_nk)`` computed
+    as ``m + log Σ_k exp(z_nk - m)``, ``m`` the row's max, which is the same number."""
+    z = as_real_array(logits, "logits")
+    n, classes = z.shape
+    grad = np.zeros_like(z)
+    total = 0.0
+    for row in range(n):
+        m = max(float(v) for v in z[row])
+        denominator = math.fsum(math.exp(float(v) - m) for v in z[row])
+        label = int(labels[row])
+        total += m + math.log(denominator) - float(z[row, label])
+        for k in range(classes):
+            p = math.exp(float(z[row, k]) - m) / denominator
+            grad[row, k] = (p - (k == label)) / n
+    return total / n, grad
