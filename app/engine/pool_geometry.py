@@ -15,6 +15,11 @@ for any number of spatial dimensions ``d >= 1``:
   ``ceil_mode`` the last window must start inside the input or the left padding, so a
   window that would start in the right padding is dropped.
 
+One difference, on purpose: PyTorch's ``avg_pool3d`` alone also refuses a kernel larger
+than the *unpadded* input along some axis ("input image ... smaller than kernel size"),
+which its ``avg_pool1d`` and ``avg_pool2d`` accept; here 3-D pools follow the 1-D and 2-D
+rule (``bench/torch_layers.py`` counts those cases).
+
 A window's cells along an axis are ``o * S + k * D - P`` for taps ``k < K``: negative, or
 ``>= I``, in the padding (or, with ``ceil_mode``, past it). Everything here works on shapes
 only; no array data is touched.
