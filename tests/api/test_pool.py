@@ -8,6 +8,11 @@ import httpx
 import numpy as np
 import pytest
 
+from app.api.errors import LimitExceeded
+from app.api.limits import check_pool_cost
+from app.api.schemas import PoolForwardRequest
+from app.config import Settings
+
 IMAGE = [[[[1, 5, 2, 0], [3, 4, 8, 1], [0, 0, 1, 2], [6, 0, 3, 9]]]]  # (N, C, H, W)
 ROW = [[0, 1, 2, 3, 4]]  # (C, L)
 
@@ -148,6 +153,21 @@ def test_a_four_dimensional_pool_is_refused_by_the_spatial_limit(client: httpx.C
     assert response.status_code == 422
     assert (response.json()["field"], response.json()["limit"]) == ("kernel_size",
                                                                      "max_spatial_dims")
+
+
+def test_an_output_past_its_limit_is_refused_before_anything_is_computed() -> None:
+    """Windows of 2 x 2, stride 1 and padding 1 make a 2 x 3 x 4 input a 2 x 4 x 5 output:
+    40 elements are allowed, 42 (from 2 x 2 x 6) are not."""
+    settings = Settings(max_output_elements=40)
+    body = {"kind": "max", "kernel_size": [2, 2], "stride": 1, "padding": 1}
+    at = PoolForwardRequest.model_validate({**body, "input": np.ones((2, 3, 4)).tolist()})
+    assert check_pool_cost(at, "max", settings, forward_pass=True,
+                           backward_pass=False).out_spatial == (4, 5)
+    over = PoolForwardRequest.model_validate({**body, "input": np.ones((2, 2, 6)).tolist()})
+    with pytest.raises(LimitExceeded, match="the output would have 42 elements") as info:
+        check_pool_cost(over, "max", settings, forward_pass=True, backward_pass=False)
+    assert (info.value.field, info.value.limit, info.value.limit_value) == (
+        "stride", "max_output_elements", 40)
 
 
 def test_a_huge_kernel_over_few_cells_is_answered_at_once(client: httpx.Client) -> None:

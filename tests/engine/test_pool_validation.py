@@ -36,7 +36,10 @@ CASES = [
                  r"kind must be one of 'max', 'avg', got 'min'", id="kind-unknown"),
     pytest.param(lambda: PoolTrace(X, "mean", 2), ParameterError, "kind",
                  r"kind must be one of 'max', 'avg', got 'mean'", id="trace-kind-unknown"),
-    # ranks and empty dimensions
+    # shapes, ranks and empty dimensions
+    pytest.param(lambda: pool_output_shape((1, -2, 4), 2), ShapeError, "input",
+                 r"input shape must be non-negative integers, got \[1, -2, 4\]",
+                 id="shape-negative"),
     pytest.param(lambda: max_pool(np.ones(4), 2), ShapeError, "input",
                  r"input must have at least 2 dimensions \(C, \*spatial\), got 1 dimensions "
                  r"with shape \[4\]", id="input-rank-1"),
