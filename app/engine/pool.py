@@ -215,13 +215,19 @@ def max_windows(x: np.ndarray, geom: PoolGeometry) -> np.ndarray:
 
 def mean_windows(x: np.ndarray, geom: PoolGeometry) -> np.ndarray:
     """The mean of every window. x : ndarray, shape (N, C, *spatial); returns (N, C, *out)."""
-    y = np.zeros((geom.n, geom.c, *geom.out_spatial), dtype=x.dtype)
+    shape = (geom.n, geom.c, *geom.out_spatial)
     if geom.n == 0:
-        return y
+        return np.zeros(shape, dtype=x.dtype)
     if pool_method(geom) == "taps":
-        for out_index, in_index in tap_layout(geom):
+        layout = tap_layout(geom)
+        if layout and x[layout[0][1]].shape == shape:  # the first tap reaches every window
+            y, rest = x[layout[0][1]].copy(), layout[1:]
+        else:
+            y, rest = np.zeros(shape, dtype=x.dtype), layout
+        for out_index, in_index in rest:
             y[out_index] += x[in_index]
     else:
+        y = np.zeros(shape, dtype=x.dtype)
         axes = tuple(range(2, 2 + geom.ndim))
         for out_index, in_index in window_boxes(geom):
             if in_index is not None:  # (never None: a mean's window has an input cell)
