@@ -240,6 +240,20 @@ def test_a_huge_kernel_over_few_cells_loops_over_the_cells_it_reaches():
                     count_include_pad=False).tolist() == [[2.0, 2.0, 2.0, 2.0]]
 
 
+def test_a_kernel_too_long_to_list_its_taps_loops_over_the_windows():
+    """2^21 taps, padding 2^20, over 1,500 cells: neither the taps nor the (window, cell)
+    pairs are listed (millions each); each of the 1,501 windows covers every cell."""
+    x = np.sin(np.arange(1500.0))[None]
+    geom = pool_plan(x.shape, "max", 2**21, stride=1, padding=2**20)
+    assert geom.out_spatial == (1501,) and pool_method(geom) == "windows"
+    y = max_pool(x, 2**21, stride=1, padding=2**20)
+    np.testing.assert_array_equal(y, np.full((1, 1501), x.max()))
+    grad = max_pool_backward(x, np.ones((1, 1501)), 2**21, stride=1, padding=2**20)
+    assert grad[0, x[0].argmax()] == 1501 and grad.sum() == 1501
+    np.testing.assert_allclose(avg_pool(x, 2**21, stride=1, padding=2**20,
+                                        count_include_pad=False), np.full((1, 1501), x.mean()))
+
+
 # ----------------------------------------------------------------------------- traces
 
 
