@@ -9,7 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from . import __version__
-from .api import compute, docs, presets, transposed
+from .api import compute, docs, pool, presets, transposed
 from .api.bodylimit import BodyLimitMiddleware
 from .api.errors import install_error_handlers
 from .config import Settings, get_settings
@@ -26,7 +26,10 @@ A NumPy convolution engine over HTTP, with PyTorch's names and layouts: `input` 
 `padding_mode` mean what they mean in `torch.nn.functional.conv2d`. `mode` chooses
 cross-correlation (what CNNs compute) or true convolution (the kernel flipped).
 `/api/v1/transposed/*` is `torch.nn.functional.conv_transpose2d`'s transposed convolution,
-weight `(C_in, C_out / groups, *kernel)`; `/api/v1/trace` traces either (`op`).
+weight `(C_in, C_out / groups, *kernel)`.
+`/api/v1/pool/...` pools (`kind` "max" or "avg") as `torch.nn.functional.max_pool2d` and
+`avg_pool2d` do, in 1, 2 or 3 spatial dimensions, and `/api/v1/trace` steps through a pool
+with `op` "max_pool" or "avg_pool" (and a transposed convolution with `op` "transposed").
 
 Every error has the same shape: `{"error": ..., "field": ..., "code": ...}`.
 """
@@ -62,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.declare_only_sent_errors(application)
     application.include_router(compute.router)
     application.include_router(transposed.router)
+    application.include_router(pool.router)
     application.include_router(presets.router)
     application.include_router(docs.router)
     application.include_router(pages.router)

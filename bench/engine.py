@@ -12,8 +12,10 @@ Rows whose label starts with "transposed" time ``conv_transpose`` and
 ``(C_in, C_out, *kernel)``); the others the convolution.
 
 For every size, dtype (float64, float32) and pass ("fwd" = forward with bias, "fwd+bwd" =
-forward then all three gradients) it prints the median time of the engine and of each
-reference, and the ratio engine / reference, all measured in the same run. Repeats are
+forward then all three gradients; for the pooling rows, ``max_pool``/``avg_pool`` then the
+input gradient, against ``torch.nn.functional.max_pool2d``/``avg_pool2d`` and autograd) it
+prints the median time of the engine and of each reference, and the ratio engine /
+reference, all measured in the same run. Repeats are
 interleaved (engine, reference, reference, engine, ...) so that clock and cache drift hit
 every contender alike; each sample loops a call enough times to last a few milliseconds.
 
@@ -74,7 +76,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.engine import backward, conv_transpose, conv_transpose_backward, forward
+from app.engine import (
+    avg_pool,
+    avg_pool_backward,
+    backward,
+    conv_transpose,
+    conv_transpose_backward,
+    forward,
+    max_pool,
+    max_pool_backward,
+)
 from app.engine.naive import (
     backward_naive,
     conv_transpose_backward_naive,
@@ -140,8 +151,31 @@ SIZES = (
          stride=2, padding=1, op="transposed"),
 )
 
+
+
+@dataclass(frozen=True)
+class PoolSize:
+    """One pooling row: input (N, C, *spatial), ``kind`` "max" or "avg", the kernel (and,
+    by default, the stride)."""
+
+    label: str
+    kind: str
+    n: int
+    c: int
+    spatial: tuple[int, ...]
+    kernel: int
+    group: str = "pool"
+
+
+POOL_SIZES = (
+    PoolSize("max_pool 2D N8 C16 64x64 k2", "max", 8, 16, (64, 64), 2),
+    PoolSize("avg_pool 2D N8 C16 64x64 k2", "avg", 8, 16, (64, 64), 2),
+)
+
 # engine / torch ratios the engine is expected to meet: (group, pass) -> {dtype: ratio}
 TARGETS = {
+    ("pool", "fwd"): {"float64": 1.5},
+    ("pool", "fwd+bwd"): {"float64": 1.5},
     ("visualizer", "fwd+bwd"): {"float64": 1.0, "float32": 1.0},
     ("large", "fwd"): {"float64": 0.75, "float32": 1.5},
     ("large", "fwd+bwd"): {"float64": 0.75, "float32": 1.5},
@@ -275,6 +309,71 @@ def torch_calls(size: Size, x, w, b, dy):
         return y, grads
 
     return fwd, fwd_bwd_autograd, fwd_bwd_aten
+
+
+def pool_calls(size: PoolSize, x, dy):
+    """The engine's pool: forward, and forward then the input gradient."""
+    pool, pool_backward = (max_pool, max_pool_backward) if size.kind == "max" else \
+        (avg_pool, avg_pool_backward)
+
+    def fwd():
+        return pool(x, size.kernel)
+
+    def fwd_bwd():
+        return pool(x, size.kernel), pool_backward(x, dy, size.kernel)
+
+    return fwd, fwd_bwd
+
+
+def torch_pool_calls(size: PoolSize, x, dy):
+    """torch's pool: forward (no grad), and forward+backward through autograd."""
+    nd = len(size.spatial)
+    pool = getattr(F, f"{size.kind}_pool{nd}d")
+    tx, tdy = torch.from_numpy(x), torch.from_numpy(dy)
+    gx = tx.clone().requires_grad_()
+
+    def fwd():
+        with torch.no_grad():
+            return pool(tx, size.kernel)
+
+    def fwd_bwd():
+        y = pool(gx, size.kernel)
+        return y, torch.autograd.grad(y, (gx,), tdy)
+
+    return fwd, fwd_bwd
+
+
+def pool_rows(size: PoolSize, samples: int, sample_seconds: float,
+              rng: np.random.Generator) -> list[list[str]]:
+    """The table rows of one pooling size, both dtypes and both passes."""
+    rows = []
+    for dtype in (np.float64, np.float32):
+        x = rng.standard_normal((size.n, size.c, *size.spatial)).astype(dtype)
+        out = tuple(i // size.kernel for i in size.spatial)
+        dy = rng.standard_normal((size.n, size.c, *out)).astype(dtype)
+        engine = pool_calls(size, x, dy)
+        tc = torch_pool_calls(size, x, dy) if torch is not None else None
+        err = "-"
+        if tc is not None:
+            y, gx = engine[1]()
+            ty, (tgx,) = tc[1]()
+            err = f"{relative_error((y, gx), (ty, tgx)):.0e}"
+        for i, pass_ in enumerate(("fwd", "fwd+bwd")):
+            eng = Contender("engine", engine[i], samples)
+            contenders = [eng]
+            if tc is not None:
+                ref = Contender("autograd" if i else "torch", tc[i], samples)
+                contenders.append(ref)
+            measure(contenders, sample_seconds)
+            torch_t = contenders[1].median if tc is not None else None
+            target = TARGETS.get((size.group, pass_), {}).get(np.dtype(dtype).name)
+            target_cell = "-" if target is None or torch_t is None else \
+                f"<={target:g} " + ("ok" if eng.median / torch_t <= target else "MISS")
+            torch_cell = fmt_time(torch_t) + (" (autograd)" if i and torch_t else "")
+            rows.append([size.label, np.dtype(dtype).name, pass_, fmt_time(eng.median),
+                         torch_cell, fmt_ratio(eng.median, torch_t), target_cell,
+                         "-", "-", "-", "-", err])
+    return rows
 
 
 def relative_error(ours, theirs) -> float:
@@ -420,6 +519,10 @@ def run(args: argparse.Namespace) -> None:
                     fmt_ratio(ours, best["naive"].median if "naive" in best else None),
                     err,
                 ])
+    for pool_size in POOL_SIZES:
+        if args.only and args.only.lower() not in pool_size.label.lower():
+            continue
+        rows.extend(pool_rows(pool_size, samples, sample_seconds, rng))
     info = blas_info()
     if torch is not None:
         info.append(f"torch {torch.__version__}, {torch.get_num_threads()} threads")

@@ -1,4 +1,5 @@
-"""``/api/v1``: forward, backward, traces and output shapes over the engine."""
+"""``/api/v1``: forward, backward, traces and output shapes over the engine (the pools'
+routes, and their traces, in :mod:`app.api.pool`)."""
 
 from __future__ import annotations
 
@@ -16,19 +17,21 @@ from ..engine.geometry import size_formulas
 from ..engine.loss import loss_and_delta
 from ..engine.trace import BackwardTrace, ForwardTrace, result_shape
 from ..engine.transposed_trace import GatherTrace, ScatterTrace
-from .errors import ApiError, ErrorBody, LimitExceeded
+from . import pool
+from .errors import BODY_ERRORS, ApiError, ErrorBody
 from .limits import (
     check_cost,
     check_transposed_cost,
     finite_or_error,
     run_quietly,
     to_array,
+    trace_window,
 )
 from .responses import FastJSONResponse
 from .routing import StrictJSONRoute
 from .schemas import (
-    MAX_PARAMETER,
     PADDING_LIST,
+    POOL_ONLY,
     POSITIVE_LIST,
     BackwardRequest,
     BackwardResponse,
@@ -41,14 +44,6 @@ from .schemas import (
     TraceResponse,
 )
 
-# What each route can answer besides 200, every one with the one error body
-BODY_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorBody, "description": "The body is not valid JSON."},
-    413: {"model": ErrorBody, "description": "The body, an array or the computation is "
-                                             "larger than a configured limit."},
-    415: {"model": ErrorBody, "description": "The body is not sent as application/json."},
-    422: {"model": ErrorBody, "description": "A field is invalid; `field` names it."},
-}
 QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "A query parameter is invalid; `field` names it."},
 }
@@ -118,30 +113,12 @@ async def backward_endpoint(body: BackwardRequest, settings: SettingsDep) -> Fas
     return FastJSONResponse(result)
 
 
-def _trace_window(total: int, terms_per_step: int, body: TraceRequest,
-                  settings: Settings) -> tuple[int, int]:
-    start = body.start
-    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < total:
-        raise ApiError(422, f"start must be an integer from 0 to {total - 1} (there are "
-                            f"{total} steps)", field="start")
-    count = body.count
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int)
-                              or not 1 <= count <= MAX_PARAMETER):
-        raise ApiError(422, f"count must be a positive integer, at most {MAX_PARAMETER}",
-                       field="count")
-    if terms_per_step > settings.max_trace_terms:
-        raise LimitExceeded(f"one step has up to {terms_per_step} terms", field="input",
-                            limit="max_trace_terms", value=settings.max_trace_terms)
-    wanted = total - start if count is None else min(count, total - start)
-    return start, min(wanted, settings.max_trace_steps,
-                      settings.max_trace_terms // max(terms_per_step, 1))
-
-
 @router.post("/trace", operation_id="trace", response_model=None,
              responses={200: {"model": TraceResponse}, **BODY_ERRORS})
 async def trace_endpoint(body: TraceRequest, settings: SettingsDep) -> FastJSONResponse:
     """A window of steps of one pass of one operation (``op``): every step's terms,
-    products, sum and result."""
+    products, sum and result; of a convolution (op 'conv', the default), a transposed
+    convolution (op 'transposed') or a pool (op 'max_pool' or 'avg_pool')."""
     return FastJSONResponse(TRACERS[body.op](body, settings))
 
 
@@ -153,14 +130,25 @@ def _only_for(op: str, body: TraceRequest, fields: dict[str, object]) -> None:
                            field=field)
 
 
+def _with_weight(body: TraceRequest) -> None:
+    """A convolution's trace (either kind) has a weight, and no pool's fields."""
+    for name in POOL_ONLY:
+        if getattr(body, name) is not None:
+            raise ApiError(422, f"{name} is for op 'max_pool' and 'avg_pool' only (a "
+                                "convolution's kernel is its weight)", field=name)
+    if body.weight is None:
+        raise ApiError(422, f"weight is required (for op '{body.op}')", field="weight")
+
+
 def _conv_trace(body: TraceRequest, settings: Settings) -> dict[str, Any]:
     """The convolution's trace: one part of the forward or backward pass."""
     _only_for("transposed", body, {"view": None, "output_padding": None})
+    _with_weight(body)
     part = body.part.removeprefix("grad_")
     geom = check_cost(body, settings, forward_pass=part != "forward" and body.loss is not None,
                       backward_pass=False)
     total = math.prod(result_shape(geom, part))
-    start, count = _trace_window(total, trace_terms_per_step(geom, part), body, settings)
+    start, count = trace_window(total, trace_terms_per_step(geom, part), body, settings)
     x, w, b = _arrays(body, settings)
     params = body.engine_params()
     if part == "forward":
@@ -182,19 +170,20 @@ def _conv_trace(body: TraceRequest, settings: Settings) -> dict[str, Any]:
 def _transposed_trace(body: TraceRequest, settings: Settings) -> dict[str, Any]:
     """The transposed convolution's forward pass, in the scatter or the gather view."""
     _only_for("conv", body, {"padding_mode": "zeros", "mode": "cross-correlation"})
+    _with_weight(body)
     if body.part != "forward":
         raise ApiError(422, f"op 'transposed' traces its forward pass (part 'forward', view "
                             f"'scatter' or 'gather'), got part '{body.part}'", field="part")
     view = body.view or "scatter"
-    params = {"stride": body.stride, "padding": body.padding,
+    params = {"stride": 1 if body.stride is None else body.stride, "padding": body.padding,
               "output_padding": 0 if body.output_padding is None else body.output_padding,
               "dilation": body.dilation, "groups": body.groups}
     geom = check_transposed_cost(body, params, settings, forward_pass=False,
                                  backward_pass=False)
     total = geom.n * (geom.c_in * math.prod(geom.in_spatial) if view == "scatter" else
                       geom.c_out * math.prod(geom.out_spatial))
-    start, count = _trace_window(total, transposed_trace_terms_per_step(geom, view), body,
-                                 settings)
+    start, count = trace_window(total, transposed_trace_terms_per_step(geom, view), body,
+                                settings)
     x, w, b = _arrays(body, settings)
     trace = (ScatterTrace if view == "scatter" else GatherTrace)(x, w, b, **params)
     steps = run_quietly(trace.steps, start, count)
@@ -210,7 +199,8 @@ def _transposed_trace(body: TraceRequest, settings: Settings) -> dict[str, Any]:
 
 #: the trace of each operation (schemas.TRACE_OPS lists them)
 TRACERS: dict[str, Callable[[TraceRequest, Settings], dict[str, Any]]] = {
-    "conv": _conv_trace, "transposed": _transposed_trace}
+    "conv": _conv_trace, "transposed": _transposed_trace,
+    "max_pool": pool.trace, "avg_pool": pool.trace}
 
 
 def _serialise_transposed(view: str, trace: Any, steps: Any) -> dict[str, Any]:

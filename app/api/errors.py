@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -32,6 +33,16 @@ class ErrorBody(BaseModel):
     limit: str | None = Field(None, description="the setting that was exceeded (413s, and the "
                                                 "422 for too many spatial dimensions)")
     limit_value: int | None = Field(None, description="that setting's value")
+
+
+# What each route with a body can answer besides 200, every one with the one error body
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body is not valid JSON."},
+    413: {"model": ErrorBody, "description": "The body, an array or the computation is "
+                                             "larger than a configured limit."},
+    415: {"model": ErrorBody, "description": "The body is not sent as application/json."},
+    422: {"model": ErrorBody, "description": "A field is invalid; `field` names it."},
+}
 
 
 class ApiError(Exception):

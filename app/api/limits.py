@@ -7,17 +7,27 @@ import math
 import numpy as np
 
 from ..config import Settings
-from ..engine import Geometry, TransposedGeometry, plan, plan_transposed
+from ..engine import Geometry, PoolGeometry, TransposedGeometry, plan, plan_transposed, pool_plan
 from ..engine.cost import (
     Cost,
     backward_cost,
     forward_cost,
+    pool_backward_cost,
+    pool_forward_cost,
     transposed_backward_cost,
     transposed_cost,
 )
 from ..engine.errors import describe
+from ..engine.pool_geometry import empty_window
 from .errors import ApiError, LimitExceeded
-from .schemas import MAX_PARAMETER, ConvParams, NestedArray, TransposedParams
+from .schemas import (
+    MAX_PARAMETER,
+    ConvParams,
+    NestedArray,
+    PoolParams,
+    TraceRequest,
+    TransposedParams,
+)
 
 #: elements converted from nested lists in one NumPy call: the conversion holds the GIL, and
 #: 250,000 values in one call held it for 7-33 ms (bench/costs.py); a piece takes ~2 ms
@@ -52,10 +62,11 @@ def _fill(out: np.ndarray, value: list) -> None:
                 out[i:i + rows] = value[i:i + rows]
 
 
-_PARAMETERS = ("stride", "padding", "output_padding", "dilation", "groups", "start", "count")
+_PARAMETERS = ("kernel_size", "stride", "padding", "output_padding", "dilation", "groups",
+               "start", "count")
 
 
-def check_parameters(body: ConvParams | TransposedParams) -> None:
+def check_parameters(body: ConvParams | TransposedParams | PoolParams) -> None:
     """Every integer parameter at most :data:`MAX_PARAMETER` in size, before any of them
     reaches the engine or NumPy (a 422 naming the field)."""
     for field in _PARAMETERS:
@@ -113,7 +124,8 @@ def check_spatial_dims(body: ConvParams | TransposedParams, settings: Settings) 
 
 
 def check_compute(cost: Cost, settings: Settings) -> None:
-    """The arithmetic, memory and Python-level iterations of ``cost`` within the limits."""
+    """The arithmetic, memory and Python-level iterations of ``cost`` within the limits (a
+    413 naming the limit)."""
     if cost.macs > settings.max_macs:
         raise LimitExceeded(f"this request needs {cost.macs} multiply-accumulates", field=None,
                             limit="max_macs", value=settings.max_macs)
@@ -152,6 +164,61 @@ def check_transposed_cost(body: ConvParams | TransposedParams, params: dict, set
         cost = cost + transposed_backward_cost(geom)
     check_compute(cost, settings)
     return geom
+
+
+def check_pool_cost(body: PoolParams | TraceRequest, kind: str, settings: Settings, *,
+                    forward_pass: bool, backward_pass: bool) -> PoolGeometry:
+    """:func:`check_cost` for a pool: plan it (shapes only) and check its cost, as the engine
+    counts it (``macs`` are the cells its windows read), against every compute limit."""
+    kernel = body.kernel_size
+    ndim = len(kernel) if isinstance(kernel, list) else max(len(body.input.shape) - 2, 1)
+    if ndim > settings.max_spatial_dims:
+        raise ApiError(422, f"the pool has {ndim} spatial dimensions; at most "
+                            f"{settings.max_spatial_dims} are supported (limit "
+                            f"max_spatial_dims={settings.max_spatial_dims})",
+                       field="kernel_size", limit="max_spatial_dims",
+                       limit_value=settings.max_spatial_dims)
+    check_parameters(body)
+    geom = pool_plan(body.input.shape, kind, kernel, **body.pool_params())
+    output = geom.planes * math.prod(geom.out_spatial)
+    if output > settings.max_output_elements:
+        raise LimitExceeded(f"the output would have {output} elements", field="stride",
+                            limit="max_output_elements", value=settings.max_output_elements)
+    empty = empty_window(geom)
+    if empty is not None:
+        axis, position = empty
+        raise ApiError(422, f"the window at output {position} of spatial axis {axis} covers "
+                            "only padding, no input cell: its max is -inf (as in PyTorch), "
+                            "which JSON cannot carry; use less padding or dilation",
+                       field="dilation")
+    cost = Cost(0, 0, 0, 0)
+    if forward_pass:
+        cost = cost + pool_forward_cost(geom)
+    if backward_pass:
+        cost = cost + pool_backward_cost(geom)
+    check_compute(cost, settings)
+    return geom
+
+
+def trace_window(total: int, terms_per_step: int, body: TraceRequest,
+                 settings: Settings) -> tuple[int, int]:
+    """The steps a trace request gets, ``(start, count)``: what it asked for, within
+    ``max_trace_steps`` and ``max_trace_terms`` (a step of more terms than that is a 413)."""
+    start = body.start
+    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < total:
+        raise ApiError(422, f"start must be an integer from 0 to {total - 1} (there are "
+                            f"{total} steps)", field="start")
+    count = body.count
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)
+                              or not 1 <= count <= MAX_PARAMETER):
+        raise ApiError(422, f"count must be a positive integer, at most {MAX_PARAMETER}",
+                       field="count")
+    if terms_per_step > settings.max_trace_terms:
+        raise LimitExceeded(f"one step has up to {terms_per_step} terms", field="input",
+                            limit="max_trace_terms", value=settings.max_trace_terms)
+    wanted = total - start if count is None else min(count, total - start)
+    return start, min(wanted, settings.max_trace_steps,
+                      settings.max_trace_terms // max(terms_per_step, 1))
 
 
 def run_quietly(function, *args, **kwargs):

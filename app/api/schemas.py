@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchem
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypeAliasType
 
-from ..engine import MODES, PADDING_MODES
+from ..engine import MODES, PADDING_MODES, POOL_KINDS
 from ..engine.transposed_trace import VIEWS
 
 MAX_RANK = 6  # (N, C, *spatial) with at most 4 spatial dimensions; the limit is lower
-MAX_PARAMETER = 1_000_000_000  # stride, dilation, padding, groups, start, count: the server's cap
+MAX_PARAMETER = 1_000_000_000  # kernel_size, stride, dilation, padding, groups, start, count:
+# the server's cap
 
 
 class NestedArray:
@@ -143,6 +144,7 @@ PaddingSpec = Annotated[Any, WithJsonSchema({
 GroupsSpec = Annotated[Any, WithJsonSchema(_integer(1))]
 NaturalOrPerAxis = Annotated[Any, WithJsonSchema({"anyOf": [_integer(0),
                                                             _per_axis(_integer(0))]})]
+Flag = Annotated[Any, WithJsonSchema({"type": "boolean"})]
 
 # The query strings of GET /api/v1/shape: 1 to 8 integers, separated by commas
 _POSITIVE = f"(?:[1-9][0-9]{{0,8}}|{MAX_PARAMETER})"  # 1 to MAX_PARAMETER, no leading zeros
@@ -235,31 +237,133 @@ class BackwardResponse(BaseModel):
     loss: float | None = Field(None, description="with a loss: its value")
 
 
+POOL_INPUT = [[[1, 5, 2, 0], [3, 4, 8, 1], [0, 0, 1, 2], [6, 0, 3, 9]]]  # one 4 x 4 map (C, H, W)
+POOL_INPUT = [POOL_INPUT]  # (N, C, H, W): an int kernel_size pools H and W
+
+
+class PoolParams(BaseModel):
+    """The arguments of ``torch.nn.functional.max_pool{1,2,3}d`` (``kind`` "max") and
+    ``avg_pool{1,2,3}d`` (``kind`` "avg")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: Array("shape (N, C, *spatial) or unbatched (C, *spatial), as many spatial axes "
+                 "as kernel_size says; rectangular. N is at least 1", 2)
+    kind: Literal[POOL_KINDS] = Field(  # type: ignore[valid-type]
+        description="'max' (the largest cell of each window; ties to the first, padding "
+                    "-inf) or 'avg' (the mean; padding 0)")
+    kernel_size: IntOrPerAxis = Field(
+        description="the window: one int per spatial axis, or one int for every axis after "
+                    "(N, C) (so a 3-D input with an int is batched 1-D)")
+    stride: IntOrPerAxis | None = Field(None, description="an int or one per spatial "
+                                                          "dimension; default kernel_size")
+    padding: NaturalOrPerAxis = Field(0, description="an int or one per spatial dimension, "
+                                                     "at most kernel_size // 2 (PyTorch's "
+                                                     "rule)")
+    dilation: IntOrPerAxis = Field(1, description="'max' only (1 for 'avg'): an int or one "
+                                                  "per spatial dimension")
+    ceil_mode: Flag = Field(False, description="round the output size up; the last window "
+                                               "must start inside the input or left padding")
+    count_include_pad: Flag = Field(True, description="'avg' only: divide by the window's "
+                                                      "padding cells too (true) or only its "
+                                                      "input cells (false)")
+
+    def pool_params(self) -> dict[str, Any]:
+        """What :func:`~app.engine.pool_plan` takes besides the shape, kind and kernel."""
+        return {"stride": self.stride, "padding": self.padding, "dilation": self.dilation,
+                "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad}
+
+
+class PoolForwardRequest(PoolParams):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"input": POOL_INPUT, "kind": "max", "kernel_size": 2},
+        {"input": [[0, 1, 2, 3, 4]], "kind": "avg", "kernel_size": 3, "stride": 2,
+         "padding": 1, "ceil_mode": True, "count_include_pad": False},
+    ]})
+
+
+class PoolForwardResponse(BaseModel):
+    output: ArrayOut("shape output_shape", 2) = Field(examples=[[[[[5.0, 8.0], [6.0, 9.0]]]]])
+    output_shape: list[int] = Field(examples=[[1, 1, 2, 2]])
+
+
+class PoolBackwardRequest(PoolParams):
+    """Give ``grad_output`` (dL/dy, the output's shape), or a ``loss`` to derive it from."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"input": POOL_INPUT, "kind": "max", "kernel_size": 2,
+         "grad_output": [[[[10, 20], [30, 40]]]]},
+        {"input": [[1, 3, 3, 2]], "kind": "max", "kernel_size": 3, "stride": 1,
+         "loss": "sum"},
+    ]})
+
+    grad_output: Array("dL/dy, the output's shape; give it or a loss, not both", 2) | None = None
+    loss: Literal["sum", "mse"] | None = Field(
+        None, description="instead of grad_output: 'sum' (L = sum of outputs) or 'mse' "
+                          "(L = mean((y - target)^2), needs target)")
+    target: Array("with loss 'mse': the wanted output, the output's shape", 2) | None = None
+
+
+class PoolBackwardResponse(BaseModel):
+    grad_input: ArrayOut("dL/dx, the input's shape: each δ at its window's winner ('max') "
+                         "or spread over its window ('avg')", 2)
+    grad_output: ArrayOut("with a loss: the delta it produced", 2) | None = None
+    output: ArrayOut("with a loss: the forward output", 2) | None = None
+    loss: float | None = Field(None, description="with a loss: its value")
+
+
 TraceKind = Literal["forward", "grad_weight", "grad_input", "grad_bias"]
 #: the operations /api/v1/trace traces; one more is one more value here and one handler in
 #: app/api/compute.py's TRACERS
-TRACE_OPS = ("conv", "transposed")
+TRACE_OPS = ("conv", "transposed", "max_pool", "avg_pool")
 TraceOp = Literal[TRACE_OPS]  # type: ignore[valid-type]
 TraceView = Literal[VIEWS]  # type: ignore[valid-type]
+#: the fields of a trace request that only one kind of op reads
+CONV_ONLY = ("weight", "bias", "groups", "padding_mode", "mode")
+POOL_ONLY = ("kernel_size", "ceil_mode", "count_include_pad")
 
 
 class TraceRequest(BackwardRequest):
     """A window of steps of one pass of one operation. Backward parts need ``grad_output``
-    or a ``loss``. With ``op: "transposed"`` the fields are those of
-    ``POST /api/v1/transposed/forward`` (weight ``(C_in, C_out / groups, *kernel)``, padding
-    an int or one per axis, ``output_padding``) and ``view`` says how to step through it."""
+    or a ``loss``.
+
+    ``op`` says what is traced: a convolution (``weight``, and ``groups``, ``padding_mode``,
+    ``mode`` as for /forward); a transposed convolution (``op: "transposed"``: the fields of
+    ``POST /api/v1/transposed/forward``, weight ``(C_in, C_out / groups, *kernel)``, padding
+    an int or one per axis, ``output_padding``, and ``view`` says how to step through it);
+    or a pool (``kernel_size``, ``ceil_mode`` and, for ``avg_pool``, ``count_include_pad``,
+    as for /pool/forward), whose parts are ``forward`` and ``grad_input``. A field of
+    another op is refused with a 422 naming it.
+    """
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"input": LESSON_INPUT, "weight": LESSON_KERNEL, "part": "forward", "start": 0,
          "count": 4},
         {"input": [[1, 2, 3, 4, 5]], "weight": [[[1, 0, -1]]], "grad_output": [[0.1, 0.2, 0.3]],
          "part": "grad_weight"},
+        {"op": "max_pool", "input": POOL_INPUT, "kernel_size": 2, "part": "forward"},
+        {"op": "avg_pool", "input": POOL_INPUT, "kernel_size": 2, "loss": "sum",
+         "part": "grad_input"},
         {"op": "transposed", "view": "scatter", "input": [[1, 2]], "weight": [[[1, 10, 100]]],
          "stride": 2},
     ]})
 
-    op: TraceOp = Field("conv", description="the operation: 'conv' (the convolution) or "
-                                            "'transposed' (the transposed convolution)")
+    op: TraceOp = Field("conv", description="what to trace: 'conv' (the convolution, the "
+                                            "default), 'transposed' (the transposed "
+                                            "convolution), 'max_pool' or 'avg_pool'")
+    weight: Array("op 'conv' and 'transposed' (required there): shape (C_out, C_in / groups, "
+                  "*kernel) for 'conv', as for /forward, and (C_in, C_out / groups, *kernel) "
+                  "for 'transposed'", 3) | None = None  # type: ignore[assignment]
+    stride: IntOrPerAxis | None = Field(  # type: ignore[assignment]
+        None, description="an int, or one per spatial dimension; default 1 for 'conv' and "
+                          "'transposed', kernel_size for a pool")
+    kernel_size: IntOrPerAxis | None = Field(
+        None, description="a pool's window (required for 'max_pool' and 'avg_pool'): an int "
+                          "for every axis after (N, C), or one per spatial axis")
+    ceil_mode: Flag | None = Field(None, description="a pool's output size rounded up "
+                                                     "(default false)")
+    count_include_pad: Flag | None = Field(
+        None, description="'avg_pool': divide by the padding cells too (default true)")
     part: TraceKind = Field("forward", description="which pass to trace; op 'transposed' "
                                                    "traces its forward pass")
     view: TraceView | None = Field(
@@ -275,6 +379,19 @@ class TraceRequest(BackwardRequest):
     count: Annotated[Any, WithJsonSchema(_integer(1))] | None = Field(
         None, description="steps wanted (default: to the end); a response holds at most "
                           "the server's max_trace_steps, and next_start says where to go on")
+
+    def engine_params(self) -> dict[str, Any]:
+        params = super().engine_params()
+        if self.stride is None:
+            params["stride"] = 1
+        return params
+
+    def pool_params(self) -> dict[str, Any]:
+        """What :func:`~app.engine.pool_plan` takes besides the shape, kind and kernel."""
+        return {"stride": self.stride, "padding": self.padding, "dilation": self.dilation,
+                "ceil_mode": False if self.ceil_mode is None else self.ceil_mode,
+                "count_include_pad": True if self.count_include_pad is None
+                else self.count_include_pad}
 
 
 class TraceResponse(BaseModel):

@@ -1,4 +1,6 @@
-"""ConvScope's convolution engine: pure NumPy, no web imports.
+"""ConvScope's engine: the convolution and the other layers of a small CNN (pooling here;
+ReLU, linear and softmax cross-entropy in ``layers``, the network in ``network``), in pure
+NumPy with no web imports.
 
 >>> from app.engine import forward, backward, output_shape
 >>> forward([[[0, 1, 2], [3, 4, 5], [6, 7, 8]]], [[[[0, 1], [2, 3]]]]).tolist()
@@ -12,6 +14,8 @@ from .backward import backward
 from .errors import ConvolutionError, ParameterError, ShapeError, ValueRangeError
 from .forward import forward
 from .geometry import MODES, PADDING_MODES, Geometry, output_shape, plan
+from .pool import avg_pool, avg_pool_backward, max_pool, max_pool_backward
+from .pool_geometry import POOL_KINDS, PoolGeometry, pool_output_shape, pool_plan
 from .transposed import (
     TransposedGeometry,
     conv_transpose,
@@ -25,20 +29,28 @@ from .types import Gradients
 __all__ = [
     "MODES",
     "PADDING_MODES",
+    "POOL_KINDS",
     "ConvolutionError",
     "Geometry",
     "Gradients",
     "ParameterError",
+    "PoolGeometry",
     "ShapeError",
     "TransposedGeometry",
     "ValueRangeError",
+    "avg_pool",
+    "avg_pool_backward",
     "backward",
     "conv_transpose",
     "conv_transpose_backward",
     "conv_transpose_output_shape",
     "forward",
+    "max_pool",
+    "max_pool_backward",
     "output_shape",
     "overlap_counts",
     "plan",
     "plan_transposed",
+    "pool_output_shape",
+    "pool_plan",
 ]

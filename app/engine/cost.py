@@ -12,6 +12,10 @@ stride, the dilation or the padded row width rather than with the work a person 
 - ``peak_bytes``: the largest total of arrays the call allocates at once (the caller's own
   arrays not counted).
 
+:func:`pool_forward_cost` and :func:`pool_backward_cost` count the same four things for
+max and average pooling (``macs``: the input cells the windows read, a comparison or an
+addition each), for the method :func:`pool_method` picks.
+
 Callers with limits (the HTTP API, the pages) compare these with their settings before
 calling; the engine itself uses :attr:`Cost.seconds` to pick the cheapest input-gradient
 method. Everything here is arithmetic on shapes, in O(blocks + kernel size).
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING
 from .cache import OBJECT_BYTES, bounded_cache
 from .forward import Blocking, blocking
 from .geometry import Geometry, plan
+from .pool_geometry import PoolGeometry, axis_windows, cells_read, tap_count
 
 if TYPE_CHECKING:  # transposed.py imports this module (through backward.py)
     from .transposed import TransposedGeometry
@@ -315,6 +320,80 @@ def transposed_trace_terms_per_step(geom: TransposedGeometry, view: str) -> int:
     if view == "gather":
         return gather
     return geom.c_out_group * math.prod(geom.kernel) * (1 + gather)
+# ----------------------------------------------------------------------------- pooling
+
+#: how pooling loops (see :mod:`app.engine.pool`): over the kernel taps that reach an
+#: input cell, each tap one NumPy call for every window; or over the windows
+POOL_METHODS = ("taps", "windows")
+
+#: NumPy runs a ufunc over strided slices through buffers of up to 8192 elements per
+#: operand (three: two inputs and the output), measured with tracemalloc
+UFUNC_BUFFER_ELEMENTS = 3 * 8192
+
+
+def pool_loops(geom: PoolGeometry) -> dict[str, int]:
+    """Python-level iterations of one pass of each pooling method that applies to ``geom``
+    (an axis whose taps are too many to list offers no "taps")."""
+    loops = {"windows": math.prod(geom.out_spatial)}
+    taps = tap_count(geom)
+    if taps is not None:
+        loops["taps"] = taps
+    return loops
+
+
+def pool_method(geom: PoolGeometry) -> str:
+    """The pooling method with fewer iterations; "taps" when they tie (a tap handles every
+    window in one call, a window only its own cells)."""
+    loops = pool_loops(geom)
+    return "taps" if loops.get("taps", math.inf) <= loops["windows"] else "windows"
+
+
+def _pool_sizes(geom: PoolGeometry) -> tuple[int, int, int]:
+    """(input elements, output elements, input cells the windows read)."""
+    return (geom.planes * math.prod(geom.in_spatial),
+            geom.planes * math.prod(geom.out_spatial), cells_read(geom))
+
+
+def pool_forward_cost(geom: PoolGeometry, itemsize: int = 8) -> Cost:
+    """The cost of :func:`~app.engine.pool.max_pool` or :func:`~app.engine.pool.avg_pool`
+    for ``geom``: ``macs`` counts the cells read (a comparison or an addition each)."""
+    _, output, cells = _pool_sizes(geom)
+    method = pool_method(geom)
+    loops = pool_loops(geom)[method]
+    peak = (output + min(UFUNC_BUFFER_ELEMENTS, 3 * output)) * itemsize
+    if geom.kind == "avg":
+        peak += math.prod(geom.out_spatial) * 8  # the divisors
+    if method == "windows":  # one window's result
+        peak += geom.planes * itemsize
+    return Cost(macs=cells, moves=cells + 2 * output, loops=loops + geom.ndim,
+                peak_bytes=peak)
+
+
+def pool_backward_cost(geom: PoolGeometry, itemsize: int = 8) -> Cost:
+    """The cost of :func:`~app.engine.pool.max_pool_backward` or
+    :func:`~app.engine.pool.avg_pool_backward`: the max pass again (to find each window's
+    winner), then every cell read once more to send each δ where it goes."""
+    inputs, output, cells = _pool_sizes(geom)
+    method = pool_method(geom)
+    loops = pool_loops(geom)[method]
+    if geom.kind == "max":
+        forward = pool_forward_cost(geom, itemsize)
+        if method == "taps":  # the max, what is left of each δ, a hit mask and a product
+            extra = output * (2 * itemsize + 1 + itemsize)
+        else:  # one window's cells gathered, its winners and their coordinates
+            box = math.prod(int(t.cells.max()) for t in axis_windows(geom))
+            extra = geom.planes * (box * (itemsize + 8) + (geom.ndim + 3) * 8)
+        return forward + Cost(macs=cells, moves=4 * cells + output + inputs, loops=loops,
+                              peak_bytes=forward.peak_bytes + inputs * itemsize + extra)
+    shares = output * itemsize + math.prod(geom.out_spatial) * 8
+    return Cost(macs=cells, moves=cells + output + inputs, loops=loops + geom.ndim,
+                peak_bytes=(inputs + min(UFUNC_BUFFER_ELEMENTS, 3 * output)) * itemsize
+                + 2 * shares)
+
+
+def pool_trace_terms_per_step(geom: PoolGeometry) -> int:
+    """Terms of one pooling trace step, forward or backward: every cell of its window."""
+    return math.prod(geom.kernel)
 
 
 # ----------------------------------------------------------------------------- traces

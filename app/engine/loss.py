@@ -40,6 +40,16 @@ def loss_and_delta(y: np.ndarray, loss: str,
     raise ValueError(f"loss must be one of {', '.join(map(repr, LOSSES))}, got {loss!r}")
 
 
+def delta_loss(y: np.ndarray, delta: np.ndarray) -> float:
+    """The loss whose δ is ``delta`` itself, for a δ given directly rather than derived from
+    a loss: L = Σ δ·y, so ∂L/∂y = δ (what the finite-difference check differentiates then).
+
+    y, delta : ndarray, the output's shape
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sum(delta * y))
+
+
 class Training(NamedTuple):
     """What :func:`train` did.
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..engine import backward, forward
 from ..engine.cost import Cost, backward_cost, forward_cost
-from ..engine.loss import LOSSES, finite_difference_error, loss_and_delta, train
+from ..engine.loss import LOSSES, delta_loss, finite_difference_error, loss_and_delta, train
 from ..engine.trace import BackwardTrace
 from ..workers import in_process
 from .cells import Cell, badge, bucket
@@ -335,7 +335,7 @@ class SceneBackprop(Scene):
         """L as a function of the input and the kernel (for custom δ: L = Σ δ·o)."""
         y = forward(x, w, **self.params)
         if self.loss == "custom":
-            return float(np.sum(self.delta * y))
+            return delta_loss(y, self.delta)
         return self.delta_of(y)[1]
 
     def finite_differences(self, h: float = 1e-6) -> dict[str, float]:

@@ -214,3 +214,50 @@ def test_random_transposed_geometry_never_costs_more_than_the_bounds(
     if response.status_code != 200:
         assert response.json()["field"] in (None, "input", "weight", "stride", "padding",
                                             "output_padding", "dilation")
+
+
+@st.composite
+def pool_requests(draw) -> tuple[str, dict]:
+    ndim = draw(st.integers(1, 3))
+    kernel = [draw(st.sampled_from([1, 2, 3, 50, 300, 10**6, 10**9])) for _ in range(ndim)]
+    size = [draw(st.sampled_from([1, 2, 5, 40, 500])) for _ in range(ndim)]
+    while math.prod(size) > 250_000:
+        size[size.index(max(size))] //= 10
+    body: dict = {
+        "input": _nested([draw(st.sampled_from([1, 2])), *size]),
+        "kind": draw(st.sampled_from(["max", "avg"])),
+        "kernel_size": kernel,
+        "stride": draw(st.one_of(st.none(), PARAM, st.lists(PARAM, min_size=ndim,
+                                                             max_size=ndim))),
+        "padding": draw(st.one_of(st.integers(0, 3), HUGE, st.lists(
+            st.one_of(st.integers(0, 3), st.sampled_from([k // 2 for k in kernel])),
+            min_size=ndim, max_size=ndim))),
+        "ceil_mode": draw(st.booleans()),
+    }
+    if body["kind"] == "max":
+        body["dilation"] = draw(st.one_of(PARAM, st.lists(PARAM, min_size=ndim,
+                                                          max_size=ndim)))
+    else:
+        body["count_include_pad"] = draw(st.booleans())
+    endpoint = draw(st.sampled_from(["pool/forward", "pool/backward", "trace"]))
+    if endpoint != "pool/forward":
+        body["loss"] = "sum"
+    if endpoint == "trace":
+        body["op"] = body.pop("kind") + "_pool"
+        body["part"] = draw(st.sampled_from(["forward", "grad_input"]))
+    return endpoint, body
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(request=pool_requests())
+def test_random_pools_never_cost_more_than_the_bounds(server: Uvicorn, http: httpx.Client,
+                                                      request: tuple[str, dict]):
+    endpoint, body = request
+    response, cpu, memory = measured(server, http, "POST", f"/api/v1/{endpoint}",
+                                     json.dumps(body).encode())
+    assert response.status_code in (200, 413, 422), response.text[:300]
+    assert cpu <= MAX_CPU
+    assert memory <= MAX_MEMORY
+    if response.status_code != 200:
+        assert response.json()["field"] in (None, "input", "kernel_size", "stride", "padding",
+                                            "dilation")

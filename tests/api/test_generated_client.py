@@ -22,6 +22,7 @@ GENERATOR = Path(sys.executable).with_name("openapi-python-client")
 PACKAGE = "convscope_client"
 OPERATIONS = {"convolution": {"forward", "backward", "trace", "shape"},
               "transposed": {"transposed_forward", "transposed_backward"},
+              "pooling": {"pool_forward", "pool_backward"},
               "presets": {"list_presets", "get_preset"}, "health": {"healthz"}}
 
 LESSON_INPUT = [[[0, 1, 2], [3, 4, 5], [6, 7, 8]]]  # one channel, 3x3, unbatched
@@ -140,6 +141,23 @@ def test_the_transposed_convolution_through_the_generated_client(api: Api) -> No
         start=2, count=1))
     assert isinstance(trace, api.models.TraceResponse)
     assert trace.steps["value"] == [102] and trace.terms["products"] == [100, 2]
+
+
+def test_pooling_and_its_trace_through_the_generated_client(api: Api) -> None:
+    image = [[[1, 5, 2, 0], [3, 4, 8, 1], [0, 0, 1, 2], [6, 0, 3, 9]]]  # (C, H, W)
+    pooled = api.call("pooling", "pool_forward", body=api.models.PoolForwardRequest(
+        input_=image, kind=api.models.PoolForwardRequestKind.MAX, kernel_size=[2, 2]))
+    assert isinstance(pooled, api.models.PoolForwardResponse)
+    assert pooled.output == [[[5, 8], [6, 9]]]  # the largest of each 2 x 2 block
+    grads = api.call("pooling", "pool_backward", body=api.models.PoolBackwardRequest(
+        input_=[[1, 3, 3, 2]], kind=api.models.PoolBackwardRequestKind.MAX, kernel_size=3,
+        stride=1, grad_output=[[10, 100]]))
+    assert grads.grad_input == [[0, 110, 0, 0]]  # both windows' max is the first 3
+    trace = api.call("convolution", "trace", body=api.models.TraceRequest(
+        input_=[[1, 2, 3]], op=api.models.TraceRequestOp.AVG_POOL, kernel_size=2, padding=1,
+        count_include_pad=False))
+    assert isinstance(trace, api.models.TraceResponse)
+    assert trace.steps["value"] == [1.0, 2.5]  # [pad, 1] counts one cell; [2, 3] two
 
 
 def test_shape_and_presets_through_the_generated_client(api: Api) -> None:

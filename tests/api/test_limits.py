@@ -63,6 +63,23 @@ CASES = [
     ("max_trace_terms", "input", "trace",  # one step of 5 terms, then of 6
      {"input": ones(5), "weight": kernel(5)},
      {"input": ones(6), "weight": kernel(6)}),
+    # pools: macs are the cells the windows read; 16 windows of 3 cells, then 7 of 7
+    ("max_macs", None, "pool/forward",
+     {"input": ones(18), "kind": "avg", "kernel_size": 3, "stride": 1},
+     {"input": ones(13), "kind": "max", "kernel_size": 7, "stride": 1}),
+    # backward with a loss: the forward pass (16 cells), then the max again and the routing
+    ("max_macs", None, "pool/backward",
+     {"input": ones(16), "kind": "max", "kernel_size": 1, "loss": "sum"},
+     {"input": ones(17), "kind": "max", "kernel_size": 1, "loss": "sum"}),
+    ("max_array_elements", "input", "pool/forward",
+     {"input": ones(24), "kind": "max", "kernel_size": 2},
+     {"input": ones(25), "kind": "max", "kernel_size": 2}),
+    ("max_spatial_dims", "kernel_size", "pool/forward",
+     {"input": [[[1]]], "kind": "max", "kernel_size": [1, 1]},
+     {"input": [[[[1]]]], "kind": "max", "kernel_size": [1, 1, 1]}),
+    ("max_trace_terms", "input", "trace",
+     {"input": ones(5), "op": "max_pool", "kernel_size": 5},
+     {"input": ones(6), "op": "avg_pool", "kernel_size": 6}),
 ]
 
 

@@ -32,6 +32,8 @@ OPERATIONS = {
                            {"200", "400", "413", "415", "422"}),
     "transposed_backward": ("post", "/api/v1/transposed/backward",
                             {"200", "400", "413", "415", "422"}),
+    "pool_forward": ("post", "/api/v1/pool/forward", {"200", "400", "413", "415", "422"}),
+    "pool_backward": ("post", "/api/v1/pool/backward", {"200", "400", "413", "415", "422"}),
     "shape": ("get", "/api/v1/shape", {"200", "422"}),
     "list_presets": ("get", "/api/v1/presets", {"200"}),
     "get_preset": ("get", "/api/v1/presets/{name}", {"200", "404"}),
@@ -128,6 +130,18 @@ REFUSED_BODIES = [
                                          "groups": 1_000_000_001}, "groups"),
     ("count above the cap", "trace", {"input": X, "weight": W, "count": 1_000_000_001},
      "count"),
+    ("pool kernel above the cap", "pool/forward", {"input": X, "kind": "max",
+                                                   "kernel_size": 1_000_000_001},
+     "kernel_size"),
+    ("pool padding below zero", "pool/forward", {"input": X, "kind": "avg", "kernel_size": 2,
+                                                 "padding": -1}, "padding"),
+    ("pool without a kind", "pool/backward", {"input": X, "kernel_size": 2, "loss": "sum"},
+     "kind"),
+    ("pool ceil_mode as a number", "pool/forward", {"input": X, "kind": "max",
+                                                    "kernel_size": 2, "ceil_mode": 1},
+     "ceil_mode"),
+    ("trace of an unknown op", "trace", {"input": X, "op": "min_pool", "kernel_size": 2},
+     "op"),
 ]
 
 
@@ -136,7 +150,7 @@ REFUSED_BODIES = [
 def test_the_schema_refuses_what_the_server_refuses(spec: dict, client: httpx.Client, why: str,
                                                    endpoint: str, body: dict,
                                                    field: str) -> None:
-    model = endpoint.capitalize() + "Request"
+    model = "".join(part.capitalize() for part in endpoint.split("/")) + "Request"
     assert not _schema_says_valid(spec, _body_schema(model), body)
     response = client.post(f"/api/v1/{endpoint}", json=body)
     assert response.status_code == 422, response.text
@@ -148,8 +162,12 @@ def test_the_schema_allows_the_lessons_bodies_and_every_example(spec: dict) -> N
     assert _schema_says_valid(spec, _body_schema("ForwardRequest"), {"input": X, "weight": W})
     assert _schema_says_valid(spec, _body_schema("TraceRequest"), {
         "input": X, "weight": W, "stride": [1, 1_000_000_000], "count": 1_000_000_000})
+    assert _schema_says_valid(spec, _body_schema("TraceRequest"), {
+        "op": "avg_pool", "input": X, "kernel_size": [2, 2], "ceil_mode": True,
+        "count_include_pad": False})
     for model in ("ForwardRequest", "BackwardRequest", "TraceRequest",
-                  "TransposedForwardRequest", "TransposedBackwardRequest"):
+                  "TransposedForwardRequest", "TransposedBackwardRequest", "PoolForwardRequest",
+                  "PoolBackwardRequest"):
         for example in schemas[model]["examples"]:
             assert _schema_says_valid(spec, _body_schema(model), example), (model, example)
 

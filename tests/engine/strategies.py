@@ -323,3 +323,101 @@ def transposed_backward_cases(draw, **options) -> tuple[TransposedCase, np.ndarr
     """A :func:`transposed_cases` case and an upstream gradient of its output's shape."""
     case = draw(transposed_cases(**options))
     return case, draw(real_arrays(case.output_shape))
+
+
+# ----------------------------------------------------------------------------- pooling
+
+#: values of a pooling input with no two alike and none within 0.05 of another, so a
+#: central difference (h = 1e-6) never moves a max from one cell to another
+def distinct_arrays(shape: tuple[int, ...]) -> st.SearchStrategy[np.ndarray]:
+    size = math.prod(shape)
+    return st.permutations(range(size)).map(
+        lambda order: (np.asarray(order, dtype=np.float64).reshape(shape) - size / 2) * 0.05)
+
+
+@dataclass(frozen=True, eq=False)
+class PoolCase:
+    """One valid pooling call: the input, ``kind``, the arguments as passed (``kwargs``,
+    with ``kernel_size``), and the output shape predicted here from the parameters.
+
+    x : ndarray, shape (N, C, *spatial) or (C, *spatial)
+    """
+
+    x: np.ndarray
+    kind: str
+    kwargs: dict = field(hash=False)
+    output_shape: tuple[int, ...]
+
+    @property
+    def ndim(self) -> int:
+        kernel = self.kwargs["kernel_size"]
+        return len(kernel) if isinstance(kernel, list | tuple) else max(self.x.ndim - 2, 1)
+
+    @property
+    def options(self) -> dict:
+        """The keyword arguments after ``kernel_size``."""
+        return {k: v for k, v in self.kwargs.items() if k != "kernel_size"}
+
+
+def pool_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """Output size along one axis, as torch's pooling_output_shape works it out: the
+    division rounded down, or up with ``ceil_mode``, and then a last window that would start
+    in the right padding dropped."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (math.ceil(span / s) if ceil_mode else math.floor(span / s)) + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+@st.composite
+def pool_cases(draw, *, ndims: tuple[int, ...] = (1, 2, 3), kinds: tuple[str, ...] =
+               ("max", "avg"), distinct: bool = False, empty_batch: bool = True) -> PoolCase:
+    """A valid max or average pooling call in 1, 2 or 3 spatial dimensions with every kind
+    of parameter: kernel sizes, a stride or None (= kernel_size), padding up to half the
+    kernel, dilation (max), ceil_mode and count_include_pad (avg), batched or not, an empty
+    batch a third of the time (unless ``empty_batch`` is False). ``distinct`` draws inputs
+    without ties (see :func:`distinct_arrays`)."""
+    ndim = draw(st.sampled_from(ndims))
+    kind = draw(st.sampled_from(kinds))
+    kernel = tuple(draw(st.integers(1, (4, 3, 2)[ndim - 1])) for _ in range(ndim))
+    stride = draw(st.one_of(st.none(), st.tuples(*(st.integers(1, 3),) * ndim)))
+    strides = kernel if stride is None else stride
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(ndim)) if kind == "max" \
+        else (1,) * ndim
+    ceil_mode = draw(st.booleans())
+    spatial, out = [], []
+    for k, s, p, d in zip(kernel, strides, padding, dilation, strict=True):
+        smallest = max(1, d * (k - 1) + 1 - 2 * p)
+        size = smallest + draw(st.integers(0, 4 if ndim < 3 else 2))
+        spatial.append(size)
+        out.append(pool_size(size, k, s, p, d, ceil_mode))
+    assume(min(out) >= 1)
+    batched = draw(st.booleans())
+    n = draw(st.sampled_from((1, 2, 0) if empty_batch else (1, 2))) if batched else 1
+    c = draw(st.integers(1, 3))
+    shape = ((n,) if batched else ()) + (c, *spatial)
+    x = draw(distinct_arrays(shape) if distinct else real_arrays(shape))
+    # an int kernel_size pools every axis after (N, C): only for batched inputs or 1-D
+    as_int = len(set(kernel)) == 1 and (batched or ndim == 1) and draw(st.booleans())
+    kwargs: dict = {"kernel_size": kernel[0] if as_int else draw(st.sampled_from(
+        (list, tuple)))(kernel)}
+    if stride is not None:
+        kwargs["stride"] = _axis_param(draw, stride)
+    if any(padding) or draw(st.booleans()):
+        kwargs["padding"] = _axis_param(draw, padding)
+    if kind == "max" and (any(d > 1 for d in dilation) or draw(st.booleans())):
+        kwargs["dilation"] = _axis_param(draw, dilation)
+    kwargs["ceil_mode"] = ceil_mode
+    if kind == "avg":
+        kwargs["count_include_pad"] = draw(st.booleans())
+    output_shape = ((n,) if batched else ()) + (c, *out)
+    return PoolCase(x, kind, kwargs, output_shape)
+
+
+@st.composite
+def pool_backward_cases(draw, **options) -> tuple[PoolCase, np.ndarray]:
+    """A :func:`pool_cases` case and an upstream gradient ``dL/dy`` of its output's shape."""
+    case = draw(pool_cases(**options))
+    return case, draw(real_arrays(case.output_shape))

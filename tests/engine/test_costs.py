@@ -12,19 +12,32 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 
-from app.engine import backward, forward, plan
+from app.engine import (
+    avg_pool,
+    avg_pool_backward,
+    backward,
+    forward,
+    max_pool,
+    max_pool_backward,
+    plan,
+    pool_plan,
+)
 from app.engine.cost import (
     METHODS,
     backward_cost,
     forward_cost,
     input_gradient_method,
+    pool_backward_cost,
+    pool_forward_cost,
+    pool_trace_terms_per_step,
     trace_terms_per_step,
 )
 from app.engine.forward import schedule
 from app.engine.naive import backward_naive
+from app.engine.pool_trace import PoolTrace
 from app.engine.trace import BackwardTrace, ForwardTrace
 
-from .strategies import SLOW, backward_cases
+from .strategies import SLOW, backward_cases, pool_cases
 
 backward_module = importlib.import_module("app.engine.backward")  # the module, not the function
 
@@ -163,3 +176,62 @@ def test_no_trace_step_has_more_terms_than_the_model_says(case_dy):
         assert max(terms, default=0) <= trace_terms_per_step(geom, part)
     forward_steps = ForwardTrace(case.x, case.weight, **case.kwargs).steps()
     assert forward_steps.products.shape[1] == trace_terms_per_step(geom, "forward")
+
+
+# ----------------------------------------------------------------------------- pooling
+
+POOLS = [
+    ("max", (8, 16, 64, 64), 2, {}),
+    ("avg", (8, 16, 64, 64), 2, {}),
+    ("max", (2, 3, 40, 40), 3, {"stride": 1, "padding": 1}),
+    ("avg", (2, 3, 40, 40), 3, {"stride": 2, "padding": 1, "ceil_mode": True,
+                                "count_include_pad": False}),
+    ("max", (1, 2, 12, 12, 12), 3, {"stride": 2, "dilation": 2, "ceil_mode": True}),
+    ("max", (4, 3000), 1000, {"stride": 1, "padding": 500}),  # loops over windows
+    ("avg", (4, 3000), 1000, {"stride": 1, "padding": 500}),
+]
+
+
+@pytest.mark.parametrize(("kind", "shape", "kernel", "params"), POOLS,
+                         ids=[f"{k}-{s}-k{kk}" for k, s, kk, _ in POOLS])
+def test_the_peak_the_pool_model_states_bounds_what_numpy_allocates(kind, shape, kernel,
+                                                                    params):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    geom = pool_plan(x.shape, kind, kernel, **params)
+    dy = rng.standard_normal(geom.output_shape)
+    forward_ = max_pool if kind == "max" else avg_pool
+    backward_ = max_pool_backward if kind == "max" else avg_pool_backward
+    for run, cost in ((lambda: forward_(x, kernel, **params), pool_forward_cost(geom)),
+                      (lambda: backward_(x, dy, kernel, **params), pool_backward_cost(geom))):
+        run()  # layouts cached, so the measured peak is the arrays alone
+        tracemalloc.start()
+        run()
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert peak <= cost.peak_bytes * 1.1 + 64_000
+        if cost.peak_bytes > 1 << 20:  # nor, for sizes that matter, overstate it wildly
+            assert peak >= cost.peak_bytes / 4
+
+
+def test_the_pool_model_counts_the_cells_the_windows_read():
+    """4 x 4 input, 2 x 2 windows, stride 1, padding 1: 5 x 5 windows; the corner ones
+    read one input cell, the edge ones two, the 9 inner ones four: 4 + 24 + 36 = 64 per
+    map, and 2 maps."""
+    geom = pool_plan((2, 4, 4), "max", [2, 2], stride=1, padding=1)
+    assert pool_forward_cost(geom).macs == 2 * 64
+    assert pool_backward_cost(geom).macs == 2 * 2 * 64  # the max again, then the routing
+
+
+def test_a_billion_tap_window_costs_the_cells_it_reads():
+    geom = pool_plan((1, 3), "max", 10**9, stride=1, padding=5 * 10**8)
+    cost = pool_backward_cost(geom)
+    assert cost.macs == 2 * 4 * 3 and cost.loops < 20 and cost.peak_bytes < 300_000
+
+
+@SLOW
+@given(case=pool_cases())
+def test_no_pool_trace_step_has_more_terms_than_the_model_says(case):
+    steps = PoolTrace(case.x, case.kind, **case.kwargs).steps()
+    geom = pool_plan(case.x.shape, case.kind, **case.kwargs)
+    assert steps.inputs.shape[1] == pool_trace_terms_per_step(geom)

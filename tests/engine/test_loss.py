@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine.loss import finite_difference_error, loss_and_delta, train
+from app.engine.loss import delta_loss, finite_difference_error, loss_and_delta, train
 
 X = np.array([[1.0, 2.0, 3.0, 4.0, 5.0]])  # the lesson's x1..x5
 W = np.array([[[0.5, -1.0, 0.25]]])
@@ -68,3 +68,9 @@ def test_finite_differences_find_a_wrong_gradient():
     right = np.correlate(X[0], np.ones(3), mode="valid")[None, None]  # sum of each window
     assert finite_difference_error(objective, W.copy(), right) < 1e-8
     assert finite_difference_error(objective, W.copy(), right * 1.01) > 1e-3
+
+
+def test_a_delta_given_directly_is_the_gradient_of_its_loss():
+    y, delta = np.array([[3.0, -1.0, 2.0]]), np.array([[0.5, 2.0, -1.0]])
+    assert delta_loss(y, delta) == 1.5 - 2.0 - 2.0
+    assert finite_difference_error(lambda a: delta_loss(a, delta), y.copy(), delta) < 1e-9
