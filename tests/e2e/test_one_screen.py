@@ -113,6 +113,9 @@ def test_the_scene_fits_one_screen(page: Page, url: str, projector: bool) -> Non
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")  # a window on the input, its badges, two outputs
     expect(page.locator("#step-status")).to_have_text(re.compile(r"Step (2 of \d+|1 of 1)"))
+    # the screen as painted: a stage is fitted again when the arithmetic's new lines take
+    # its room, in the frame's resize observations, before it is painted
+    page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
     m = page.evaluate(MEASURE)
     screenshot(page, shot_name(url, projector), full_page=False)
     assert all(m["parts"].values()), m["parts"]  # an input, a kernel and an output drawn
