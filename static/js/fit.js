@@ -3,8 +3,9 @@
 // are sized to fill that room. Only the size changes: every number is the server's.
 //
 // A stage is a `.fit-box[data-fit]` holding one element laid out at its natural size
-// (max-content). Its size grows with --cell, the cell size in px, almost linearly (captions
-// and gaps stay as they are), so two layouts give the line and a third checks the answer.
+// (max-content, or the box's width where it wraps). Its size grows with --cell, the cell size
+// in px, but not in proportion (captions and gaps stay as they are, and a caption wider than a
+// small grid sets its panel's width), so the size that fits is measured, not extrapolated.
 (function () {
   "use strict";
 
@@ -28,10 +29,8 @@
     return value * parseFloat(getComputedStyle(document.documentElement).fontSize);
   }
 
-  // The largest cell (to a quarter px) whose stage fits the room, found by halving: the
-  // stage's size grows with the cell but not in proportion (a caption wider than a small grid
-  // sets its panel's width), so it is measured, not extrapolated.
-  // The largest cell at which the stage fits in the layout the box has now, or 0 if none does.
+  // The largest cell (to a quarter px, found by halving) at which the stage fits in the
+  // arrangement the box has now, or 0 if none from MIN up does.
   function largest(box, stage, room, max) {
     if (fits(box, stage, max, room)) return max;
     if (!fits(box, stage, MIN, room)) return 0;
@@ -101,9 +100,8 @@
     return [room.join("x"), max, box.dataset.layouts || "", location.pathname, grids.join(","), captions.join(",")].join("|");
   }
 
-
-  // A box is fitted again when its room changes: the window, the controls shown or hidden,
-  // projector mode, or the arithmetic below it growing a line at a new step.
+  // A box is fitted again when its room changes: the window resized, the controls shown or
+  // hidden, projector mode, or the arithmetic below it growing a line at a new step.
   const rooms = new WeakMap();
   const resized = new ResizeObserver((entries) => {
     for (const entry of entries) {
@@ -167,7 +165,6 @@
     fitAll();
   });
 
-  window.addEventListener("resize", refit);
   // a new scene, however it arrives (a parameter change, a pass, Back, a training update
   // swapped by app.js): cheap to watch, since a step adds only cells
   new MutationObserver((records) => {
@@ -194,7 +191,6 @@
     if (on !== projector) { projector = on; refit(); }
   }
   new MutationObserver(projectorChanged).observe(document.documentElement, { attributes: true, attributeFilter: ["class"] });
-  new MutationObserver(refit).observe(document.documentElement, { attributes: true, attributeFilter: ["data-controls"] });
   document.addEventListener("DOMContentLoaded", () => {
     projector = document.documentElement.classList.contains("projector");
     syncControls();
