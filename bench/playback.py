@@ -39,10 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.deploy.servers import Uvicorn  # noqa: E402
 from tests.e2e import painted  # noqa: E402
+from tests.e2e.conftest import ARGS, CHROMIUM, KEPT  # noqa: E402  (Chromium as the tests run it)
 
-CHROMIUM = os.environ.get("CONVSCOPE_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 VIEWPORT = {"width": 1024, "height": 768}
 WORD = 0.90  # a chosen speed is reached within 10 %
 
@@ -147,7 +145,7 @@ def main() -> None:
             "| fps | kept |", "|---|---|---|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp, \
             Uvicorn(Path(tmp) / "uvicorn.log") as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, **KEPT)
         for name, path in SCENES:
             if args.only and not path.startswith(args.only):
                 continue
