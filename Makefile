@@ -59,6 +59,7 @@ bench: $(VENV)/.installed-test browser
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/web.py
+	CONVSCOPE_CHROMIUM=$(CHROMIUM) $(BIN)/python bench/playback.py
 
 # Load and faults on loopback (README, "Running in production"): a few minutes each.
 load: $(VENV)/.installed-test

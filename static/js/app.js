@@ -85,10 +85,57 @@
   }
 
   // ---- the player ----------------------------------------------------------------------
+  // A step arrives from the server as a fragment (`?step=i&prev=j`): the arithmetic and only
+  // what changed since step j, each element with the id of the one it replaces. It goes
+  // into the page in place: the element there takes the new one's attributes and content,
+  // so its node stays (focus stays on a focused cell, a colour change is a CSS transition),
+  // and nothing else is scanned. htmx.swap of the same fragment did all that and more, and
+  // was the costliest script in a played frame (bench/playback.py; README, "Playback").
+  function putInPlace(html) {
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    for (const fresh of [...template.content.children]) {
+      const old = fresh.id ? document.getElementById(fresh.id) : null;
+      if (old) update(old, fresh);
+    }
+  }
+
+  // The cells' tabindex is the page's roving focus (moveInGrid), not the server's.
+  const KEEP = new Set(["tabindex", "hx-swap-oob"]);
+
+  function update(old, fresh) {
+    if (old.tagName !== fresh.tagName) {
+      fresh.removeAttribute("hx-swap-oob");
+      old.replaceWith(fresh);
+      return;
+    }
+    for (const { name } of [...old.attributes]) {
+      if (!KEEP.has(name) && !fresh.hasAttribute(name)) old.removeAttribute(name);
+    }
+    for (const { name, value } of fresh.attributes) {
+      if (!KEEP.has(name) && old.getAttribute(name) !== value) old.setAttribute(name, value);
+    }
+    if (old.innerHTML !== fresh.innerHTML) old.replaceChildren(...fresh.childNodes);
+  }
+
+  // Playing keeps to the frame clock: step n is due at start + n / speed, however long its
+  // request and its swap took, and is shown in the first frame from half a frame before it
+  // is due; a late step is shown in the next frame and the lateness made up (up to LATE_MS:
+  // past that, the clock starts again). Never two steps in one frame. The requests go
+  // AHEAD_S seconds of steps ahead (2 to MAX_AHEAD requests), in order.
+  const HALF_FRAME_MS = 8, LATE_MS = 100, AHEAD_S = 0.1, MAX_AHEAD = 5;
+  // While playing, the address follows the step at most every URL_EVERY_MS, and exactly when
+  // playing stops: Chromium ignores history.replaceState past 200 calls in 10 s, and each
+  // call cost more than the step's own swap.
+  const URL_EVERY_MS = 250;
+
   const player = {
     playing: false,
     queue: null,
     wanted: null,  // the step last asked for, while its request is on its way
+    run: null,  // the play going on: its player element and what aborts its requests
+    urlAt: 0,  // when the address last followed the step
+    urlBehind: false,  // a step was shown since
     el() { return document.getElementById("player"); },
     step() { const p = this.el(); return p ? Number(p.dataset.step) : 0; },
     steps() { const p = this.el(); return p ? Number(p.dataset.steps) : 0; },
@@ -103,28 +150,42 @@
     },
 
     // Ask the server for step i, seen from step `previous`: it answers with the arithmetic and
-    // only the cells that changed, which htmx swaps in by id (out of band).
-    fetchStep(i, previous) {
-      return fetch(this.stepUrl(i, previous), { headers: { "HX-Request": "true" } })
+    // only the cells that changed.
+    fetchStep(i, previous, signal) {
+      return fetch(this.stepUrl(i, previous), { headers: { "HX-Request": "true" }, signal })
         .then((response) => {
           if (!response.ok) throw new Error("step " + i + ": HTTP " + response.status);
           return response.text();
         });
     },
 
-    show(i, html) {
+    show(i, html, playing = false) {
       const p = this.el();
       if (!p) return;
-      htmx.swap("#arith", html, { swapStyle: "outerHTML" });
+      putInPlace(html);
       p.dataset.step = String(i);
       const scrubber = document.getElementById("scrubber");
       if (scrubber) {
         scrubber.value = String(i);
         scrubber.setAttribute("aria-valuetext", "step " + i + " of " + this.steps());
       }
-      history.replaceState(history.state, "", setParam(p.dataset.base, "step", i ? String(i) : null));
       const kept = document.querySelector('#controls input[name="step"]');
       if (kept) kept.value = String(i);  // a parameter change keeps the step
+      this.urlBehind = true;
+      if (!playing || performance.now() - this.urlAt >= URL_EVERY_MS) this.syncUrl(p);
+    },
+
+    // The address says the step shown by `p`, if it is still the page's player and the
+    // address is behind it.
+    syncUrl(p = this.el()) {
+      if (!this.urlBehind || !p || p !== this.el()) return;
+      this.urlBehind = false;
+      const step = p.dataset.step;
+      const url = setParam(p.dataset.base, "step", step !== "0" ? step : null);
+      if (url !== location.pathname + location.search + location.hash) {
+        history.replaceState(history.state, "", url);
+      }
+      this.urlAt = performance.now();
     },
 
     clamp(i) { return Math.max(0, Math.min(this.steps(), i)); },
@@ -149,33 +210,78 @@
       return this.go((this.wanted ?? this.step()) + delta);
     },
 
-    // Playing fetches step k + 1 while step k is on screen, so the server's time hides
-    // behind the frame; every step is still shown, in order, each in a painted frame.
+    // The frame time of the first frame from half a frame before `due` (at once if `due` is
+    // null or the play has ended), resolved in that frame's callback, so what is changed
+    // then is painted in that frame. A wait of more than 100 ms sleeps, not every frame.
+    frameAt(due, live) {
+      return new Promise((resolve) => {
+        const tick = (t) => {
+          if (due === null || !live() || t >= due - HALF_FRAME_MS) resolve(t);
+          else if (due - t > 100) setTimeout(() => requestAnimationFrame(tick), due - t - 50);
+          else requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      });
+    },
+
+    // Steps k+1, k+2, ... are asked for ahead, each seen from the one before, and shown in
+    // order, each in a frame of its own, on the frame clock (above). Pause, a parameter
+    // change or a new scene (the player element replaced) ends the play and drops every
+    // request in flight; a step the server refuses ends it at the step before.
     async play() {
       if (this.playing) return;
       await this.queue;
       if (this.step() >= this.steps()) await this.go(0);
+      const el = this.el();
+      if (!el || this.playing) return;
+      const run = { el, controller: new AbortController() };
+      this.run = run;
       this.playing = true;
       this.render();
-      let k = this.step();
-      let next = k < this.steps() ? this.fetchStep(k + 1, k) : null;
-      while (this.playing && next) {
-        const started = performance.now();
-        const html = await next.catch(() => null);
-        if (html === null) break;  // the server said no: stop where we are
-        if (!this.playing || !this.el()) break;
-        this.show(k + 1, html);
-        k += 1;
-        next = k < this.steps() ? this.fetchStep(k + 1, k) : null;
-        await new Promise((resolve) => requestAnimationFrame(resolve));
-        const rest = 1000 / this.speed() - (performance.now() - started);
-        if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+      const live = () => this.run === run && this.el() === el;
+      const last = this.steps(), ahead = [];
+      let shown = this.step(), asked = shown, due = null;
+      const askAhead = () => {
+        const depth = Math.min(MAX_AHEAD, Math.max(2, Math.ceil(this.speed() * AHEAD_S) + 1));
+        while (ahead.length < depth && asked < last) {
+          asked += 1;
+          ahead.push(this.fetchStep(asked, asked - 1, run.controller.signal).catch(() => null));
+        }
+      };
+      try {
+        askAhead();
+        while (ahead.length && live()) {
+          const html = await ahead.shift();
+          if (html === null || !live()) break;
+          const now = await this.frameAt(due, live);
+          if (!live()) break;
+          shown += 1;
+          this.show(shown, html, true);
+          const interval = 1000 / this.speed();
+          due = due === null || now - due > LATE_MS ? now + interval : due + interval;
+          askAhead();
+        }
+      } finally {
+        run.controller.abort();
+        if (this.run === run) {
+          this.run = null;
+          this.playing = false;
+          this.render();
+        }
+        this.syncUrl(el);
       }
-      this.playing = false;
-      this.render();
     },
 
-    pause() { this.playing = false; this.render(); },
+    pause() {
+      const run = this.run;
+      this.run = null;
+      this.playing = false;
+      this.render();
+      if (run) {
+        run.controller.abort();
+        this.syncUrl(run.el);
+      }
+    },
     toggle() { if (this.playing) this.pause(); else this.play(); },
 
     render() {
@@ -200,6 +306,7 @@
     const value = player.speed();
     const out = document.getElementById("speed-value");
     if (out) out.textContent = value + "/s";
+    player.render();  // a fast speed skips the cells' transitions
     s.setAttribute("aria-valuetext", value + " steps per second");
     const hidden = document.querySelector('#controls input[name="speed"]');
     if (hidden) hidden.value = String(value);
@@ -648,10 +755,13 @@
     if (event.detail.target && event.detail.target.id === "scene") showFieldErrors();
   });
 
-  // a parameter change swaps the scene: the player there starts paused
-  document.addEventListener("htmx:beforeSwap", (event) => {
-    if (event.detail.target && event.detail.target.id === "scene") player.pause();
-  });
+  // a parameter change swaps the scene: the player there starts paused, and no step of the
+  // old scene is shown once the change is asked for (the request carries the step shown)
+  const forScene = (event) => event.detail.target && event.detail.target.id === "scene";
+  document.addEventListener("htmx:beforeRequest", (event) => { if (forScene(event)) player.pause(); });
+  document.addEventListener("htmx:beforeSwap", (event) => { if (forScene(event)) player.pause(); });
+  // leaving the page: its history entry says the step shown (playing updates it sparingly)
+  window.addEventListener("pagehide", () => player.syncUrl());
 
   // every htmx request (a parameter change, a backprop pass) says the projector mode shown now
   document.addEventListener("htmx:configRequest", (event) => {

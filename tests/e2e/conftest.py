@@ -18,6 +18,10 @@ CHROMIUM = os.environ.get("CONVSCOPE_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+# Playwright turns off Chromium's flood protection, which ignores history.replaceState past
+# 200 calls in 10 s: a player that rewrote the address every step would pass here and lose
+# its place in a real browser. The tests keep Chromium as people have it.
+KEPT = {"ignore_default_args": ["--disable-ipc-flooding-protection"]}
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +29,7 @@ def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, which installs it")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, **KEPT)
         yield chromium
         chromium.close()
 
