@@ -250,6 +250,7 @@
       };
       try {
         askAhead();
+        await this.frameAt(null, live);  // the step on screen (0, after a replay) is painted
         while (ahead.length && live()) {
           const html = await ahead.shift();
           if (html === null || !live()) break;
