@@ -30,8 +30,7 @@ from ..presets import (
     signal_values,
 )
 from .lesson import STOPS
-
-SPEEDS = (0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 30, 45, 60)
+from .playback import SPEEDS
 
 
 class StateError(ValueError):
