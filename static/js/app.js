@@ -330,7 +330,7 @@
   // ---- receptive field: which cells made an output, which outputs an input feeds ---------
   function geometry() {
     const stage = document.getElementById("stage");
-    if (!stage) return null;
+    if (!stage || !("kernel" in stage.dataset)) return null;  // only the 2-D page's says it
     const nums = (name) => stage.dataset[name].split(",").map(Number);
     return {
       stride: nums("stride"), dilation: nums("dilation"), kernel: nums("kernel"),
