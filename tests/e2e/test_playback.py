@@ -145,3 +145,16 @@ def test_a_parameter_change_while_playing_shows_no_step_of_the_old_scene(
     expect(status(page)).to_have_text("Step 5 of 16")
     expect(page).to_have_url(re.compile(r"[?&]stride=2(&|$)"))
     expect_as_its_address_draws_it(page)
+
+
+def test_a_sum_opened_to_read_stays_open_as_the_steps_go_on(page: Page) -> None:
+    """The 3-D page folds each step's 27 products into a <details>: opened, it stays open."""
+    page.goto("/3d")
+    page.get_by_role("button", name="Step forward").click()
+    sums = page.locator("#arith details")
+    sums.locator("summary").click()
+    expect(sums).to_have_attribute("open", "")
+    page.keyboard.press("ArrowRight")
+    expect(status(page)).to_have_text(re.compile(r"^Step 2 of"))
+    expect(page.locator("#arith summary")).to_contain_text("Output (1, 1, 2)")
+    expect(sums).to_have_attribute("open", "")
