@@ -5,10 +5,10 @@ static/js/app.js keeps to the frame clock, at most one step per frame, so nothin
 the display's 60 frames a second). A page's slider lists :data:`SPEEDS` up to the page's
 top (:data:`TOPS`): one listed speed below the fastest at which every scene of that page
 that ``bench/playback.py`` played painted within 10 % of the label, none skipped, on this
-project's 2-core machine at its quietest (load average about 3). The step below is the
-margin: the speeds past a top missed in runs on a busier machine, the tops did not. The
-figures are in the README ("Playback"); ``bench/playback.py --beyond 2`` shows whether a
-top could rise.
+project's 2-core machine at its quietest (load average 2-4). The step below is margin for
+a busier machine (at load 7 the tops held, one speed past them did not). The figures are
+in the README ("Playback"); ``bench/playback.py --beyond 2`` shows whether a top could
+rise.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ SPEEDS = (0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 30, 45, 60)
 """Every speed a slider may list, in steps per second."""
 
 TOPS = {
-    # 60 and 45 kept on continuous box * box, 45 not quite on the discrete view (0.93)
+    # box * box kept 60 (0.92); the discrete view kept 45 (0.93), missed 60 (0.81)
     "1d": 30,
-    # the 28x28 digit kept 30 (1.00 and 0.90), an 8x8 digit missed 45 (0.89)
+    # the 28x28 digit, an 8x8 digit and the strided Sobel kept 30, missed 45 (0.82-0.87)
     "2d": 24,
     # the box and edge volumes kept 30 (0.95, 0.98), missed 45 (0.73, 0.77)
     "3d": 24,
