@@ -1,8 +1,9 @@
 """Does playback keep its word? Each page's player, played in Chromium at the speeds near the
 top of its slider, against the label.
 
-Run: ``.venv/bin/python bench/playback.py [--runs N] [--speeds K] [--only PATH]``
-(``make bench`` runs it; a few minutes).
+Run: ``.venv/bin/python bench/playback.py [--speeds K] [--beyond K] [--only PATH]``
+(``make bench`` runs it; a few minutes). ``--beyond K`` also plays the K speeds past each
+page's top, to see whether a top could be raised.
 
 uvicorn serves the app as the container runs it (the Dockerfile's CMD, one worker) on a free
 loopback port; Debian's Chromium, headless at 1024x768, opens each scene at each of the top
@@ -19,7 +20,14 @@ row:
 - ratio: measured / label; the player keeps its word at >= 0.90;
 - skipped: steps of 1..N no frame painted; out of order: painted steps that were not the one
   after the step painted before (a stale or repeated step);
-- fps: the frames the page rendered per second meanwhile (the ceiling of any speed).
+- fps: the frames the page rendered per second meanwhile (the ceiling of any speed);
+- CPU per step played, whatever else the machine runs: the renderer's main thread (a step's
+  swap, style, layout and paint: past ~16 ms, 60 steps a second cannot be), and everything
+  that plays, Chromium's processes (the browser's includes serving Playwright) and the
+  server's. A short scene's include going back to step 0 before each play.
+
+Frames come every 1/60 s, so over a short play a speed that is not 60/n cannot be met
+exactly: the 3 steps of /backprop at 45/s are 2 intervals, 1 and 2 frames long, 40/s.
 
 The figures are this machine's, now: ``uptime``'s load averages are printed before and after.
 """
@@ -27,6 +35,7 @@ The figures are this machine's, now: ``uptime``'s load averages are printed befo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import os
 import sys
@@ -37,6 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.web.playback import SPEEDS  # noqa: E402
 from tests.deploy.servers import Uvicorn  # noqa: E402
 from tests.e2e import painted  # noqa: E402
 from tests.e2e.conftest import ARGS, CHROMIUM, KEPT  # noqa: E402  (Chromium as the tests run it)
@@ -64,9 +74,9 @@ class Run:
 
     @classmethod
     def of(cls, steps: int, log: list) -> Run:
-        """The run in a probe's log: from the frame that painted step 0 (a play from the
-        last step goes back to 0 first)."""
-        start = next(i for i, (_, _, step) in enumerate(log) if step == 0)
+        """The run in a probe's log: from the first frame that painted a step before the last
+        (a play from the last step goes back to 0 first)."""
+        start = next(i for i, (_, _, step) in enumerate(log) if step < steps)
         return cls(steps, [tuple(entry) for entry in log[start:]])
 
     @property
@@ -97,33 +107,91 @@ class Run:
 def play(page, steps: int) -> Run:
     painted.reset(page)
     page.get_by_role("button", name="Play").click()
-    # until a frame has painted step 0 and then the last step, and the player stopped itself
+    # until a frame has painted a step before the last, then the last, and the player stopped
     page.wait_for_function(f"""() => {{
-        const log = window.__painted.log, start = log.findIndex((e) => e[2] === 0);
+        const log = window.__painted.log, start = log.findIndex((e) => e[2] < {steps});
         return start >= 0 && log.slice(start).some((e) => e[2] === {steps}) &&
             !window.convscope.player.playing;
-    }}""", timeout=120_000)
+    }}""", polling=100, timeout=120_000)  # every 100 ms, not every frame: it runs in the page
     return Run.of(steps, painted.log(page))
 
 
-def measure(browser, url: str, path: str, speed: float, runs: int, min_steps: int) -> dict:
+# A speed past the page's top, for --beyond: the slider is given every speed there is (the
+# player reads its speed from the slider at each step).
+UNLISTED = """([speed, all]) => {
+  const slider = document.getElementById("speed");
+  slider.dataset.speeds = all.join(",");
+  slider.max = String(all.length - 1);
+  slider.value = String(all.indexOf(speed));
+}"""
+
+
+class Cpu:
+    """CPU time, from /proc, of what plays: Chromium's processes (this script's descendants
+    but Playwright's driver) and the server's, and each renderer's main thread, which does a
+    step's swap, style, layout and paint (its main thread is the process's first). Per step
+    played it says what a step costs whatever else the machine runs, as the painted rate
+    cannot."""
+
+    TICK = 1 / os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, server_pid: int) -> None:
+        self.roots = [os.getpid(), server_pid]
+
+    @staticmethod
+    def _ticks(stat: Path) -> int:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime
+
+    def sample(self) -> tuple[float, dict[int, float]]:
+        """Seconds used so far by all of it, and by each renderer's main thread (by pid)."""
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError):
+                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        ours, todo = set(), list(self.roots)
+        while todo:
+            pid = todo.pop()
+            ours.add(pid)
+            todo += [child for child, parent in parents.items() if parent == pid]
+        ours.discard(os.getpid())
+        total, mains = 0, {}
+        for pid in ours:
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/comm").read_text().strip() == "node":
+                    continue  # Playwright's driver: the measuring, not the playing
+                total += self._ticks(Path(f"/proc/{pid}/stat"))
+                if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    mains[pid] = self._ticks(Path(f"/proc/{pid}/task/{pid}/stat")) * self.TICK
+        return total * self.TICK, mains
+
+
+def measure(browser, cpu: Cpu, url: str, path: str, speed: float, listed: bool, runs: int,
+            min_steps: int) -> dict:
     context = browser.new_context(viewport=VIEWPORT)
     painted.install(context)
     page = context.new_page()
     sep = "&" if "?" in path else "?"
-    page.goto(f"{url}{path}{sep}speed={speed:g}")
+    page.goto(f"{url}{path}{sep}speed={speed:g}" if listed else f"{url}{path}")
+    if not listed:
+        page.evaluate(UNLISTED, [speed, list(SPEEDS)])
     steps = int(page.locator("#player").get_attribute("data-steps"))
     done: list[Run] = []
+    total0, mains0 = cpu.sample()
     while len(done) < runs or sum(r.steps for r in done) < min_steps:
         done.append(play(page, steps))
+    total1, mains1 = cpu.sample()
     context.close()
     spans = [r.span for r in done]
     intervals, ms, frames = (sum(column) for column in zip(*spans, strict=True))
     measured = intervals / ms * 1000 if ms > 0 else float("nan")
+    played = sum(r.steps for r in done)
+    main = max((t - mains0.get(pid, 0) for pid, t in mains1.items()), default=float("nan"))
     return {"steps": steps, "runs": len(done), "measured": measured,
             "ratio": measured / speed, "skipped": sum(r.skipped for r in done),
             "out_of_order": sum(r.out_of_order for r in done),
-            "fps": frames / ms * 1000 if ms > 0 else float("nan")}
+            "fps": frames / ms * 1000 if ms > 0 else float("nan"),
+            "main_ms": main / played * 1000, "all_ms": (total1 - total0) / played * 1000}
 
 
 def load() -> str:
@@ -136,32 +204,42 @@ def main() -> None:
     parser.add_argument("--min-steps", type=int, default=150,
                         help="steps played per row, at least (short scenes play again)")
     parser.add_argument("--speeds", type=int, default=3, help="the top K listed speeds")
-    parser.add_argument("--only", help="only the scene whose URL starts with this")
+    parser.add_argument("--beyond", type=int, default=0,
+                        help="also the next K speeds past the page's top (not on its slider)")
+    parser.add_argument("--only", help="only the scenes whose URL starts with this")
+    parser.add_argument("--url", action="append", default=[],
+                        help="a scene of your own instead (repeatable), e.g. /2d?input=digit")
     args = parser.parse_args()
+    scenes = [(url, url) for url in args.url] or SCENES
     from playwright.sync_api import sync_playwright
 
     print(f"load averages (1, 5, 15 min) before: {load()}, {os.cpu_count()} cores")
-    rows = ["| scene | URL | steps | label /s | measured /s | ratio | skipped | out of order "
-            "| fps | kept |", "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| scene | URL | steps × plays | label /s | measured /s | ratio | skipped "
+            "| out of order | fps | main thread ms/step | all CPU ms/step | kept its word |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp, \
             Uvicorn(Path(tmp) / "uvicorn.log") as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, **KEPT)
-        for name, path in SCENES:
+        cpu = Cpu(server.process.pid)
+        for name, path in scenes:
             if args.only and not path.startswith(args.only):
                 continue
             context = browser.new_context(viewport=VIEWPORT)
             page = context.new_page()
             page.goto(f"{server.url}{path}")
-            speeds = [float(s) for s in
+            listed = [float(s) for s in
                       page.locator("#speed").get_attribute("data-speeds").split(",")]
             context.close()
-            for speed in speeds[-args.speeds:]:
-                r = measure(browser, server.url, path, speed, args.runs, args.min_steps)
+            above = [s for s in SPEEDS if s > listed[-1]][:args.beyond]
+            for speed in listed[-args.speeds:] + above:
+                r = measure(browser, cpu, server.url, path, speed, speed in listed,
+                            args.runs, args.min_steps)
                 kept = r["ratio"] >= WORD and r["skipped"] == 0 and r["out_of_order"] == 0
-                rows.append(f"| {name} | {path} | {r['steps']} × {r['runs']} | {speed:g} | "
+                label = f"{speed:g}" if speed in listed else f"{speed:g} (past the top)"
+                rows.append(f"| {name} | {path} | {r['steps']} × {r['runs']} | {label} | "
                             f"{r['measured']:.1f} | {r['ratio']:.2f} | {r['skipped']} | "
-                            f"{r['out_of_order']} | {r['fps']:.0f} | "
-                            f"{'yes' if kept else 'NO'} |")
+                            f"{r['out_of_order']} | {r['fps']:.0f} | {r['main_ms']:.1f} | "
+                            f"{r['all_ms']:.1f} | {'yes' if kept else 'NO'} |")
                 print(rows[-1], flush=True)
         browser.close()
     print()

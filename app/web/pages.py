@@ -35,6 +35,7 @@ from ..engine import PADDING_MODES
 from ..engine.cost import forward_cost
 from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOLUMES
 from ..workers import in_worker
+from . import playback
 from .forms import Form, parse_leniently
 from .lesson import STOPS, place, tour_url
 from .parsing import (
@@ -53,7 +54,6 @@ from .scene_backprop import SceneBackprop
 from .scene_channels import SceneChannels
 from .scenes import Budget, Explained, GridScene, TooBig, explain, is_built
 from .templating import templates
-from .views import SPEEDS
 
 router = APIRouter(include_in_schema=False)
 
@@ -162,14 +162,15 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
     query = request.query_params
     view, (scene, error, formulas, limit), status, errors = _view_and_scene(request, parse,
                                                                             scene_class)
-    if scene is not None:  # the step the player shows, not one past its end
-        view = replace(view, step=scene.step)
+    speeds = playback.speeds(page)
+    if scene is not None:  # the step the player shows, not one past its end; a speed it lists
+        view = replace(view, step=scene.step, speed=playback.playable(view.speed, speeds))
     form = Form.of(query, errors)
     base = view.query(step=0)
     context = {
         "page": page, "view": view, "scene": scene, "error": error, "formulas": formulas,
         "limit": limit, "form": form, "field_errors": form.invalid,
-        "padding_modes": PADDING_MODES, "speeds": SPEEDS, "projector": view.projector,
+        "padding_modes": PADDING_MODES, "speeds": speeds, "projector": view.projector,
         "base": f"/{page}?{base}" if base else f"/{page}?",
         "place": place(f"/{page}", view.scene_query(), view.tour, view.projector), **extra,
     }

@@ -26,7 +26,8 @@ from ..presets import (
     VOLUMES,
 )
 from .lesson import STOPS
-from .views import SPEEDS, View, View1D, View2D, View3D, ViewBackprop, ViewChannels
+from .playback import SPEEDS
+from .views import View, View1D, View2D, View3D, ViewBackprop, ViewChannels
 
 
 class StateError(ValueError):

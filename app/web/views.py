@@ -19,9 +19,6 @@ import numpy as np
 from .. import presets
 from .formatting import format_exact, format_matrix
 
-#: the player's speeds, in steps per second (its slider's stops)
-SPEEDS = (0.5, 1, 2, 3, 4, 6, 8, 12, 16, 24, 30, 45, 60)
-
 
 def _format(name: str, value: object) -> str:
     if name in ("x", "w"):  # a vector (1D) or a matrix (2D) of values

@@ -87,35 +87,44 @@
   // ---- the player ----------------------------------------------------------------------
   // A step arrives from the server as a fragment (`?step=i&prev=j`): the arithmetic and only
   // what changed since step j, each element with the id of the one it replaces. It goes
-  // into the page in place: the element there takes the new one's attributes and content,
-  // so its node stays (focus stays on a focused cell, a colour change is a CSS transition),
-  // and nothing else is scanned. htmx.swap of the same fragment did all that and more, and
-  // was the costliest script in a played frame (bench/playback.py; README, "Playback").
+  // into the page in place: the element there takes the new one's attributes, and its
+  // children the new ones' in turn, so only what differs is touched (a backprop pass's
+  // stage, sent whole, changes a few cells), nodes stay (focus stays on a focused cell, a
+  // colour change is a CSS transition), and nothing else is scanned. htmx.swap of the same
+  // fragment replaced every element and was the costliest script in a played frame
+  // (bench/playback.py; README, "Playback").
   function putInPlace(html) {
     const template = document.createElement("template");
     template.innerHTML = html;
     for (const fresh of [...template.content.children]) {
       const old = fresh.id ? document.getElementById(fresh.id) : null;
-      if (old) update(old, fresh);
+      if (!old) continue;
+      fresh.removeAttribute("hx-swap-oob");
+      update(old, fresh);
     }
   }
 
-  // The cells' tabindex is the page's roving focus (moveInGrid), not the server's.
-  const KEEP = new Set(["tabindex", "hx-swap-oob"]);
+  // The page's own, not the server's: the cells' tabindex is the roving focus (moveInGrid),
+  // and a <details> opened to read a long sum stays open from step to step.
+  const KEEP = new Set(["tabindex", "open"]);
 
   function update(old, fresh) {
-    if (old.tagName !== fresh.tagName) {
-      fresh.removeAttribute("hx-swap-oob");
+    if (old.isEqualNode(fresh)) return;  // one native comparison for all that is the same
+    if (old.nodeName !== fresh.nodeName) {
       old.replaceWith(fresh);
-      return;
+    } else if (old.nodeType !== Node.ELEMENT_NODE) {
+      if (old.nodeValue !== fresh.nodeValue) old.nodeValue = fresh.nodeValue;
+    } else {
+      for (const { name } of [...old.attributes]) {
+        if (!KEEP.has(name) && !fresh.hasAttribute(name)) old.removeAttribute(name);
+      }
+      for (const { name, value } of fresh.attributes) {
+        if (!KEEP.has(name) && old.getAttribute(name) !== value) old.setAttribute(name, value);
+      }
+      const children = [...fresh.childNodes];
+      if (children.length !== old.childNodes.length) old.replaceChildren(...children);
+      else children.forEach((child, i) => update(old.childNodes[i], child));
     }
-    for (const { name } of [...old.attributes]) {
-      if (!KEEP.has(name) && !fresh.hasAttribute(name)) old.removeAttribute(name);
-    }
-    for (const { name, value } of fresh.attributes) {
-      if (!KEEP.has(name) && old.getAttribute(name) !== value) old.setAttribute(name, value);
-    }
-    if (old.innerHTML !== fresh.innerHTML) old.replaceChildren(...fresh.childNodes);
   }
 
   // Playing keeps to the frame clock: step n is due at start + n / speed, however long its
@@ -250,6 +259,7 @@
       };
       try {
         askAhead();
+        await this.frameAt(null, live);  // the step on screen (0, after a replay) is painted
         while (ahead.length && live()) {
           const html = await ahead.shift();
           if (html === null || !live()) break;

@@ -26,7 +26,8 @@ def test_each_pass_plays_to_the_end(page: Page) -> None:
                            ("3. ∂L/∂b", ["2"])):
         page.get_by_role("navigation", name="Passes").get_by_role("link").filter(
             has_text=name).click()
-        page.get_by_role("button", name="Play").click()
+        expect(page.locator(".htmx-request")).to_have_count(0)  # the pass is shown: a scene
+        page.get_by_role("button", name="Play").click()  # arriving later would pause it
         expect(page.locator("#step-status")).to_have_text(
             f"Step {len(expected)} of {len(expected)}")
         grid = page.locator("#pass-stage [role=grid]").last

@@ -80,3 +80,14 @@ def test_weight_badges_leave_the_digits_under_the_window_readable(page: Page,
     assert window.count() >= 4
     assert window.evaluate_all(COVERED) == []
     assert clipped_cells(page) == []
+
+
+@pytest.mark.parametrize("path", ["/3d", "/channels"])
+def test_hovering_a_cell_where_no_receptive_field_is_drawn_raises_no_error(
+        page: Page, path: str) -> None:
+    """Only the 2-D page draws a receptive field; a cell hovered elsewhere threw a TypeError
+    (the page fixture fails on any page error)."""
+    page.goto(path)
+    for cell in (page.locator(".cell").first, page.locator(".cell").nth(5)):
+        cell.hover()
+    expect(page.locator(".cell.rf")).to_have_count(0)

@@ -80,7 +80,8 @@ def test_play_paints_every_step_in_order_and_ends_where_the_address_says(
     expect_as_its_address_draws_it(page)
 
 
-def test_pause_stops_on_the_step_shown_and_play_goes_on_from_it(watched: Page) -> None:
+def test_pause_stops_on_the_step_shown_and_play_goes_on_from_it_then_again_from_0(
+        watched: Page) -> None:
     page = watched
     page.goto("/2d?input=digit&speed=16")
     steps = total(page)
@@ -99,8 +100,17 @@ def test_pause_stops_on_the_step_shown_and_play_goes_on_from_it(watched: Page) -
     painted.reset(page)
     page.keyboard.press("Space")
     expect(status(page)).to_have_text(f"Step {steps} of {steps}", timeout=30_000)
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
     painted.frames(page, 2)
     assert painted.steps(page) == list(range(stopped, steps + 1))
+
+    painted.reset(page)  # from the end, Play starts again at step 0, painted too
+    page.keyboard.press("Space")
+    expect(status(page)).not_to_have_text(f"Step {steps} of {steps}")
+    expect(status(page)).to_have_text(f"Step {steps} of {steps}", timeout=30_000)
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    painted.frames(page, 2)
+    assert painted.steps(page) == [steps, *range(steps + 1)]
 
 
 def test_a_parameter_change_while_playing_shows_no_step_of_the_old_scene(
@@ -135,3 +145,16 @@ def test_a_parameter_change_while_playing_shows_no_step_of_the_old_scene(
     expect(status(page)).to_have_text("Step 5 of 16")
     expect(page).to_have_url(re.compile(r"[?&]stride=2(&|$)"))
     expect_as_its_address_draws_it(page)
+
+
+def test_a_sum_opened_to_read_stays_open_as_the_steps_go_on(page: Page) -> None:
+    """The 3-D page folds each step's 27 products into a <details>: opened, it stays open."""
+    page.goto("/3d")
+    page.get_by_role("button", name="Step forward").click()
+    sums = page.locator("#arith details")
+    sums.locator("summary").click()
+    expect(sums).to_have_attribute("open", "")
+    page.keyboard.press("ArrowRight")
+    expect(status(page)).to_have_text(re.compile(r"^Step 2 of"))
+    expect(page.locator("#arith summary")).to_contain_text("Output (1, 1, 2)")
+    expect(sums).to_have_attribute("open", "")
