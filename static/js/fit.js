@@ -45,7 +45,7 @@
   // A box may offer more than one arrangement of its stage (data-layouts, e.g. the channels'
   // rows or columns, app.css keyed on data-layout, the more natural first): each is tried, and
   // a later one is kept only if its cells come out a fifth bigger than the best before it.
-  function fit(box) {
+  function fit(box, within) {
     const stage = box.firstElementChild;
     if (!stage) return;
     if (!fitting(box)) {
@@ -58,13 +58,25 @@
     const room = [box.clientWidth, box.clientHeight];
     const max = px(getComputedStyle(box).getPropertyValue("--cell-max")) || 72;
     const layouts = (box.dataset.layouts || "").split(/\s+/).filter(Boolean);
-    // The same stage in the same room as last time (a training update, a step's new scene):
-    // its answer stands, checked with one layout instead of found again with dozens.
-    const signature = shape(box, stage, room, max);
-    if (last && last.signature === signature) {
+    // The same stage as last time, in the same room (a training update, a step's new scene)
+    // or in a room the scene itself reshaped (`within`: the arithmetic grew or lost a line at
+    // a step, the page around it did not change): the last answer stands if the stage still
+    // fits, checked with one layout instead of found again with dozens, and the cells keep
+    // their size from step to step instead of swelling and shrinking with the arithmetic.
+    const signature = shape(box, stage, max);
+    const sameRoom = last && last.room === room.join("x");
+    if (last && last.signature === signature && (sameRoom || within)) {
       if (last.layout) box.dataset.layout = last.layout;
-      if (fits(box, stage, last.cell, room) || last.overfull) {
+      if (fits(box, stage, last.cell, room) || (last.overfull && sameRoom)) {
         finish(box, last.cell, last.overfull);
+        return;
+      }
+      // the arithmetic took some of the room: the cells shrink to fit, in the same
+      // arrangement (a few layouts, not the dozens of a search over every arrangement)
+      const cell = within && !last.overfull ? largest(box, stage, room, last.cell) : 0;
+      if (cell) {
+        last = { ...last, room: room.join("x"), cell };
+        finish(box, cell, false);
         return;
       }
     }
@@ -76,7 +88,8 @@
       if (best.cell < 0 || cell > best.cell * 1.2 || (best.cell === 0 && cell > 0)) best = { cell, layout };
     }
     if (best.layout) box.dataset.layout = best.layout;
-    last = { signature, cell: best.cell || MIN, layout: best.layout, overfull: !best.cell };
+    last = { signature, room: room.join("x"), cell: best.cell || MIN, layout: best.layout,
+             overfull: !best.cell };
     finish(box, last.cell, last.overfull);
   }
 
@@ -91,22 +104,28 @@
     }
   }
 
-  // What the fit depends on: the room, the largest cell, the arrangements offered, and every
-  // grid's size and caption (not the values in the cells, which a training update changes).
-  function shape(box, stage, room, max) {
+  // What the fit depends on besides the room: the largest cell, the arrangements offered, and
+  // every grid's size and caption (not the values in the cells, which a training update changes).
+  function shape(box, stage, max) {
     const grids = [...stage.querySelectorAll('[role="grid"]')].map((grid) =>
       grid.childElementCount + "x" + (grid.firstElementChild ? grid.firstElementChild.childElementCount : 0));
     const captions = [...stage.querySelectorAll("figcaption, h2, .slice-name")].map((el) => el.textContent.length);
-    return [room.join("x"), max, box.dataset.layouts || "", location.pathname, grids.join(","), captions.join(",")].join("|");
+    return [max, box.dataset.layouts || "", location.pathname, grids.join(","), captions.join(",")].join("|");
   }
 
   // A box is fitted again when its room changes: the window resized, the controls shown or
-  // hidden, projector mode, or the arithmetic below it growing a line at a new step.
-  const rooms = new WeakMap();
+  // hidden, projector mode, or the arithmetic below it growing a line at a new step. The last
+  // is told apart by the scene around the box keeping its size.
+  const rooms = new WeakMap(), outers = new WeakMap();
+  const outer = (box) => { const scene = box.closest("#scene") || box.parentElement;
+    return scene.clientWidth + "x" + scene.clientHeight; };
   const resized = new ResizeObserver((entries) => {
     for (const entry of entries) {
       const box = entry.target, room = box.clientWidth + "x" + box.clientHeight;
-      if (rooms.get(box) !== room) { rooms.set(box, room); fit(box); }
+      if (rooms.get(box) === room) continue;
+      const around = outer(box), within = outers.get(box) === around;
+      rooms.set(box, room); outers.set(box, around);
+      fit(box, within);
     }
   });
 
@@ -139,6 +158,7 @@
     document.querySelectorAll(".fit-box[data-fit]").forEach((box) => {
       fit(box);
       rooms.set(box, box.clientWidth + "x" + box.clientHeight);
+      outers.set(box, outer(box));
       resized.observe(box);  // again for the same box: no second observation
     });
   }
