@@ -27,8 +27,72 @@ PADDING_NAMES = ("valid", "same", "full")
 MODES = ("cross-correlation", "convolution")
 
 
-@dataclass(frozen=True, slots=True)
-class Geometry:
+def _hash_once(self) -> None:
+    object.__setattr__(self, "hash_value", hash(tuple(
+        getattr(self, f.name) for f in dataclasses.fields(self) if f.compare)))
+
+
+def _stored_hash(self) -> int:
+    return self.hash_value
+
+
+def geometry_class(cls: type) -> type:
+    """A frozen, slotted dataclass whose hash is worked out once, at construction: a geometry
+    keys several caches in every engine call, and the generated ``__hash__`` would hash every
+    field each time. Adds the field ``hash_value``."""
+    cls.__annotations__["hash_value"] = "int"
+    cls.hash_value = dataclasses.field(init=False, repr=False, compare=False)
+    cls.__post_init__ = _hash_once
+    cls.__hash__ = _stored_hash  # defined on the class, so the dataclass keeps it
+    return dataclass(frozen=True, slots=True)(cls)
+
+
+class Spatial:
+    """What every geometry of the engine has: ``kernel``, one size per spatial axis."""
+
+    __slots__ = ()
+    kernel: tuple[int, ...]
+
+    @property
+    def ndim(self) -> int:
+        """Number of spatial dimensions."""
+        return len(self.kernel)
+
+
+class Grouped(Spatial):
+    """The shapes of a convolution or a transposed one: ``n``, ``c_in``, ``c_out`` and
+    ``groups``, the spatial sizes ``in_spatial`` and ``out_spatial``, ``batched``."""
+
+    __slots__ = ()
+    batched: bool
+    n: int
+    c_in: int
+    c_out: int
+    groups: int
+    in_spatial: tuple[int, ...]
+    out_spatial: tuple[int, ...]
+
+    @property
+    def c_in_group(self) -> int:
+        return self.c_in // self.groups
+
+    @property
+    def c_out_group(self) -> int:
+        return self.c_out // self.groups
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.n, self.c_in, *self.in_spatial)
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """The output's shape, unbatched when the input was."""
+        shape = (self.n, self.c_out, *self.out_spatial)
+        return shape if self.batched else shape[1:]
+
+
+@geometry_class
+class Geometry(Grouped):
     """Everything about one convolution that follows from shapes and parameters alone.
 
     ``padding`` holds one ``(before, after)`` pair per spatial axis. ``padded`` is the size of
@@ -52,20 +116,6 @@ class Geometry:
     #: output position, where the stride never moves the kernel (so a stride of 10^7 over
     #: three cells costs what stride 1 costs, not a layout sized by the stride)
     work_stride: tuple[int, ...]
-    #: the hash, worked out once: a geometry keys several caches in every engine call
-    hash_value: int = dataclasses.field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "hash_value", hash(tuple(
-            getattr(self, f.name) for f in dataclasses.fields(self) if f.compare)))
-
-    def __hash__(self) -> int:
-        return self.hash_value
-
-    @property
-    def ndim(self) -> int:
-        """Number of spatial dimensions."""
-        return len(self.kernel)
 
     @property
     def flip(self) -> bool:
@@ -82,26 +132,8 @@ class Geometry:
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation, strict=True))
 
     @property
-    def c_in_group(self) -> int:
-        return self.c_in // self.groups
-
-    @property
-    def c_out_group(self) -> int:
-        return self.c_out // self.groups
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return (self.n, self.c_in, *self.in_spatial)
-
-    @property
     def weight_shape(self) -> tuple[int, ...]:
         return (self.c_out, self.c_in_group, *self.kernel)
-
-    @property
-    def output_shape(self) -> tuple[int, ...]:
-        """The output's shape, unbatched when the input was."""
-        shape = (self.n, self.c_out, *self.out_spatial)
-        return shape if self.batched else shape[1:]
 
     @property
     def zero_padding(self) -> bool:

@@ -27,16 +27,14 @@ only; no array data is touched.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from .cache import bounded_cache
 from .errors import ParameterError, ShapeError, describe
-from .geometry import _int_param, _per_axis
+from .geometry import Spatial, _int_param, _per_axis, geometry_class
 
 POOL_KINDS = ("max", "avg")
 
@@ -46,8 +44,8 @@ POOL_KINDS = ("max", "avg")
 TAP_ENUMERATION_LIMIT = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
-class PoolGeometry:
+@geometry_class
+class PoolGeometry(Spatial):
     """Everything about one pooling call that follows from shapes and parameters alone.
 
     ``padding`` is one int per axis, the same before and after (PyTorch pads pools
@@ -66,19 +64,6 @@ class PoolGeometry:
     ceil_mode: bool
     count_include_pad: bool
     out_spatial: tuple[int, ...]
-    hash_value: int = dataclasses.field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "hash_value", hash(tuple(
-            getattr(self, f.name) for f in dataclasses.fields(self) if f.compare)))
-
-    def __hash__(self) -> int:
-        return self.hash_value
-
-    @property
-    def ndim(self) -> int:
-        """Number of spatial dimensions."""
-        return len(self.kernel)
 
     @property
     def planes(self) -> int:

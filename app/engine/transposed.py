@@ -23,9 +23,7 @@ forward pass and weight gradient: :class:`TransposedGeometry` holds the convolut
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,12 +31,21 @@ from .arrays import as_real_array, common_dtype, pad, unpad_grad, windows
 from .backward import input_gradient
 from .errors import ParameterError, ShapeError, describe
 from .forward import all_finite, fill, is_float_array, schedule
-from .geometry import Geometry, _cache_key, _int_param, _one_or, _per_axis, plan
+from .geometry import (
+    Geometry,
+    Grouped,
+    _cache_key,
+    _int_param,
+    _one_or,
+    _per_axis,
+    geometry_class,
+    plan,
+)
 from .types import Gradients
 
 
-@dataclass(frozen=True, slots=True)
-class TransposedGeometry:
+@geometry_class
+class TransposedGeometry(Grouped):
     """Everything about one transposed convolution that follows from shapes and parameters.
 
     ``padding`` and ``output_padding`` hold one int per spatial axis. ``adjoint`` is the
@@ -64,40 +71,10 @@ class TransposedGeometry:
     #: given back by output_padding past what the padding cropped, stay zero)
     reached: tuple[int, ...]
     adjoint: Geometry | None
-    hash_value: int = dataclasses.field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "hash_value", hash(tuple(
-            getattr(self, f.name) for f in dataclasses.fields(self) if f.compare)))
-
-    def __hash__(self) -> int:
-        return self.hash_value
-
-    @property
-    def ndim(self) -> int:
-        return len(self.kernel)
-
-    @property
-    def c_in_group(self) -> int:
-        return self.c_in // self.groups
-
-    @property
-    def c_out_group(self) -> int:
-        return self.c_out // self.groups
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return (self.n, self.c_in, *self.in_spatial)
 
     @property
     def weight_shape(self) -> tuple[int, ...]:
         return (self.c_in, self.c_out_group, *self.kernel)
-
-    @property
-    def output_shape(self) -> tuple[int, ...]:
-        """The output's shape, unbatched when the input was."""
-        shape = (self.n, self.c_out, *self.out_spatial)
-        return shape if self.batched else shape[1:]
 
     @property
     def uncropped(self) -> tuple[int, ...]:
