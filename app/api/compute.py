@@ -14,7 +14,6 @@ from ..config import Settings, SettingsDep
 from ..engine import ConvolutionError, backward, forward, plan
 from ..engine.cost import trace_terms_per_step, transposed_trace_terms_per_step
 from ..engine.geometry import size_formulas
-from ..engine.loss import loss_and_delta
 from ..engine.trace import BackwardTrace, ForwardTrace, result_shape
 from ..engine.transposed_trace import GatherTrace, ScatterTrace
 from . import pool
@@ -23,6 +22,7 @@ from .limits import (
     check_cost,
     check_transposed_cost,
     finite_or_error,
+    grad_output,
     run_quietly,
     to_array,
     trace_window,
@@ -68,25 +68,8 @@ def _delta(body: Deltas, settings: Settings, x: np.ndarray, w: np.ndarray,
            params: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """grad_output as given, or derived from the loss (with the loss and the output); the
     output is ``run(x, w, b, **params)``, the body's own parameters unless given."""
-    if (body.grad_output is None) == (body.loss is None):
-        raise ApiError(422, "give exactly one of grad_output (dL/dy) or loss ('sum' or 'mse')",
-                       field="grad_output")
-    if body.grad_output is not None:
-        return to_array(body.grad_output, "grad_output", settings), {}
     params = body.engine_params() if params is None else params  # type: ignore[attr-defined]
-    y = finite_or_error(run_quietly(run, x, w, b, **params), "output")
-    target = None
-    if body.loss == "mse":
-        if body.target is None:
-            raise ApiError(422, "loss 'mse' needs a target with the output's shape",
-                           field="target")
-        target = to_array(body.target, "target", settings)
-        if target.shape != y.shape:
-            raise ApiError(422, f"target must have the output's shape {list(y.shape)}, got "
-                                f"{list(target.shape)}", field="target")
-    loss, delta = loss_and_delta(y, body.loss, target)
-    return finite_or_error(delta, "grad_output"), {"loss": finite_or_error(loss, "loss"),
-                                                   "output": y}
+    return grad_output(body, settings, lambda: run_quietly(run, x, w, b, **params))
 
 
 @router.post("/forward", operation_id="forward", response_model=None,

@@ -18,6 +18,7 @@ from ..engine.cost import (
     transposed_cost,
 )
 from ..engine.errors import describe
+from ..engine.loss import loss_and_delta
 from ..engine.pool_geometry import empty_window
 from .errors import ApiError, LimitExceeded
 from .schemas import (
@@ -234,3 +235,27 @@ def finite_or_error(result: np.ndarray | np.floating, field: str) -> np.ndarray:
         raise ApiError(422, f"{field} overflowed (a value is too large to represent); "
                             "scale the inputs down", field=field, code="overflow")
     return result
+
+
+def grad_output(body, settings: Settings, output) -> tuple[np.ndarray, dict]:
+    """dL/dy for a backward request: ``grad_output`` as given, or derived from ``loss``
+    ('sum', or 'mse' against ``target``) on the forward output ``output()`` computes, which
+    is then returned with the loss as ``{"loss": ..., "output": ...}``."""
+    if (body.grad_output is None) == (body.loss is None):
+        raise ApiError(422, "give exactly one of grad_output (dL/dy) or loss ('sum' or 'mse')",
+                       field="grad_output")
+    if body.grad_output is not None:
+        return to_array(body.grad_output, "grad_output", settings), {}
+    y = finite_or_error(output(), "output")
+    target = None
+    if body.loss == "mse":
+        if body.target is None:
+            raise ApiError(422, "loss 'mse' needs a target with the output's shape",
+                           field="target")
+        target = to_array(body.target, "target", settings)
+        if target.shape != y.shape:
+            raise ApiError(422, f"target must have the output's shape {list(y.shape)}, got "
+                                f"{list(target.shape)}", field="target")
+    loss, delta = loss_and_delta(y, body.loss, target)
+    return finite_or_error(delta, "grad_output"), {"loss": finite_or_error(loss, "loss"),
+                                                   "output": y}

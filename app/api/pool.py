@@ -12,10 +12,16 @@ from fastapi import APIRouter
 from ..config import Settings, SettingsDep
 from ..engine import avg_pool, avg_pool_backward, max_pool, max_pool_backward
 from ..engine.cost import pool_trace_terms_per_step
-from ..engine.loss import loss_and_delta
 from ..engine.pool_trace import PoolBackwardTrace, PoolTrace
 from .errors import BODY_ERRORS, ApiError
-from .limits import check_pool_cost, finite_or_error, run_quietly, to_array, trace_window
+from .limits import (
+    check_pool_cost,
+    finite_or_error,
+    grad_output,
+    run_quietly,
+    to_array,
+    trace_window,
+)
 from .responses import FastJSONResponse
 from .routing import StrictJSONRoute
 from .schemas import (
@@ -51,24 +57,7 @@ def _pool_backward(x: np.ndarray, dy: np.ndarray, kind: str, kernel_size: Any,
 def _delta(body: PoolBackwardRequest | TraceRequest, kind: str, x: np.ndarray,
            params: dict[str, Any], settings: Settings) -> tuple[np.ndarray, dict[str, Any]]:
     """grad_output as given, or derived from the loss (with the loss and the output)."""
-    if (body.grad_output is None) == (body.loss is None):
-        raise ApiError(422, "give exactly one of grad_output (dL/dy) or loss ('sum' or 'mse')",
-                       field="grad_output")
-    if body.grad_output is not None:
-        return to_array(body.grad_output, "grad_output", settings), {}
-    y = finite_or_error(_pool(x, kind, body.kernel_size, params), "output")
-    target = None
-    if body.loss == "mse":
-        if body.target is None:
-            raise ApiError(422, "loss 'mse' needs a target with the output's shape",
-                           field="target")
-        target = to_array(body.target, "target", settings)
-        if target.shape != y.shape:
-            raise ApiError(422, f"target must have the output's shape {list(y.shape)}, got "
-                                f"{list(target.shape)}", field="target")
-    loss, delta = loss_and_delta(y, body.loss, target)
-    return finite_or_error(delta, "grad_output"), {"loss": finite_or_error(loss, "loss"),
-                                                   "output": y}
+    return grad_output(body, settings, lambda: _pool(x, kind, body.kernel_size, params))
 
 
 @router.post("/forward", operation_id="pool_forward", response_model=None,
