@@ -51,7 +51,6 @@ class Spatial:
     """What every geometry of the engine has: ``kernel``, one size per spatial axis."""
 
     __slots__ = ()
-    kernel: tuple[int, ...]
 
     @property
     def ndim(self) -> int:
@@ -64,13 +63,6 @@ class Grouped(Spatial):
     ``groups``, the spatial sizes ``in_spatial`` and ``out_spatial``, ``batched``."""
 
     __slots__ = ()
-    batched: bool
-    n: int
-    c_in: int
-    c_out: int
-    groups: int
-    in_spatial: tuple[int, ...]
-    out_spatial: tuple[int, ...]
 
     @property
     def c_in_group(self) -> int:
