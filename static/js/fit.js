@@ -20,7 +20,19 @@
   function fits(box, stage, cell, room) {
     box.style.setProperty("--cell", cell + "px");
     return stage.offsetWidth <= room[0] && stage.offsetHeight <= room[1] &&
-      box.scrollWidth <= room[0] && box.scrollHeight <= room[1];  // nothing spills out either
+      box.scrollWidth <= room[0] && box.scrollHeight <= room[1] &&  // nothing spills out
+      inside(box, stage);
+  }
+
+  // no grid runs past the box's right edge: a row of panels that does not wrap, shrunk by a
+  // grid layout as wide as the box, lets its grids overflow their panels, which the sizes
+  // above do not see
+  function inside(box, stage) {
+    const right = box.getBoundingClientRect().right + 0.5;
+    for (const grid of stage.querySelectorAll('[role="grid"]')) {
+      if (grid.getBoundingClientRect().right > right) return false;
+    }
+    return true;
   }
 
   function px(text) {  // a length as app.css writes it: px or rem

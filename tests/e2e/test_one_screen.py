@@ -39,8 +39,10 @@ MEASURE = """() => {
   const out = [];
   const parts = {};
   for (const name of ['Input', 'Kernel', 'Output']) {
+    // what is drawn: a projector's channels stage shows only the kernel at work
     const els = [...document.querySelectorAll(
-      `[role=grid][aria-label^="${name}"], svg[aria-label="${name}"]`)];
+      `[role=grid][aria-label^="${name}"], svg[aria-label="${name}"]`)]
+      .filter(el => el.getClientRects().length);
     parts[name] = els.length;
     for (const el of els) {
       const r = rect(el), box = el.closest('.fit-box');
