@@ -207,7 +207,21 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
 async def page_2d(request: Request) -> Response:
     """The 2D page, its scene fragment, or one step's changes."""
     return await _render(request, "page_2d.html", "2d", parse_view_2d, Scene2D,
-                   {"images": IMAGES_2D, "kernels": KERNELS_2D})
+                         page_2d_extra(request.app.state.settings))
+
+
+def page_2d_extra(settings, upload_error: str | None = None) -> dict:
+    """What the 2D page's template needs besides its scene: presets, grey scales, the
+    upload's limits and, after a refused upload, why."""
+    return {"images": IMAGES_2D, "kernels": KERNELS_2D, "grey_scales": GREY_SCALES,
+            "upload_limit": f"{settings.upload_max_bytes / 1e6:g} MB",
+            "upload_side": settings.page_max_grid_side, "upload_error": upload_error}
+
+
+#: the grey scales a picture can have (:data:`~app.web.views.SCALES`), as the chooser says them
+GREY_SCALES = {"shared": "One for both (their whole range)",
+               "input": "The input's, for both (clips)",
+               "each": "Each picture its own"}
 
 
 @router.get("/backprop")
