@@ -54,6 +54,8 @@ from .scene_backprop import SceneBackprop
 from .scene_channels import SceneChannels
 from .scenes import Budget, Explained, GridScene, TooBig, explain, is_built
 from .templating import templates
+from .upload import UploadError, grey_pixels, image_bytes, read_body
+from .views import View2D
 
 router = APIRouter(include_in_schema=False)
 
@@ -222,6 +224,39 @@ def page_2d_extra(settings, upload_error: str | None = None) -> dict:
 GREY_SCALES = {"shared": "One for both (their whole range)",
                "input": "The input's, for both (clips)",
                "each": "Each picture its own"}
+
+
+#: where the 2D page's picture upload goes (it caps its own body: app.web.upload)
+UPLOAD_2D = "/2d/upload"
+
+
+@router.post(UPLOAD_2D)
+async def upload_2d(request: Request) -> Response:
+    """A picture of one's own: a redirect (303) to the 2D page showing it, its grey pixels as
+    the input of the view its address carries (``/2d/upload?kernel=sharpen``)."""
+    settings = request.app.state.settings
+    body = await read_body(request, settings.upload_max_bytes)
+    data = await image_bytes(request, body)
+    pixels = await in_worker(request, grey_pixels, data, settings.upload_max_pixels,
+                             settings.page_max_grid_side)
+    view, _ = parse_leniently(parse_view_2d, request.query_params, settings)
+    x = tuple(tuple(float(v) for v in row) for row in pixels)
+    query = replace(view, input=View2D.input, x=x, show="picture", step=0).query()
+    if len(query) > settings.page_max_query_bytes:  # 32x32 levels take 4 kB of 16
+        raise UploadError(f"This picture's address would be {len(query):,} bytes, and a page "
+                          f"takes {settings.page_max_query_bytes:,} (page_max_query_bytes).",
+                          413)
+    return RedirectResponse(f"/2d?{query}", status_code=303)
+
+
+async def upload_refused(request: Request, exc: UploadError) -> Response:
+    """The 2D page of the view the upload's address carries, saying why the picture was
+    refused beside the upload field, with the refusal's status."""
+    extra = page_2d_extra(request.app.state.settings, exc.message)
+    response = await in_worker(request, _quietly, request, "page_2d.html", "2d",
+                               parse_view_2d, Scene2D, extra)
+    response.status_code = exc.status
+    return response
 
 
 @router.get("/backprop")
