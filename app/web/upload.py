@@ -79,11 +79,13 @@ async def image_bytes(request: Request, body: bytes) -> bytes:
                                      max_part_size=64_000).parse()
     except MultiPartException as exc:
         raise UploadError(f"The upload form could not be read: {exc.message}.", 400) from None
-    image = form.get("image")
-    if not isinstance(image, UploadFile) or not image.filename:
-        raise UploadError("Choose a PNG or JPEG file first, then Upload.", 400)
-    data = await image.read()
-    await form.close()
+    try:
+        image = form.get("image")
+        if not isinstance(image, UploadFile) or not image.filename:
+            raise UploadError("Choose a PNG or JPEG file first, then Upload.", 400)
+        data = await image.read()
+    finally:
+        await form.close()
     if not data:
         raise UploadError(f"The file {image.filename[:60]!r} is empty.", 400)
     return data
