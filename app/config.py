@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     page_max_kernel_1d: int = Field(100, description="values in a 1D page's kernel")
     page_max_cells: int = Field(6_000, description="values one page draws (a padded 28x28 "
                                                    "input and its output fit)")
+    upload_max_bytes: int = Field(2_000_000, description="bytes of a picture uploaded to "
+                                                         "/2d (413 above), refused before it "
+                                                         "is read; nginx's body limit too")
+    upload_max_pixels: int = Field(12_000_000, description="pixels of an uploaded picture, "
+                                                           "read from its header and refused "
+                                                           "above before it is decoded")
     page_max_epochs: int = Field(500, description="gradient-descent updates the backprop "
                                                   "page replays")
     cors_origins: list[str] = Field(["*"], description="origins allowed to call the API")

@@ -18,6 +18,7 @@ from .paths import STATIC
 from .security import SecurityHeadersMiddleware
 from .web import pages
 from .web.templating import compile_all
+from .web.upload import UploadError
 
 DESCRIPTION = """
 A NumPy convolution engine over HTTP, with PyTorch's names and layouts: `input` is
@@ -57,11 +58,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
         allow_methods=["GET", "POST"], allow_headers=["Content-Type"],
     )
-    application.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    application.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                               exempt=(pages.UPLOAD_2D,))
     application.add_middleware(SecurityHeadersMiddleware,
                                frame_ancestors=settings.frame_ancestors)
     application.add_middleware(HeadAsGetMiddleware)  # outermost: HEAD is GET to the rest
     install_error_handlers(application, page_not_found=pages.not_found)
+    application.add_exception_handler(UploadError, pages.upload_refused)
     docs.declare_only_sent_errors(application)
     application.include_router(compute.router)
     application.include_router(transposed.router)

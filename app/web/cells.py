@@ -65,6 +65,10 @@ class Cell:
     tap: int | None = None
     badge: str | None = None  # the kernel weight sitting on this cell during the step
     exact: str | None = None
+    #: drawn as a pixel: its grey level 0 (black) to 255 (white), and ``hi`` or ``lo`` when
+    #: its value lies beyond the picture's scale and the grey is clipped (None for a number)
+    grey: int | None = None
+    clip: str | None = None
 
     def html(self, oob: bool = False) -> Markup:
         """The cell as the page writes it: a ``gridcell`` whose text is its value. Written
@@ -107,6 +111,10 @@ class Cell:
             names += f" tap{self.tap % TAP_COLOURS}"
         if self.badge is not None:
             names += " win"
+        if self.grey is not None:
+            names += f" p{self.grey}"
+        if self.clip is not None:
+            names += f" clip-{self.clip}"
         if len(self.text) >= 3:  # its type shrinks, if it must, for the text to fit
             names += f" n{min(len(self.text), 12)}"
         return names

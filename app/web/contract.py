@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..engine import Geometry
     from .cells import Cell
     from .scene1d import Axis, Stem
-    from .scene2d import Term
+    from .scene2d import Scale, Term
     from .scene3d import IsoCell
     from .scene_backprop import Grid
     from .scene_channels import Partial
@@ -148,6 +148,14 @@ class Scene2DContract(GridSceneContract, Protocol):
     geometry_data: dict[str, str]
     #: The input as the kernel sees it, padding included, (*padded).
     padded_values: np.ndarray
+    #: Whether the input and output are drawn as grey-scale pictures (``show=picture``).
+    picture: bool
+    #: The pictures' grey scales in words, each with how many values it clips.
+    scale_notes: list[Scale]
+
+    def magnifier(self, step: int | None = None) -> tuple[list[list[Cell]], Cell]:
+        """The values under the kernel at the step (kernel-shaped) and the output they make,
+        from the trace's record; blank cells at step 0."""
 
     def input_rows(self, step: int | None = None) -> list[list[Cell]]:
         """The padded input's cells at the step, the window's marked with tap and weight."""

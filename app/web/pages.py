@@ -54,6 +54,8 @@ from .scene_backprop import SceneBackprop
 from .scene_channels import SceneChannels
 from .scenes import Budget, Explained, GridScene, TooBig, explain, is_built
 from .templating import templates
+from .upload import UploadError, grey_pixels, image_bytes, read_body
+from .views import View2D
 
 router = APIRouter(include_in_schema=False)
 
@@ -207,7 +209,54 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
 async def page_2d(request: Request) -> Response:
     """The 2D page, its scene fragment, or one step's changes."""
     return await _render(request, "page_2d.html", "2d", parse_view_2d, Scene2D,
-                   {"images": IMAGES_2D, "kernels": KERNELS_2D})
+                         page_2d_extra(request.app.state.settings))
+
+
+def page_2d_extra(settings, upload_error: str | None = None) -> dict:
+    """What the 2D page's template needs besides its scene: presets, grey scales, the
+    upload's limits and, after a refused upload, why."""
+    return {"images": IMAGES_2D, "kernels": KERNELS_2D, "grey_scales": GREY_SCALES,
+            "upload_limit": f"{settings.upload_max_bytes / 1e6:g} MB",
+            "upload_side": settings.page_max_grid_side, "upload_error": upload_error}
+
+
+#: the grey scales a picture can have (:data:`~app.web.views.SCALES`), as the chooser says them
+GREY_SCALES = {"shared": "One for both (their whole range)",
+               "input": "The input's, for both (clips)",
+               "each": "Each picture its own"}
+
+
+#: where the 2D page's picture upload goes (it caps its own body: app.web.upload)
+UPLOAD_2D = "/2d/upload"
+
+
+@router.post(UPLOAD_2D)
+async def upload_2d(request: Request) -> Response:
+    """A picture of one's own: a redirect (303) to the 2D page showing it, its grey pixels as
+    the input of the view its address carries (``/2d/upload?kernel=sharpen``)."""
+    settings = request.app.state.settings
+    body = await read_body(request, settings.upload_max_bytes)
+    data = await image_bytes(request, body)
+    pixels = await in_worker(request, grey_pixels, data, settings.upload_max_pixels,
+                             settings.page_max_grid_side)
+    view, _ = parse_leniently(parse_view_2d, request.query_params, settings)
+    x = tuple(tuple(float(v) for v in row) for row in pixels)
+    query = replace(view, input=View2D.input, x=x, show="picture", step=0).query()
+    if len(query) > settings.page_max_query_bytes:  # 32x32 levels take 4 kB of 16
+        raise UploadError(f"This picture's address would be {len(query):,} bytes, and a page "
+                          f"takes {settings.page_max_query_bytes:,} (page_max_query_bytes).",
+                          413)
+    return RedirectResponse(f"/2d?{query}", status_code=303)
+
+
+async def upload_refused(request: Request, exc: UploadError) -> Response:
+    """The 2D page of the view the upload's address carries, saying why the picture was
+    refused beside the upload field, with the refusal's status."""
+    extra = page_2d_extra(request.app.state.settings, exc.message)
+    response = await in_worker(request, _quietly, request, "page_2d.html", "2d",
+                               parse_view_2d, Scene2D, extra)
+    response.status_code = exc.status
+    return response
 
 
 @router.get("/backprop")

@@ -27,7 +27,7 @@ from ..presets import (
 )
 from .lesson import STOPS
 from .playback import SPEEDS
-from .views import View, View1D, View2D, View3D, ViewBackprop, ViewChannels
+from .views import SCALES, SHOWS, View, View1D, View2D, View3D, ViewBackprop, ViewChannels
 
 
 class StateError(ValueError):
@@ -202,6 +202,9 @@ def parse_view_2d(query: Mapping[str, str], limits: Settings) -> View2D:
         w = parse_matrix(query["w"], "w", limits.page_max_kernel_side, "page_max_kernel_side")
         if w != base.kernel_values:
             changes["w"] = tuple(map(tuple, w))
+    changes |= _choice(query, "show", SHOWS, "show must be 'numbers' or 'picture'")
+    changes |= _choice(query, "scale", SCALES,
+                       "scale must be 'shared', 'input' or 'each' (the picture's grey scale)")
     return View2D(**changes, **_common(query, 2, base))
 
 

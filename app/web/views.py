@@ -127,9 +127,17 @@ class View1D(View):
             [float(v) for v in self.kernels[self.kernel][1]]
 
 
+#: how the 2D page draws its input and output: values in coloured cells, or grey pixels
+SHOWS = ("numbers", "picture")
+#: a picture's grey scale: one range for both pictures (``shared``), the input's range for
+#: both (``input``: an output value beyond it is drawn clipped, and marked), or each its own
+SCALES = ("shared", "input", "each")
+
+
 @dataclass(frozen=True)
 class View2D(View):
-    """Everything the 2D page shows, as the URL says it."""
+    """Everything the 2D page shows, as the URL says it; ``show`` and ``scale`` say how
+    (:data:`SHOWS`, :data:`SCALES`)."""
 
     input: str = "lesson"
     x: tuple[tuple[float, ...], ...] | None = None
@@ -141,6 +149,8 @@ class View2D(View):
     padding_mode: str = "zeros"
     dilation: int | tuple[int, int] = 1
     mode: str = "cross-correlation"
+    show: str = "numbers"
+    scale: str = "shared"
     step: int = 0
     speed: float = 4
     projector: bool = False

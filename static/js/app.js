@@ -387,7 +387,8 @@
   // ---- editing a value in place: it goes into the values box, which asks for the scene --
   function editableBox(cell) {
     const grid = cell.closest("[data-grid]");
-    if (!grid || cell.classList.contains("ghost")) return null;
+    // a pixel of a picture has no number to edit in place: its values box has them
+    if (!grid || cell.classList.contains("ghost") || grid.classList.contains("picture")) return null;
     const name = { input: "x", kernel: "w" }[grid.dataset.grid];
     return name ? document.getElementById(name + "-values") : null;
   }
@@ -736,6 +737,12 @@
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button.step[data-delta]");
     if (button) stepField(button);
+  });
+
+  // ---- a picture of one's own (2D): it goes into the view the address says now ------------
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.id === "upload") form.action = setParam("/2d/upload" + location.search, "step", null);
   });
 
   // ---- values the page cannot use: each message beside its field -----------------------

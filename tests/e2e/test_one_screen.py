@@ -18,6 +18,9 @@ URLS = (
     + [f"/2d?kernel={name}" for name in KERNELS_2D]
     + ["/2d?input=digit&kernel=sobel-x&mode=convolution&padding=1",
        "/2d?input=digit28&kernel=box-blur&padding=same"]
+    + [f"/2d?input={name}&kernel=sharpen&show=picture" for name in IMAGES_2D]
+    + ["/2d?input=digit28&kernel=sobel-x&show=picture&scale=input&padding=1",
+       "/2d?input=digit&kernel=emboss&show=picture&mode=convolution&dilation=2"]
     + [f"/1d?signal={name}" for name in SIGNALS_1D]
     + ["/1d?view=discrete", "/1d?view=discrete&signal=box&kernel=lesson&compare=1"]
     + [f"/3d?volume={name}" for name in VOLUMES] + ["/3d?padding=1"]
