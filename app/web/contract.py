@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
     from ..engine import Geometry
+    from .axes import Axis
     from .cells import Cell
-    from .scene1d import Axis, Stem
+    from .scene1d import Stem
     from .scene2d import Term
     from .scene3d import IsoCell
     from .scene_backprop import Grid
@@ -80,8 +81,22 @@ class Scene1DContract(SceneContract, Protocol):
     ty_input: Axis
     #: Output plot values to SVG y.
     ty_output: Axis
-    #: The kernel plot's width, in SVG units.
+    #: The kernel plot's width and height, in SVG units.
     kernel_width: int
+    kernel_height: int
+    #: The kernel plot's own tap (x) and value (y) axes.
+    kernel_axes: tuple[Axis, Axis]
+    #: The kernel plot's tick labels (tap indices, values), as SVG.
+    kernel_ticks: Markup
+    #: The value axes' tick labels of the input and output plots, as SVG.
+    input_y_ticks: Markup
+    output_y_ticks: Markup
+    #: Whether the result is drawn over the signals too (``overlay=1``), on its own axis at
+    #: the right of the input plot, whose labels are these.
+    overlay: bool
+    overlay_y_ticks: Markup
+    #: The plots' right margin, SVG units (wider when the result is overlaid).
+    right: int
 
     def centre(self, index: int) -> float:
         """The shift at which output ``index`` is drawn: its window's centre."""

@@ -187,6 +187,7 @@ def parse_view_1d(query: Mapping[str, str], limits: Settings) -> View1D:
         if w != base.kernel_values:
             changes["w"] = tuple(w)
     changes["compare"] = flag(query, "compare")
+    changes["overlay"] = flag(query, "overlay")
     return View1D(**changes, **_common(query, 1, base))
 
 

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from ..paths import TEMPLATES
 from .cells import grid_size
 from .formatting import format_exact, format_factor, format_number
-from .scene1d import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
+from .scene1d import BOTTOM, HEIGHT, LEFT, TOP, WIDTH
 
 templates = Jinja2Blocks(directory=str(TEMPLATES))
 
@@ -42,7 +42,7 @@ templates.env.globals.update(
     axis_text=_axis_text,
     size_class=_size_class,
     zip=zip,
-    width=WIDTH, height=HEIGHT, left=LEFT, right=RIGHT, top=TOP, bottom=BOTTOM,
+    width=WIDTH, height=HEIGHT, left=LEFT, top=TOP, bottom=BOTTOM,
 )
 
 

@@ -103,6 +103,7 @@ class View1D(View):
     mode: str = "convolution"
     view: str = "continuous"
     compare: bool = False
+    overlay: bool = False  # the result drawn over the signals too, as the lesson's animations
     step: int = 0
     speed: float = 24
     projector: bool = False
