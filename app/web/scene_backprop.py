@@ -17,7 +17,7 @@ from ..engine.loss import LOSSES, delta_loss, finite_difference_error, loss_and_
 from ..engine.trace import BackwardTrace
 from ..workers import in_process
 from .cells import Cell, badge, bucket
-from .formatting import format_cell, format_factor, format_number, format_product
+from .formatting import SUBSCRIPTS, format_cell, format_factor, format_number, format_product
 from .scenes import Scene, shared, stepwise
 
 #: replays of at least this many updates run in the compute process: a few ms of work here,
@@ -27,9 +27,6 @@ REPLAY_IN_PROCESS = 20
 
 def _here(function, *args, **kwargs):
     return function(*args, **kwargs)
-
-
-SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 @dataclass(frozen=True)
