@@ -35,6 +35,12 @@ class Axis:
             self.out_hi - self.out_lo)
 
 
+def polyline_points(xs, ys, tx: Axis, ty: Axis) -> str:
+    """SVG ``points`` for the data points ``(xs, ys)``, to a tenth of a unit."""
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(tx.many(xs).tolist(),
+                                                      ty.many(ys).tolist(), strict=True))
+
+
 def nice_step(span: float, most: float) -> float:
     """The smallest of 1, 2, 5 × 10ⁿ that cuts ``span`` into at most ``most`` intervals."""
     if not math.isfinite(span) or span <= 0:

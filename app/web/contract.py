@@ -300,9 +300,15 @@ class SceneBackpropContract(SceneContract, Protocol):
     weight_grids: list[Grid]
     #: Whether pass 2 is drawn as the full convolution with the flipped kernel.
     shows_full_convolution: bool
+    #: The loss plot's axes (epoch across, loss up), its tick labels as SVG, and its frame's
+    #: width and height in SVG units.
+    loss_axes: tuple[Axis, Axis]
+    loss_ticks: Markup
+    loss_frame: tuple[int, int]
 
     def grids(self, label: str, name: str, array: np.ndarray, **marks: Any) -> list[Grid]:
-        """One grid per channel of ``array``, named and labelled."""
+        """One grid per channel of ``array``, named and labelled; ``symbol=`` names each cell
+        as the arithmetic does (x₁, w₂, δ₃, o₁)."""
 
     def pass_grids(self, step: int | None = None) -> dict[str, list[Grid]]:
         """The playing pass's grids, marked for the step."""
@@ -319,8 +325,8 @@ class SceneBackpropContract(SceneContract, Protocol):
     def engine_agreement(self) -> float:
         """The largest difference between the replayed steps and the engine's backward."""
 
-    def history_path(self, width: int = 600, height: int = 140) -> str:
-        """The loss per update, as SVG points."""
+    def history_path(self) -> str:
+        """The loss per update, as SVG points on :attr:`loss_axes`."""
 
     def finite_differences(self, h: float = 1e-6) -> dict[str, float]:
         """Relative errors of the gradients against central differences of L."""

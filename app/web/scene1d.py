@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from ..engine import forward
 from ..engine.cost import Cost, forward_cost
-from .axes import Axis, tick_marks, ticks, value_ticks
+from .axes import Axis, polyline_points, tick_marks, ticks, value_ticks
 from .formatting import format_factor, format_number, format_product
 from .scenes import Scene, shared, stepwise
 
@@ -38,10 +38,7 @@ def _range(*arrays: np.ndarray) -> tuple[float, float]:
     return lo - (pad if lo < 0 else 0), hi + pad
 
 
-def polyline(xs, ys, tx: Axis, ty: Axis) -> str:
-    """SVG ``points`` for the data points ``(xs, ys)``, to a tenth of a unit."""
-    return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(tx.many(xs).tolist(),
-                                                      ty.many(ys).tolist(), strict=True))
+polyline = polyline_points
 
 
 @dataclass(frozen=True)
