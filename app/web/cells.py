@@ -69,6 +69,7 @@ class Cell:
     #: its value lies beyond the picture's scale and the grey is clipped (None for a number)
     grey: int | None = None
     clip: str | None = None
+    name: str | None = None  # the lesson's name of the value, x₁ or δ₂, written in its corner
 
     def html(self, oob: bool = False) -> Markup:
         """The cell as the page writes it: a ``gridcell`` whose text is its value. Written
@@ -83,6 +84,8 @@ class Cell:
                  f'data-r="{self.row}" data-c="{self.col}"']
         if self.tap is not None:
             parts.append(f' data-tap="{self.tap}"')
+        if self.name:  # its text is generated (app.css), so the cell's own text stays its value
+            parts.append(f' data-name="{escape_text(self.name)}"')
         if self.current:
             parts.append(' aria-current="true"')
         if self.exact is not None and self.exact != self.text:
@@ -115,6 +118,8 @@ class Cell:
             names += f" p{self.grey}"
         if self.clip is not None:
             names += f" clip-{self.clip}"
+        if self.name:
+            names += " named"
         if len(self.text) >= 3:  # its type shrinks, if it must, for the text to fit
             names += f" n{min(len(self.text), 12)}"
         return names

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from markupsafe import Markup
 
     from ..engine import Geometry
+    from .axes import Axis
     from .cells import Cell
-    from .scene1d import Axis, Stem
+    from .scene1d import Stem
     from .scene2d import Scale, Term
     from .scene3d import IsoCell
     from .scene_backprop import Grid
@@ -80,8 +81,22 @@ class Scene1DContract(SceneContract, Protocol):
     ty_input: Axis
     #: Output plot values to SVG y.
     ty_output: Axis
-    #: The kernel plot's width, in SVG units.
+    #: The kernel plot's width and height, in SVG units.
     kernel_width: int
+    kernel_height: int
+    #: The kernel plot's own tap (x) and value (y) axes.
+    kernel_axes: tuple[Axis, Axis]
+    #: The kernel plot's tick labels (tap indices, values), as SVG.
+    kernel_ticks: Markup
+    #: The value axes' tick labels of the input and output plots, as SVG.
+    input_y_ticks: Markup
+    output_y_ticks: Markup
+    #: Whether the result is drawn over the signals too (``overlay=1``), on its own axis at
+    #: the right of the input plot, whose labels are these.
+    overlay: bool
+    overlay_y_ticks: Markup
+    #: The plots' right margin, SVG units (wider when the result is overlaid).
+    right: int
 
     def centre(self, index: int) -> float:
         """The shift at which output ``index`` is drawn: its window's centre."""
@@ -293,9 +308,15 @@ class SceneBackpropContract(SceneContract, Protocol):
     weight_grids: list[Grid]
     #: Whether pass 2 is drawn as the full convolution with the flipped kernel.
     shows_full_convolution: bool
+    #: The loss plot's axes (epoch across, loss up), its tick labels as SVG, and its frame's
+    #: width and height in SVG units.
+    loss_axes: tuple[Axis, Axis]
+    loss_ticks: Markup
+    loss_frame: tuple[int, int]
 
     def grids(self, label: str, name: str, array: np.ndarray, **marks: Any) -> list[Grid]:
-        """One grid per channel of ``array``, named and labelled."""
+        """One grid per channel of ``array``, named and labelled; ``symbol=`` names each cell
+        as the arithmetic does (x₁, w₂, δ₃, o₁)."""
 
     def pass_grids(self, step: int | None = None) -> dict[str, list[Grid]]:
         """The playing pass's grids, marked for the step."""
@@ -312,8 +333,8 @@ class SceneBackpropContract(SceneContract, Protocol):
     def engine_agreement(self) -> float:
         """The largest difference between the replayed steps and the engine's backward."""
 
-    def history_path(self, width: int = 600, height: int = 140) -> str:
-        """The loss per update, as SVG points."""
+    def history_path(self) -> str:
+        """The loss per update, as SVG points on :attr:`loss_axes`."""
 
     def finite_differences(self, h: float = 1e-6) -> dict[str, float]:
         """Relative errors of the gradients against central differences of L."""

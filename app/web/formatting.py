@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+#: digits as subscripts, for the lesson's names: x₁, w₃, δ₂, b₁
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
 
 def _spelled(value: float) -> str | None:
     """∞, −∞ and NaN as a page writes them (no number to round), else ``None``."""

@@ -201,6 +201,7 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
     context["refresh"] = {"input": "x", "signal": "x", "kernel": "w"}.get(trigger)
     # edited values (typed or drawn) turn their preset chooser to "custom", or back
     context["edited"] = trigger if trigger in ("x", "w") else None
+    context["trigger"] = trigger
     return templates.TemplateResponse(request, template, context, status_code=status,
                                       headers=headers, block_name="scene")
 

@@ -187,6 +187,7 @@ def parse_view_1d(query: Mapping[str, str], limits: Settings) -> View1D:
         if w != base.kernel_values:
             changes["w"] = tuple(w)
     changes["compare"] = flag(query, "compare")
+    changes["overlay"] = flag(query, "overlay")
     return View1D(**changes, **_common(query, 1, base))
 
 
@@ -222,6 +223,33 @@ def parse_view_channels(query: Mapping[str, str], limits: Settings) -> ViewChann
     return ViewChannels(**changes, **_common(query, 2, base))
 
 
+def _backprop_values(query: Mapping[str, str], base: ViewBackprop, axes: int,
+                     limits: Settings) -> dict:
+    """The input x and the starting kernel w typed in: a vector on a 1-D preset, a matrix on
+    a 2-D one, only where the preset has one input channel and one kernel."""
+    changes: dict = {}
+    sizes = {"x": (limits.page_max_signal, "page_max_signal", limits.page_max_grid_side,
+                   "page_max_grid_side"),
+             "w": (limits.page_max_kernel_1d, "page_max_kernel_1d", limits.page_max_kernel_side,
+                   "page_max_kernel_side")}
+    for name, preset_values in (("x", base.example.x[0]), ("w", base.example.w[0][0])):
+        if not query.get(name, "").strip():
+            continue
+        if not base.editable:
+            raise StateError(name, f"{name} can be typed in on the presets with one input "
+                                   "channel and one kernel; this one takes its values from "
+                                   "the preset")
+        long, long_limit, side, side_limit = sizes[name]
+        if axes == 1:
+            values = tuple(parse_vector(query[name], name, long, long_limit))
+        else:
+            values = tuple(map(tuple, parse_matrix(query[name], name, side, side_limit)))
+        as_given = [list(r) for r in values] if axes > 1 else list(values)
+        if as_given != np.asarray(preset_values, dtype=float).tolist():
+            changes[name] = values
+    return changes
+
+
 #: where δ comes from: typed in ("custom"), or one of the engine's losses
 LOSSES = ("custom", *ENGINE_LOSSES)
 
@@ -230,11 +258,18 @@ def parse_view_backprop(query: Mapping[str, str], limits: Settings) -> ViewBackp
     """Read the backprop page's state; :class:`StateError` names a bad parameter."""
     changes: dict = _preset(query, "preset", BACKPROP)
     axes = np.ndim(BACKPROP[changes.get("preset", "lesson-1d")].w) - 2
+    changes |= _backprop_values(query, ViewBackprop(**changes), axes, limits)
     changes |= _choice(query, "loss", LOSSES, "loss must be 'custom' (edit δ), 'sum' or 'mse'")
+    example = BACKPROP[changes.get("preset", "lesson-1d")]
     for name in ("delta", "target"):
         if query.get(name, "").strip():
-            changes[name] = tuple(parse_vector(query[name], name, limits.page_max_signal,
-                                               "page_max_signal"))
+            values = tuple(parse_vector(query[name], name, limits.page_max_signal,
+                                        "page_max_signal"))
+            # the preset's own values, sent back by the form, are the preset's: when x or w
+            # change the output's size, they give way (the page says so) rather than refuse
+            preset = getattr(example, name)
+            if preset is None or list(values) != np.ravel(preset).tolist():
+                changes[name] = values
     changes |= _choice(query, "part", PARTS, "part must be 'weight', 'input' or 'bias'")
     if query.get("eta", "").strip():
         try:

@@ -14,28 +14,21 @@ from markupsafe import Markup
 
 from ..engine import forward
 from ..engine.cost import Cost, forward_cost
+from .axes import Axis, polyline_points, tick_marks, ticks, value_ticks
 from .formatting import format_factor, format_number, format_product
 from .scenes import Scene, shared, stepwise
 
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 900, 190, 46, 12, 12, 26
-
-
-@dataclass(frozen=True)
-class Axis:
-    """A linear map from data to SVG units."""
-
-    lo: float
-    hi: float
-    out_lo: float
-    out_hi: float
-
-    def __call__(self, value: float) -> float:
-        return round(float(self.many(value)), 1)
-
-    def many(self, values) -> np.ndarray:
-        span = self.hi - self.lo or 1.0
-        return self.out_lo + (np.asarray(values, dtype=float) - self.lo) / span * (
-            self.out_hi - self.out_lo)
+#: the signal and output plots' frame, in SVG units: drawn about 570 px wide at 1024x768 (a
+#: unit is about a pixel), the margins room for tick labels at 29 units (app.css: 24 px or
+#: more in projector mode, where the plot is drawn at 0.94 px a unit)
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 600, 180, 88, 14, 16, 40
+#: the right margin when the result is drawn over the signals, on its own axis there
+RIGHT_OVERLAY = 88
+#: the kernel plot's frame: drawn in the side column (9 rem), never taller than the signal's
+KERNEL_WIDTH, KERNEL_HEIGHT, KERNEL_LEFT, KERNEL_BOTTOM = 260, 180, 92, 42
+#: the widest a tick label's character is, in em (DejaVu Sans digits), and the type's size in
+#: SVG units in projector mode (the larger): how many x labels fit
+CHAR_EM, TICK_UNITS, KERNEL_TICK_UNITS = 0.64, 29, 30
 
 
 def _range(*arrays: np.ndarray) -> tuple[float, float]:
@@ -45,10 +38,7 @@ def _range(*arrays: np.ndarray) -> tuple[float, float]:
     return lo - (pad if lo < 0 else 0), hi + pad
 
 
-def polyline(xs, ys, tx: Axis, ty: Axis) -> str:
-    """SVG ``points`` for the data points ``(xs, ys)``, to a tenth of a unit."""
-    return " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(tx.many(xs).tolist(),
-                                                      ty.many(ys).tolist(), strict=True))
+polyline = polyline_points
 
 
 @dataclass(frozen=True)
@@ -87,9 +77,19 @@ class Scene1D(Scene):
         (before, after), = self.geom.padding
         return -before - 0.5, self.x.size - 1 + after + 0.5
 
+    @property
+    def overlay(self) -> bool:
+        """Whether the result is drawn over the signals too (the lesson's animations)."""
+        return self.view.overlay
+
+    @property
+    def right(self) -> int:
+        """The plots' right margin, SVG units: room for the result's axis when overlaid."""
+        return RIGHT_OVERLAY if self.overlay else RIGHT
+
     @shared
     def tx(self) -> Axis:
-        return Axis(*self.t_range, LEFT, WIDTH - RIGHT)
+        return Axis(*self.t_range, LEFT, WIDTH - self.right)
 
     @shared
     def ty_input(self) -> Axis:
@@ -106,16 +106,41 @@ class Scene1D(Scene):
         """The shift t at which output ``index`` is drawn: the centre of its window."""
         return float(self.centres[index])
 
+    def _x_ticks(self, lo: float, hi: float, width: float, units: float) -> list[float]:
+        """Whole sample indices from ``lo`` to ``hi``, as many as fit ``width`` SVG units
+        with labels ``units`` high."""
+        chars = max(len(format_number(v)) for v in (np.floor(lo), np.ceil(hi)))
+        most = max(1, int(width // (chars * CHAR_EM * units + 14)))
+        return ticks(np.ceil(lo), np.floor(hi), most, integer=True)
+
+    @shared
+    def x_tick_values(self) -> list[float]:
+        return self._x_ticks(*self.t_range, WIDTH - LEFT - self.right, TICK_UNITS)
+
+    def _y_marks(self, ty: Axis, side: str = "left", css: str = "ticks") -> Markup:
+        at = LEFT if side == "left" else WIDTH - self.right
+        return tick_marks(None, ty, y_values=value_ticks(ty, TICK_UNITS + 4), y_at=at,
+                          side=side, css=css)
+
     @shared
     def ticks(self) -> Markup:
         """The shift axis's labels as SVG, drawn once per scene (every step reuses them)."""
-        lo, hi = self.t_range
-        step = max(1, int(10 ** np.floor(np.log10(max(hi - lo, 1) / 4))))
-        first = int(np.ceil(lo / step) * step)
-        labels = "".join(f'<text x="{self.tx(t)}" y="{HEIGHT - 6}">{t}</text>'
-                         for t in range(first, int(hi) + 1, step))
-        return Markup(f'<g class="ticks" aria-hidden="true">{labels}'
-                      f'<text class="unit" x="16" y="{HEIGHT - 6}">t:</text></g>')
+        return tick_marks(self.tx, None, x_values=self.x_tick_values, x_at=HEIGHT - 8,
+                          unit="t")
+
+    @shared
+    def input_y_ticks(self) -> Markup:
+        """The input plot's value axis (f, g and their product share it)."""
+        return self._y_marks(self.ty_input)
+
+    @shared
+    def output_y_ticks(self) -> Markup:
+        return self._y_marks(self.ty_output)
+
+    @shared
+    def overlay_y_ticks(self) -> Markup:
+        """The result's own axis on the right of the input plot, when it is overlaid."""
+        return self._y_marks(self.ty_output, "right", "ticks result-ticks")
 
     @shared
     def input_values(self) -> str:
@@ -218,17 +243,24 @@ class Scene1D(Scene):
         p = self.record().position[:, 0]
         return self.tx(p[0] - 0.45), self.tx(p[-1] + 0.45)
 
-    @property
-    def kernel_width(self) -> int:
-        """The kernel plot's own width: about as wide per sample as the input plot's."""
-        per_sample = (WIDTH - LEFT - RIGHT) / (self.t_range[1] - self.t_range[0])
-        return int(min(WIDTH, LEFT + RIGHT + max(per_sample, 12) * (self.w.size + 1)))
+    kernel_width = KERNEL_WIDTH
+    kernel_height = KERNEL_HEIGHT
 
     @shared
     def kernel_axes(self) -> tuple[Axis, Axis]:
         """The kernel plot's own x (tap) and y axes."""
-        return (Axis(-0.5, self.w.size - 0.5, LEFT, self.kernel_width - RIGHT),
-                Axis(*_range(self.w), HEIGHT - BOTTOM, TOP))
+        return (Axis(-0.5, self.w.size - 0.5, KERNEL_LEFT, KERNEL_WIDTH - RIGHT),
+                Axis(*_range(self.w), KERNEL_HEIGHT - KERNEL_BOTTOM, TOP))
+
+    @shared
+    def kernel_ticks(self) -> Markup:
+        """The kernel plot's tap indices and values."""
+        tx, ty = self.kernel_axes
+        xs = self._x_ticks(0, self.w.size - 1, KERNEL_WIDTH - KERNEL_LEFT - RIGHT,
+                           KERNEL_TICK_UNITS)
+        return tick_marks(tx, ty, x_values=xs, x_at=KERNEL_HEIGHT - 8,
+                          y_values=value_ticks(ty, KERNEL_TICK_UNITS + 3), y_at=KERNEL_LEFT,
+                          unit="k")
 
     def kernel_stems(self) -> list[Stem]:
         tx, ty = self.kernel_axes

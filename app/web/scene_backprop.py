@@ -10,15 +10,22 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from markupsafe import Markup
 
 from ..engine import backward, forward
 from ..engine.cost import Cost, backward_cost, forward_cost
 from ..engine.loss import LOSSES, delta_loss, finite_difference_error, loss_and_delta, train
 from ..engine.trace import BackwardTrace
 from ..workers import in_process
+from .axes import Axis, polyline_points, tick_marks, ticks, value_ticks
 from .cells import Cell, badge, bucket
-from .formatting import format_cell, format_factor, format_number, format_product
+from .formatting import SUBSCRIPTS, format_cell, format_factor, format_number, format_product
 from .scenes import Scene, shared, stepwise
+
+#: the loss plot's frame in SVG units, drawn at 0.85-0.9 px a unit (app.css: .loss-plot), its
+#: margins room for tick labels of 30 units (24 px or more in projector mode)
+LOSS_WIDTH, LOSS_HEIGHT, LOSS_LEFT, LOSS_RIGHT, LOSS_TOP, LOSS_BOTTOM = 340, 174, 90, 24, 40, 42
+LOSS_TICK_UNITS = 30
 
 #: replays of at least this many updates run in the compute process: a few ms of work here,
 #: against ~1 ms of pickling there and back
@@ -27,9 +34,6 @@ REPLAY_IN_PROCESS = 20
 
 def _here(function, *args, **kwargs):
     return function(*args, **kwargs)
-
-
-SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 @dataclass(frozen=True)
@@ -155,12 +159,45 @@ class SceneBackprop(Scene):
     def _as_rows(plane: np.ndarray) -> np.ndarray:
         return plane.reshape(1, -1) if plane.ndim == 1 else plane
 
+    #: a cell's name is written in its corner when it is this short (x₁, δ₁₂): the lesson's
+    #: 1-D names; x[1](2,3) is read off the arithmetic instead
+    NAME_CHARS = 4
+
+    def cell_name(self, symbol: str | None, c: int, index: tuple[int, ...]) -> str | None:
+        """The arithmetic's name of the value at ``(c, *index)`` of a grid of ``symbol``s:
+        ``x`` (the input), ``w`` (kernels, flattened to C_out·C_in/groups planes),
+        ``w-flipped``, ``o``, ``δ``, ``δ-full`` (δ spread by the stride in its zero border);
+        None for no name, or one too long for a cell."""
+        g = self.geom
+        if symbol is None:
+            return None
+        if symbol == "x":
+            name = self.x_symbol(c, index)
+        elif symbol in ("w", "w-flipped"):
+            co, ci = divmod(c, g.c_in_group)
+            if symbol == "w-flipped":
+                index = tuple(k - 1 - i for k, i in zip(g.kernel, index, strict=True))
+            name = self.w_symbol(co, ci, index)
+        elif symbol == "o":
+            name = self.symbol("o", index, (c,) if g.c_out > 1 else ())
+        elif symbol == "δ":
+            name = self.d_symbol(c, index)
+        else:  # δ-full: cell border + n·S holds δ n
+            border = [d * (k - 1) for k, d in zip(g.kernel, g.dilation, strict=True)]
+            spot = [(i - b) for i, b in zip(index, border, strict=True)]
+            if any(p < 0 or p % s or p // s >= o for p, s, o in
+                   zip(spot, g.stride, g.out_spatial, strict=True)):
+                return None
+            name = self.d_symbol(c, tuple(p // s for p, s in zip(spot, g.stride, strict=True)))
+        return name if len(name) <= self.NAME_CHARS else None
+
     def grids(self, label: str, name: str, array: np.ndarray, *, shown: int | None = None,
               current: tuple | None = None, marks: dict | None = None,
-              scale: float | None = None) -> list[Grid]:
+              scale: float | None = None, symbol: str | None = None) -> list[Grid]:
         """One grid per channel of ``array`` (channels first). ``shown`` reveals only the
         first values in C order (a gradient filling in); ``marks`` maps
-        ``(channel, *index)`` to ``(tap, badge)``."""
+        ``(channel, *index)`` to ``(tap, badge)``; ``symbol`` names each cell as the
+        arithmetic does (:meth:`cell_name`)."""
         scale = float(np.abs(array).max()) if scale is None else scale
         grids = []
         flat_offset = 0
@@ -178,7 +215,8 @@ class SceneBackprop(Scene):
                         id=f"{name}-{c}-{r}-{col}",
                         text="" if hidden else format_cell(float(value), scale),
                         bucket=0 if hidden else bucket(float(value), scale), row=r, col=col,
-                        empty=hidden, current=index == current, tap=tap, badge=badge))
+                        empty=hidden, current=index == current, tap=tap, badge=badge,
+                        name=self.cell_name(symbol, c, index[1:])))
                 rows.append(cells)
             flat_offset += plane.size
             suffix = f" channel {c + 1}" if len(array) > 1 else ""
@@ -187,7 +225,7 @@ class SceneBackprop(Scene):
 
     @shared
     def weight_grids(self) -> list[Grid]:
-        return self.grids("Kernel", "w", self.w.reshape(-1, *self.w.shape[2:]))
+        return self.grids("Kernel", "w", self.w.reshape(-1, *self.w.shape[2:]), symbol="w")
 
     # --- the current step -----------------------------------------------------------------
     def result_array(self) -> np.ndarray:
@@ -232,11 +270,11 @@ class SceneBackprop(Scene):
         if part == "bias":
             current = (0, current[0]) if current else None
         return {
-            "input": self.grids("Input", "x", self.x, marks=marks_x,
+            "input": self.grids("Input", "x", self.x, marks=marks_x, symbol="x",
                                 current=current if part == "input" else None),
-            "delta": self.grids("δ = ∂L/∂o", "d", self.delta, marks=marks_d),
+            "delta": self.grids("δ = ∂L/∂o", "d", self.delta, marks=marks_d, symbol="δ"),
             "kernel": self.grids("Kernel", "k", self.w.reshape(-1, *self.w.shape[2:]),
-                                 marks=marks_w),
+                                 marks=marks_w, symbol="w"),
             "result": self.grids(names[part], "g", result_planes, shown=step,
                                  current=current),
         }
@@ -316,11 +354,12 @@ class SceneBackprop(Scene):
                 for co in range(group * g.c_out_group, (group + 1) * g.c_out_group):
                     marks[(co, *cell)] = (tap, badge(float(flipped[co, c_local][j])))
         return self.grids("δ, dilated by the stride, with a zero border", "f",
-                          self.full_delta, marks=marks)
+                          self.full_delta, marks=marks, symbol="δ-full")
 
     def flipped_grids(self) -> list[Grid]:
         flipped = self.flipped_kernel
-        return self.grids("Flipped kernel", "kf", flipped.reshape(-1, *flipped.shape[2:]))
+        return self.grids("Flipped kernel", "kf", flipped.reshape(-1, *flipped.shape[2:]),
+                          symbol="w-flipped")
 
     # --- checks -----------------------------------------------------------------------------
     def engine_agreement(self) -> float:
@@ -352,11 +391,29 @@ class SceneBackprop(Scene):
         return self.loss_value is not None and self.diverged_at is None and (
             self.loss_value < 1e-8 * max(self.history[0], 1e-300) or self.loss_value < 1e-12)
 
-    def history_path(self, width: int = 600, height: int = 140) -> str:
-        """The loss per update as SVG points (linear scale, from the first loss down to 0)."""
-        finite = self.history[np.isfinite(self.history)]
+    @shared
+    def loss_axes(self) -> tuple[Axis, Axis]:
+        """The loss plot's axes: epoch (updates made) 0..n across, loss 0..its largest up."""
+        history = np.asarray(self.history, dtype=float)  # a typed-in δ has no loss: NaN
+        finite = history[np.isfinite(history)]
         top = float(finite.max()) if finite.size else 1.0
-        top = top or 1.0
-        n = max(len(self.history) - 1, 1)
-        return " ".join(f"{8 + i / n * (width - 16):.1f},{height - 8 - v / top * (height - 16):.1f}"
-                        for i, v in enumerate(self.history.tolist()))
+        n = max(len(history) - 1, 1)
+        return (Axis(0, n, LOSS_LEFT, LOSS_WIDTH - LOSS_RIGHT),
+                Axis(0, top or 1.0, LOSS_HEIGHT - LOSS_BOTTOM, LOSS_TOP))
+
+    @shared
+    def loss_ticks(self) -> Markup:
+        """The loss plot's tick labels, epochs along the bottom and loss values up the side,
+        and the axes' names, as SVG."""
+        tx, ty = self.loss_axes
+        label = len(str(int(tx.hi))) * 0.64 * LOSS_TICK_UNITS + 14  # the widest, and a gap
+        epochs = ticks(0, tx.hi, (tx.out_hi - tx.out_lo) / label, integer=True)
+        return tick_marks(tx, ty, x_values=epochs, x_at=LOSS_HEIGHT - 8,
+                          y_values=value_ticks(ty, LOSS_TICK_UNITS + 4), y_at=LOSS_LEFT)
+
+    loss_frame = property(lambda self: (LOSS_WIDTH, LOSS_HEIGHT))
+
+    def history_path(self) -> str:
+        """The loss per update as SVG points (linear scale, from 0 to the largest loss)."""
+        tx, ty = self.loss_axes
+        return polyline_points(np.arange(len(self.history)), self.history, tx, ty)

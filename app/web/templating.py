@@ -10,8 +10,8 @@ from markupsafe import Markup, escape
 
 from ..paths import TEMPLATES
 from .cells import grid_size
-from .formatting import format_exact, format_factor, format_number
-from .scene1d import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
+from .formatting import SUBSCRIPTS, format_exact, format_factor, format_number
+from .scene1d import BOTTOM, HEIGHT, LEFT, TOP, WIDTH
 
 templates = Jinja2Blocks(directory=str(TEMPLATES))
 
@@ -31,6 +31,8 @@ def _subscripts(text: str) -> Markup:
 
 
 templates.env.filters["subscripts"] = _subscripts
+# "12" as "₁₂": the lesson's names, x₁ or b₂
+templates.env.filters["subscripts_digits"] = lambda text: str(text).translate(SUBSCRIPTS)
 # a row of cells joined here, not looped in the template: ~1,500 cells on a big page
 templates.env.filters["cells"] = lambda cells: Markup("".join([c.markup() for c in cells]))
 templates.env.globals.update(
@@ -42,7 +44,7 @@ templates.env.globals.update(
     axis_text=_axis_text,
     size_class=_size_class,
     zip=zip,
-    width=WIDTH, height=HEIGHT, left=LEFT, right=RIGHT, top=TOP, bottom=BOTTOM,
+    width=WIDTH, height=HEIGHT, left=LEFT, top=TOP, bottom=BOTTOM,
 )
 
 

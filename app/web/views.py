@@ -33,6 +33,11 @@ def _format(name: str, value: object) -> str:
     return str(value)
 
 
+def _nested(values: tuple) -> list:
+    """A typed-in vector, or matrix (a tuple of rows), as nested lists."""
+    return [list(r) for r in values] if isinstance(values[0], tuple) else list(values)
+
+
 class View:
     """What every page's view shares: engine parameters and a canonical, short query."""
 
@@ -103,6 +108,7 @@ class View1D(View):
     mode: str = "convolution"
     view: str = "continuous"
     compare: bool = False
+    overlay: bool = False  # the result drawn over the signals too, as the lesson's animations
     step: int = 0
     speed: float = 24
     projector: bool = False
@@ -230,6 +236,8 @@ class ViewBackprop(_ExampleView):
     starting kernel, so the URL alone says where training is."""
 
     preset: str = "lesson-1d"
+    x: tuple | None = None  # the input typed in (one channel): a vector, or rows of a matrix
+    w: tuple | None = None  # the starting kernel typed in (one kernel, one channel)
     loss: str | None = None
     delta: tuple[float, ...] | None = None
     target: tuple[float, ...] | None = None
@@ -237,3 +245,20 @@ class ViewBackprop(_ExampleView):
     eta: float | None = None
     epoch: int = 0
     examples: ClassVar[Mapping] = presets.BACKPROP
+
+    @property
+    def editable(self) -> bool:
+        """Whether x and w can be typed in: one input channel and one kernel, as the lesson's
+        examples (a page of many channels takes them from its preset)."""
+        w = np.asarray(self.example.w)
+        return w.shape[0] == 1 and w.shape[1] == 1
+
+    @property
+    def input_values(self) -> list:
+        """The input, (C_in, *spatial): the values typed in, else the preset's."""
+        return [_nested(self.x)] if self.x is not None else self.example.x
+
+    @property
+    def kernel_values(self) -> list:
+        """The kernel before any training, (C_out, C_in, *k): typed in, else the preset's."""
+        return [[_nested(self.w)]] if self.w is not None else self.example.w

@@ -23,7 +23,7 @@ def test_lesson_channels_play_to_the_engines_map(page: Page) -> None:
     assert [float(v) for v in cells.all_inner_texts()] == expected.ravel().tolist()
     arith = page.locator("#arith")
     expect(arith).to_contain_text("channel 1:")
-    expect(arith).to_contain_text(f"(bias) = {expected.ravel()[-1]:g}")
+    expect(arith).to_contain_text(f"(bias b₁) = {expected.ravel()[-1]:g}")
 
 
 def test_changing_groups_changes_the_highlighted_channels(page: Page) -> None:

@@ -90,3 +90,48 @@ def test_bad_settings_are_explained(client: httpx.Client, query: str, words: str
     response = client.get(f"/1d?{query}")
     assert response.status_code == 422
     assert words in Page(response.text).text("main")
+
+
+def tick_labels(html: str, plot: str, kind: str) -> list[str]:
+    """The tick labels of one plot's axis (``tx`` along the bottom, ``ty`` the values)."""
+    svg = re.search(rf'<svg id="plot-{plot}".*?</svg>', html, re.S).group(0)
+    return re.findall(rf'<text class="{kind}[^"]*"[^>]*>([^<]*)</text>', svg)
+
+
+def test_every_plot_has_value_and_index_labels(client: httpx.Client) -> None:
+    html = client.get("/1d?signal=box&step=10000").text
+    # the box signal and box kernel are 0 and 1; box * box peaks at 66 (66 ones overlap)
+    assert tick_labels(html, "input", "ty") == ["0", "0.5", "1"]
+    assert tick_labels(html, "output", "ty") == ["0", "20", "40", "60"]
+    assert tick_labels(html, "kernel", "ty") == ["0", "0.5", "1"]
+    # the shift axis runs over the padded signal, -65 to 265 (200 samples, 65 a side)
+    shifts = [int(v) for v in tick_labels(html, "input", "tx")]
+    assert shifts == [int(v) for v in tick_labels(html, "output", "tx")]
+    assert shifts[0] >= -65 and shifts[-1] <= 265 and 0 in shifts and len(shifts) >= 3
+    taps = [int(v) for v in tick_labels(html, "kernel", "tx")]
+    assert taps[0] == 0 and taps[-1] <= 65
+
+
+def test_the_discrete_kernel_is_labelled_tap_by_tap(client: httpx.Client) -> None:
+    html = client.get("/1d?view=discrete&kernel=lesson").text
+    assert tick_labels(html, "kernel", "tx") == ["0", "1", "2"]  # w = [2, -1, 1]
+    assert tick_labels(html, "kernel", "ty") == ["-1", "0", "1", "2"]
+
+
+def test_overlay_draws_the_result_over_the_signals(client: httpx.Client) -> None:
+    plain = client.get("/1d?signal=box&step=30").text
+    assert 'id="overlay-result"' not in plain and "result-ticks" not in plain
+    html = client.get("/1d?signal=box&step=30&overlay=1").text
+    svg = re.search(r'<svg id="plot-input".*?</svg>', html, re.S).group(0)
+    points = re.search(r'id="overlay-result" class="result" points="([^"]*)"', svg).group(1)
+    assert len(points.split()) == 30  # the result so far: one point per step made
+    assert "result-ticks" in svg and 'aria-label="Output"' in html  # own axis; output kept
+    assert client.get("/1d?signal=box&overlay=1&step=3",
+                      headers=HTMX).headers["HX-Push-Url"].count("overlay=1") == 1
+
+
+def test_the_page_says_why_it_starts_in_convolution(client: httpx.Client) -> None:
+    page = Page(client.get("/1d").text)
+    why = page.text("mode-why")
+    assert "lesson's animations flip g" in why and "cross-correlation" in why
+    assert "plot-input" in page.attrs

@@ -62,7 +62,7 @@ def test_with_stride_the_delta_is_dilated(client: httpx.Client) -> None:
 
 def test_mse_training_lowers_the_loss_every_step(client: httpx.Client) -> None:
     html = client.get("/backprop?preset=learn-sobel&epoch=60").text
-    history = np.array(re.search(r'aria-label="Loss per update" data-values="([^"]+)"',
+    history = np.array(re.search(r'aria-label="Loss per epoch" data-values="([^"]+)"',
                                  html).group(1).split(","), float)
     assert history.size == 61
     assert np.all(np.diff(history) < 0)
@@ -145,3 +145,101 @@ def test_deltas_of_1e308_show_infinity_and_say_what_it_means(client: httpx.Clien
         # every weight or bias gradient adds three products of 1e308 and a positive number
         arithmetic = Page(reply.text).text("arith")
         assert re.search(r"= −?∞$", arithmetic), arithmetic
+
+
+def named_cells(page: Page, prefix: str) -> dict[str, str]:
+    """The cells of the grids whose ids start with ``prefix``, by the name written on them."""
+    return {a["data-name"]: page.text(ident) for ident, a in page.attrs.items()
+            if ident.startswith(prefix + "-") and "data-name" in a}
+
+
+def test_the_cells_carry_the_lessons_names(client: httpx.Client) -> None:
+    page = Page(client.get("/backprop").text)
+    assert named_cells(page, "fx") == {"x₁": "1", "x₂": "2", "x₃": "3", "x₄": "4", "x₅": "5"}
+    assert named_cells(page, "w") == {"w₁": "2", "w₂": "-1", "w₃": "1"}
+    assert named_cells(page, "fd") == {"δ₁": "1", "δ₂": "-1", "δ₃": "2"}
+    # o₁ = 2·1 − 1·2 + 1·3 = 3, o₂ = 2·2 − 3 + 4 = 5, o₃ = 2·3 − 4 + 5 = 7 (by hand)
+    assert named_cells(page, "fo") == {"o₁": "3", "o₂": "5", "o₃": "7"}
+
+
+@pytest.mark.parametrize("part,steps", [("weight", 3), ("input", 5)])
+def test_every_name_in_the_arithmetic_is_a_cell_holding_its_number(
+        client: httpx.Client, part: str, steps: int) -> None:
+    """δ₂·x₃ = (-1)×3: the cell named δ₂ holds -1 and the one named x₃ holds 3."""
+    for step in range(1, steps + 1):
+        page = Page(client.get(f"/backprop?part={part}&step={step}").text)
+        cells = named_cells(page, "fx") | named_cells(page, "w") | named_cells(page, "fd")
+        symbols, numbers_line = page.text("arith").split(" = ")[1:3]
+        terms = symbols.split(" + ")
+        factors = re.findall(r"\(?(-?[\d.]+)\)?×\(?(-?[\d.]+)\)?", numbers_line)
+        assert len(terms) == len(factors), (step, symbols, numbers_line)
+        for term, pair in zip(terms, factors, strict=True):
+            names = term.split("·")
+            assert [cells[n] for n in names] == list(pair), (step, term, pair)
+
+
+def test_the_flipped_kernel_is_named_backwards(client: httpx.Client) -> None:
+    page = Page(client.get("/backprop?part=input&step=1").text)
+    names = [page.attrs[i]["data-name"] for i in page.attrs
+             if i.startswith("kf-") and "data-name" in page.attrs[i]]
+    assert names == ["w₃", "w₂", "w₁"]
+
+
+def test_x_and_w_typed_into_the_url_are_the_scene(client: httpx.Client) -> None:
+    response = client.get("/backprop?x=1,2,3,4,5,6&w=1,0,-1&step=1")
+    assert response.status_code == 200
+    page = Page(response.text)
+    assert list(named_cells(page, "fx")) == [f"x{s}" for s in "₁₂₃₄₅₆"]
+    # o_i = x_i − x_(i+2) = −2 for all four windows (by hand)
+    assert named_cells(page, "fo") == {"o₁": "-2", "o₂": "-2", "o₃": "-2", "o₄": "-2"}
+    # the preset's three δ no longer fit four outputs: δ = 1, and the page says so
+    assert "δ is 1 everywhere" in response.text
+    assert "∂L/∂w₁ = δ₁·x₁ + δ₂·x₂ + δ₃·x₃ + δ₄·x₄" in page.text("arith")
+    assert "= 1×1 + 1×2 + 1×3 + 1×4 = 10" in page.text("arith")
+    assert page.text("x-values") == "1 2 3 4 5 6" and page.text("w-values") == "1 0 -1"
+    pushed = client.get("/backprop?x=1,2,3,4,5,6&step=1", headers=HTMX).headers["HX-Push-Url"]
+    assert "x=1,2,3,4,5,6" in pushed
+    # the preset's own values stay out of the URL
+    assert "x=" not in client.get("/backprop?x=1,2,3,4,5", headers=HTMX).headers["HX-Push-Url"]
+
+
+def test_a_2d_presets_x_is_a_matrix(client: httpx.Client) -> None:
+    page = Page(client.get("/backprop?preset=lesson-2d&x=1,0,0;0,1,0;0,0,1").text)
+    # the lesson's kernel [[0,1],[2,3]] over the identity, by hand: o(1,1) = 0·1 + 3·1 = 3,
+    # o(1,2) = 2·1 = 2, o(2,1) = 1·1 = 1, o(2,2) = 0·1 + 3·1 = 3
+    assert page.numbers("Output o") == [[3.0, 2.0], [1.0, 3.0]]
+
+
+@pytest.mark.parametrize("query,status,message", [
+    ("x=1,a", 422, "x must hold numbers separated by commas or spaces"),
+    ("w=1e999", 422, "w must hold finite numbers"),
+    ("x=" + ",".join(["1"] * 401), 413, "x can hold at most 400 values here (page_max_signal"),
+    ("preset=channels&w=1,2", 422, "w can be typed in on the presets with one input channel"),
+    ("preset=lesson-2d&x=1,2;3", 422, "x must be rectangular"),
+    ("preset=lesson-2d&w=" + ";".join(["1"] * 10), 413, "page_max_kernel_side=9"),
+    ("x=1,2", 422, "Kernel size can't be greater than actual input size"),
+])
+def test_bad_x_or_w_gets_a_message_not_a_500(client: httpx.Client, query: str, status: int,
+                                             message: str) -> None:
+    response = client.get(f"/backprop?{query}")
+    assert response.status_code == status
+    assert message in response.text.replace("&#39;", "'")
+    assert len(response.text) < 200_000
+
+
+def tick_labels(html: str, kind: str) -> list[float]:
+    svg = re.search(r'<svg id="loss-plot".*?</svg>', html, re.S).group(0)
+    return [float(v) for v in re.findall(rf'<text class="{kind}[^"]*"[^>]*>([^<]*)</text>',
+                                         svg)]
+
+
+def test_the_loss_plot_has_axes_with_values(client: httpx.Client) -> None:
+    html = client.get("/backprop?loss=mse&epoch=6").text
+    assert "loss ↑" in html and "epoch →" in html
+    history = np.array(re.search(r'aria-label="Loss per epoch" data-values="([^"]+)"',
+                                 html)[1].split(","), dtype=float)
+    epochs, losses = tick_labels(html, "tx"), tick_labels(html, "ty")
+    assert len(history) == 7 and epochs[0] == 0 and epochs[-1] <= 6 and len(epochs) >= 3
+    assert all(float(e).is_integer() for e in epochs)
+    assert losses[0] == 0 and len(losses) >= 2 and losses[-1] <= history.max()
+    assert losses[-1] >= history.max() / 2.5  # the labels span the values drawn

@@ -78,3 +78,26 @@ def test_bad_settings_are_explained(client: httpx.Client, query: str, words: str
     response = client.get(f"/channels?{query}")
     assert response.status_code == 422
     assert words in Page(response.text).text("main")
+
+
+@pytest.mark.parametrize("preset", [name for name, p in CHANNELS.items() if p.bias is not None])
+def test_the_bias_is_shown_beside_its_output_from_the_first_step(client: httpx.Client,
+                                                                 preset: str) -> None:
+    page = Page(client.get(f"/channels?preset={preset}").text)  # step 0: nothing made yet
+    bias = CHANNELS[preset].bias
+    subscripts = "₁₂₃₄₅₆₇₈₉"
+    for co, b in enumerate(bias):
+        assert page.text(f"bias-{co}") == f"+ bias b{subscripts[co]} = {b:g}"
+
+
+def test_the_lessons_first_sum_names_its_bias(client: httpx.Client) -> None:
+    # the lesson's example by hand: channel 1 [[1,0],[0,1]]·[[1,0],[0,1]] = 2, channel 2
+    # [[0,1],[1,0]]·[[0,1],[1,2]] = 2, and the bias 1
+    page = Page(client.get("/channels?step=1").text)
+    assert page.text("arith").startswith("Kernel 1, output (1, 1): 2 + 2 + 1 (bias b₁) = 5")
+
+
+def test_a_preset_without_a_bias_shows_none(client: httpx.Client) -> None:
+    html = client.get("/channels?preset=rgb-edge").text
+    assert CHANNELS["rgb-edge"].bias is None
+    assert "bias-note" not in html and "bias" not in Page(html).text("arith")
