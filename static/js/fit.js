@@ -45,7 +45,11 @@
   // A box may offer more than one arrangement of its stage (data-layouts, e.g. the channels'
   // rows or columns, app.css keyed on data-layout, the more natural first): each is tried, and
   // a later one is kept only if its cells come out a fifth bigger than the best before it.
-  function fit(box, within) {
+  // `mode`: "fresh" finds the fit again whatever was found before (a new scene that has
+  // settled); "keep" keeps the last cell size if the new stage fits at it, else shrinks it
+  // until it does, in the same arrangement (a slider being dragged: one layout for most
+  // positions, not the dozens of a search, and the input's cells hold still).
+  function fit(box, within, mode) {
     const stage = box.firstElementChild;
     if (!stage) return;
     if (!fitting(box)) {
@@ -65,7 +69,16 @@
     // their size from step to step instead of swelling and shrinking with the arithmetic.
     const signature = shape(box, stage, max);
     const sameRoom = last && last.room === room.join("x");
-    if (last && last.signature === signature && (sameRoom || within)) {
+    if (mode === "keep" && last && sameRoom) {
+      if (last.layout) box.dataset.layout = last.layout;
+      const cell = fits(box, stage, last.cell, room) ? last.cell : largest(box, stage, room, last.cell);
+      if (cell) {
+        last = { ...last, signature, cell, overfull: false };
+        finish(box, cell, false);
+        return;
+      }
+    }
+    if (mode !== "fresh" && last && last.signature === signature && (sameRoom || within)) {
       if (last.layout) box.dataset.layout = last.layout;
       if (fits(box, stage, last.cell, room) || (last.overfull && sameRoom)) {
         finish(box, last.cell, last.overfull);
@@ -121,7 +134,9 @@
     return scene.clientWidth + "x" + scene.clientHeight; };
   const resized = new ResizeObserver((entries) => {
     for (const entry of entries) {
-      const box = entry.target, room = box.clientWidth + "x" + box.clientHeight;
+      const box = entry.target;
+      if (!box.isConnected) { resized.unobserve(box); continue; }  // a scene morphed away
+      const room = box.clientWidth + "x" + box.clientHeight;
       if (rooms.get(box) === room) continue;
       const around = outer(box), within = outers.get(box) === around;
       rooms.set(box, room); outers.set(box, around);
@@ -154,9 +169,9 @@
     else if (s.left < room.left) box.scrollLeft -= room.left - s.left + 8;
   }
 
-  function fitAll() {
+  function fitAll(mode) {
     document.querySelectorAll(".fit-box[data-fit]").forEach((box) => {
-      fit(box);
+      fit(box, false, typeof mode === "string" ? mode : undefined);
       rooms.set(box, box.clientWidth + "x" + box.clientHeight);
       outers.set(box, outer(box));
       resized.observe(box);  // again for the same box: no second observation
