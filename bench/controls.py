@@ -148,8 +148,9 @@ def main() -> None:
 
     print(f"load averages (1, 5, 15 min) before: {load()}, {os.cpu_count()} cores")
     rows = ["| mode | changes | p50 ms | p90 ms | max ms | request p50 | swap+fit p50 "
-            "| frame p50 | target | burst: sent / shown of N | ends on the last |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+            "| frame p50 | target | burst: sent / shown of N | ends on the last "
+            "| p50 ms by slider |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp, \
             Uvicorn(Path(tmp) / "uvicorn.log") as server, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, **KEPT)
@@ -158,11 +159,14 @@ def main() -> None:
             page = context.new_page()
             page.goto(f"{server.url}{args.url}{extra}")
             page.evaluate(CHANGES, ["stride", [2, 1], args.via])  # warm up
-            samples = []
+            samples, by_name = [], {name: [] for name, _ in DRAGS}
             for _ in range(args.rounds):
                 for name, values in DRAGS:
-                    samples += page.evaluate(CHANGES, [name, values, args.via])
+                    rows_ = page.evaluate(CHANGES, [name, values, args.via])
+                    samples += rows_
+                    by_name[name] += [row[0] for row in rows_]
             total, request, swap, frame = (list(column) for column in zip(*samples, strict=True))
+            each = ", ".join(f"{name} {statistics.median(v):.0f}" for name, v in by_name.items())
             strides = [1 + i % 6 for i in range(1, args.burst + 1)]
             burst = page.evaluate(BURST, ["stride", strides, args.via])
             last = strides[-1]
@@ -176,7 +180,7 @@ def main() -> None:
                 f"{statistics.median(swap):.0f} | {statistics.median(frame):.0f} | "
                 f"{TARGET_MS} ({'met' if p50 <= TARGET_MS else 'NOT met'}) | "
                 f"{burst['sent']} / {burst['shown']} of {args.burst} | "
-                f"{'yes' if ends else 'NO: ' + caption} |")
+                f"{'yes' if ends else 'NO: ' + caption} | {each} |")
             print(rows[-1], flush=True)
             context.close()
         browser.close()

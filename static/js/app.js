@@ -107,6 +107,10 @@
   // The page's own, not the server's: the cells' tabindex is the roving focus (moveInGrid),
   // and a <details> opened to read a long sum stays open from step to step.
   const KEEP = new Set(["tabindex", "open"]);
+  // A stage's box keeps what fit.js wrote on it (its cell size, class and arrangement) when a
+  // new scene is put in place: taking it off and on again restyled every cell of the stage
+  // (bench/controls.py), and fit.js sizes the new stage next anyway.
+  const FIT_KEEP = new Set([...KEEP, "style", "class", "data-cell", "data-layout"]);
 
   function update(old, fresh) {
     if (old.isEqualNode(fresh)) return;  // one native comparison for all that is the same
@@ -115,11 +119,12 @@
     } else if (old.nodeType !== Node.ELEMENT_NODE) {
       if (old.nodeValue !== fresh.nodeValue) old.nodeValue = fresh.nodeValue;
     } else {
+      const keep = old.hasAttribute("data-fit") ? FIT_KEEP : KEEP;
       for (const { name } of [...old.attributes]) {
-        if (!KEEP.has(name) && !fresh.hasAttribute(name)) old.removeAttribute(name);
+        if (!keep.has(name) && !fresh.hasAttribute(name)) old.removeAttribute(name);
       }
       for (const { name, value } of fresh.attributes) {
-        if (!KEEP.has(name) && old.getAttribute(name) !== value) old.setAttribute(name, value);
+        if (!keep.has(name) && old.getAttribute(name) !== value) old.setAttribute(name, value);
       }
       const children = [...fresh.childNodes];
       if (children.length !== old.childNodes.length) old.replaceChildren(...children);

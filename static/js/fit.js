@@ -42,6 +42,27 @@
     return Math.floor(lo * 4) / 4;
   }
 
+  // The largest cell below `from` (which does not fit) at which the stage fits, found from
+  // the stage's size at two cell sizes as if it grew in a straight line with the cell (a
+  // secant), then checked, a quarter px down at a time: 2-4 layouts where halving took 6-8,
+  // each restyling every cell (bench/controls.py, a padding slider on the 28x28 digit).
+  function shrunk(box, stage, room, from) {
+    const size = () => [Math.max(stage.offsetWidth, box.scrollWidth), Math.max(stage.offsetHeight, box.scrollHeight)];
+    let a = from, sa = size();  // `fits` left the stage laid out at `from`
+    let b = Math.max(MIN, Math.floor(from * Math.min(room[0] / sa[0], room[1] / sa[1]) * 4) / 4);
+    for (let tries = 0; tries < 4 && b >= MIN; tries++) {
+      if (fits(box, stage, b, room)) return b;
+      const sb = size();
+      const guess = Math.min(...[0, 1].map((d) => {
+        const slope = (sa[d] - sb[d]) / (a - b);
+        return slope > 0 ? b - (sb[d] - room[d]) / slope : b - 0.25;
+      }));
+      a = b; sa = sb;
+      b = Math.min(b - 0.25, Math.floor(guess * 4) / 4);
+    }
+    return largest(box, stage, room, Math.max(MIN, b));
+  }
+
   // A box may offer more than one arrangement of its stage (data-layouts, e.g. the channels'
   // rows or columns, app.css keyed on data-layout, the more natural first): each is tried, and
   // a later one is kept only if its cells come out a fifth bigger than the best before it.
@@ -71,12 +92,13 @@
     const sameRoom = last && last.room === room.join("x");
     if (mode === "keep" && last && sameRoom) {
       if (last.layout) box.dataset.layout = last.layout;
-      const cell = fits(box, stage, last.cell, room) ? last.cell : largest(box, stage, room, last.cell);
-      if (cell) {
-        last = { ...last, signature, cell, overfull: false };
-        finish(box, cell, false);
-        return;
-      }
+      // a stage that did not fit even at MIN is tried at MIN alone (one layout), and scrolls
+      // in its box if it still does not fit
+      const cell = fits(box, stage, last.cell, room) ? last.cell :
+        last.cell > MIN ? shrunk(box, stage, room, last.cell) : 0;
+      last = { ...last, signature, cell: cell || MIN, overfull: !cell };
+      finish(box, last.cell, last.overfull);
+      return;
     }
     if (mode !== "fresh" && last && last.signature === signature && (sameRoom || within)) {
       if (last.layout) box.dataset.layout = last.layout;
