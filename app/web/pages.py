@@ -24,6 +24,7 @@ meanwhile. The finite-difference check runs in the thread pool too.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -36,6 +37,7 @@ from ..engine.cost import forward_cost
 from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOLUMES
 from ..workers import in_worker
 from . import playback
+from .controls import slider_ranges
 from .forms import Form, parse_leniently
 from .lesson import STOPS, place, tour_url
 from .parsing import (
@@ -195,6 +197,9 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
     # a typo keeps its address, bad value and all, and adds no history entry: Back still
     # goes where the person was
     headers["HX-Replace-Url" if errors else "HX-Push-Url"] = url
+    # the sliders' ranges move with the input and the kernel (app/web/controls.py); app.js
+    # sets them from this event, without touching the form a person may be dragging in
+    headers["HX-Trigger"] = json.dumps({"convscope:ranges": slider_ranges(view)})
     # a preset choice rewrites its values box; other edits leave the form alone, so nothing
     # the person is typing elsewhere is lost
     trigger = request.headers.get("hx-trigger-name", "")

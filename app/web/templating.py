@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from ..paths import TEMPLATES
 from .cells import grid_size
+from .controls import slider_ranges, slider_value
 from .formatting import SUBSCRIPTS, format_exact, format_factor, format_number
 from .scene1d import BOTTOM, HEIGHT, LEFT, TOP, WIDTH
 
@@ -43,6 +44,8 @@ templates.env.globals.update(
     matrix_text=lambda m: "\n".join(" ".join(format_exact(v) for v in row) for row in m),
     axis_text=_axis_text,
     size_class=_size_class,
+    slider_ranges=slider_ranges,
+    slider_value=slider_value,
     zip=zip,
     width=WIDTH, height=HEIGHT, left=LEFT, top=TOP, bottom=BOTTOM,
 )

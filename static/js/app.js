@@ -107,6 +107,10 @@
   // The page's own, not the server's: the cells' tabindex is the roving focus (moveInGrid),
   // and a <details> opened to read a long sum stays open from step to step.
   const KEEP = new Set(["tabindex", "open"]);
+  // A stage's box keeps what fit.js wrote on it (its cell size, class and arrangement) when a
+  // new scene is put in place: taking it off and on again restyled every cell of the stage
+  // (bench/controls.py), and fit.js sizes the new stage next anyway.
+  const FIT_KEEP = new Set([...KEEP, "style", "class", "data-cell", "data-layout"]);
 
   function update(old, fresh) {
     if (old.isEqualNode(fresh)) return;  // one native comparison for all that is the same
@@ -115,11 +119,12 @@
     } else if (old.nodeType !== Node.ELEMENT_NODE) {
       if (old.nodeValue !== fresh.nodeValue) old.nodeValue = fresh.nodeValue;
     } else {
+      const keep = old.hasAttribute("data-fit") ? FIT_KEEP : KEEP;
       for (const { name } of [...old.attributes]) {
-        if (!KEEP.has(name) && !fresh.hasAttribute(name)) old.removeAttribute(name);
+        if (!keep.has(name) && !fresh.hasAttribute(name)) old.removeAttribute(name);
       }
       for (const { name, value } of fresh.attributes) {
-        if (!KEEP.has(name) && old.getAttribute(name) !== value) old.setAttribute(name, value);
+        if (!keep.has(name) && old.getAttribute(name) !== value) old.setAttribute(name, value);
       }
       const children = [...fresh.childNodes];
       if (children.length !== old.childNodes.length) old.replaceChildren(...children);
@@ -645,8 +650,10 @@
       dialog.appendChild(table);
       dialog.appendChild(make("p", "These keys work wherever the focus is, except while typing in a " +
         "text field: Escape leaves the field. Tab moves between controls; ↑ and ↓ still change a " +
-        "focused list, option or slider. In a grid reached with Tab, the arrow keys move between " +
-        "cells and Enter edits a value.", { className: "note" }));
+        "focused list, option or slider. A stride, padding or dilation slider reached with Tab " +
+        "takes ← and → as well (Escape hands them back); once moved with the mouse, it leaves " +
+        "them to the player. Their − and + buttons are pressed with Enter. In a grid reached " +
+        "with Tab, the arrow keys move between cells and Enter edits a value.", { className: "note" }));
       const close = make("button", "Close", { type: "button", className: "close" });
       close.addEventListener("click", () => dialog.close());
       dialog.appendChild(close);
@@ -658,6 +665,8 @@
     if (dialog.open) dialog.close(); else dialog.showModal();
   }
 
+  const SLIDER_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"];
+
   // A text field takes every key (Escape leaves it); a checkbox reached with Tab keeps Space.
   function typingIn(el) {
     return el.isContentEditable || el.matches("textarea, select[multiple], " +
@@ -668,7 +677,10 @@
   // Was the focused element reached with the keyboard (Tab, the arrows in a grid) or with the
   // pointer? A click hands the keys back to the player; keyboard focus keeps a grid's arrows.
   let pointing = false, focusByPointer = false;
-  document.addEventListener("pointerdown", () => { pointing = true; }, true);
+  document.addEventListener("pointerdown", (event) => {
+    pointing = true;
+    if (event.target === document.activeElement) focusByPointer = true;  // dragged once focused
+  }, true);
   document.addEventListener("focusin", () => { focusByPointer = pointing; }, true);
 
   // In the capture phase, before the focused control's own default (a select or a radio
@@ -697,6 +709,10 @@
       }
     }
     if (event.key === " " && target.matches("input[type=checkbox]") && !focusByPointer) return;
+    if (target.matches(".param-slider") && !focusByPointer) {  // reached with Tab: a slider
+      if (SLIDER_KEYS.includes(event.key)) return;  // its own: the scene follows (below)
+      if (event.key === "Escape") { event.preventDefault(); target.blur(); return; }
+    }
     const entry = KEYMAP.find((e) => e.keys.includes(event.key));
     if (!entry || (entry.when && !entry.when())) return;
     event.preventDefault();
@@ -731,7 +747,123 @@
     const value = next.every((v) => v === next[0]) ? String(next[0]) : next.join(",");
     if (value === text) return;
     field.value = value;
+    delete field.dataset.live;  // a step is one change: its own history entry
     field.dispatchEvent(new Event("change", { bubbles: true }));
+    syncSliders();
+  }
+
+  // ---- sliding controls: a slider for stride, padding and dilation ----------------------
+  // A slider writes its value into its field (every axis the same) and the field's own htmx
+  // request follows, as for a typed value, at each position a drag passes (its `input`). The
+  // requests of the sliding controls wait for the one before (hx-sync "queue last", in
+  // templates/macros.html): while one is on its way only the newest waits, the positions
+  // between are dropped unsent, and no answer can arrive after a newer one. A drag is one
+  // history entry: its first position pushes one, and the scenes it shows replace the
+  // address (Chromium ignores history.replaceState past 200 calls in 10 s; there is at most
+  // one call per scene shown, not one per position).
+  const fieldOf = (slider) => document.getElementById(slider.getAttribute("aria-controls"));
+  let sliding = null;  // the slider being moved, until its change (the drag's end)
+
+  function slide(slider) {
+    const field = fieldOf(slider);
+    if (!field || field.value.trim() === slider.value) return;
+    if (sliding !== slider) {
+      sliding = slider;
+      // as htmx pushes: the entry left is marked as its own, so Back restores it
+      history.replaceState({ htmx: true }, "", location.href);
+      history.pushState({ htmx: true }, "", location.href);
+    }
+    field.value = slider.value;
+    field.dataset.live = "1";
+    slider.setAttribute("aria-valuetext", slider.value);
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  // Each slider stands where its field says: its largest axis ("2,1" at 2), a padding by name
+  // where the engine put it (the player's data-padding; valid is none), and says the field's
+  // text to a screen reader.
+  function syncSliders() {
+    const made = (document.getElementById("player") || { dataset: {} }).dataset.padding;
+    document.querySelectorAll(".param-slider").forEach((slider) => {
+      const field = fieldOf(slider);
+      if (!field) return;
+      const text = field.value.trim();
+      const numbers = /^\d+(\s*,\s*\d+)*$/.test(text) ? text : text === "valid" ? "0" :
+        field.name === "padding" && made ? made : null;
+      if (numbers !== null) {
+        const value = String(Math.max(...numbers.split(",").map(Number)));
+        if (slider.value !== value) slider.value = value;
+      }
+      slider.setAttribute("aria-valuetext", numbers === null || numbers === text ? text : text + " (" + numbers + ")");
+    });
+  }
+
+  document.addEventListener("input", (event) => {
+    if (event.target.matches(".param-slider")) slide(event.target);
+  });
+  document.addEventListener("change", (event) => {
+    const target = event.target;
+    if (target.matches(".param-slider")) { if (sliding === target) sliding = null; return; }
+    if (event.isTrusted && target.dataset.live) delete target.dataset.live;  // typed: pushed
+    if (event.isTrusted && target.closest(".stepper")) syncSliders();
+  }, true);
+  const requester = (event) => event.detail.requestConfig && event.detail.requestConfig.elt;
+  document.addEventListener("htmx:beforeHistoryUpdate", (event) => {
+    const elt = requester(event);
+    if (elt && elt.dataset && elt.dataset.live && event.detail.history.type === "push") {
+      event.detail.history.type = "replace";
+    }
+  });
+  // the ranges move with the input and the kernel (app/web/controls.py)
+  document.addEventListener("convscope:ranges", (event) => {
+    for (const name of ["stride", "padding", "dilation"]) {
+      const slider = document.getElementById(name + "-slider"), range = event.detail[name];
+      if (!slider || !Array.isArray(range)) continue;
+      const [low, high] = range;
+      if (slider.min !== String(low)) slider.min = String(low);
+      if (slider.max !== String(high)) slider.max = String(high);
+    }
+  });
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "scene") syncSliders();
+  });
+  document.addEventListener("DOMContentLoaded", syncSliders);
+
+  // A scene from the sliding controls is put in place (update, above) rather than swapped
+  // whole: of a 28x28 digit's ~1,500 cells, a new stride changes the output's and the
+  // window's, and htmx's outerHTML swap matched every id in the new scene against the old one
+  // (bench/controls.py; README, "Sliding controls"). Its cells are then sized again: while a
+  // slider is dragged they keep their size if the stage still fits (fit.js, "keep"), and the
+  // drag's last scene is fitted afresh.
+  htmx.defineExtension("scene-morph", {
+    handleSwap(style, target, fragment) {
+      if (style !== "scene-morph" || target.id !== "scene") return false;
+      const fresh = [...fragment.children].find((el) => el.id === "scene");
+      if (!fresh) return false;
+      update(target, fresh);
+      // a range input shows its value property once it has been moved, not its attribute
+      target.querySelectorAll("input[type=range]").forEach((input) => {
+        if (input.hasAttribute("value")) input.value = input.getAttribute("value");
+      });
+      if (window.convscope.fit) window.convscope.fit(swappingLive ? "keep" : "fresh");
+      if (swappingLive) refitLater();
+      return [target];
+    },
+  });
+
+  let swappingLive = false;  // the scene being swapped in answers a slider's position
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const elt = requester(event);
+    swappingLive = Boolean(elt && elt.dataset && elt.dataset.live);
+  });
+
+  let refitTimer = null;
+  function refitLater() {  // the drag's last scene, fitted afresh once the drag has stopped
+    clearTimeout(refitTimer);
+    refitTimer = setTimeout(() => {
+      if (sliding || document.querySelector("#controls .htmx-request")) return refitLater();
+      if (window.convscope.fit) window.convscope.fit("fresh");
+    }, 300);
   }
 
   document.addEventListener("click", (event) => {

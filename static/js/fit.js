@@ -54,10 +54,35 @@
     return Math.floor(lo * 4) / 4;
   }
 
+  // The largest cell below `from` (which does not fit) at which the stage fits, found from
+  // the stage's size at two cell sizes as if it grew in a straight line with the cell (a
+  // secant), then checked, a quarter px down at a time: 2-4 layouts where halving took 6-8,
+  // each restyling every cell (bench/controls.py, a padding slider on the 28x28 digit).
+  function shrunk(box, stage, room, from) {
+    const size = () => [Math.max(stage.offsetWidth, box.scrollWidth), Math.max(stage.offsetHeight, box.scrollHeight)];
+    let a = from, sa = size();  // `fits` left the stage laid out at `from`
+    let b = Math.max(MIN, Math.floor(from * Math.min(room[0] / sa[0], room[1] / sa[1]) * 4) / 4);
+    for (let tries = 0; tries < 4 && b >= MIN; tries++) {
+      if (fits(box, stage, b, room)) return b;
+      const sb = size();
+      const guess = Math.min(...[0, 1].map((d) => {
+        const slope = (sa[d] - sb[d]) / (a - b);
+        return slope > 0 ? b - (sb[d] - room[d]) / slope : b - 0.25;
+      }));
+      a = b; sa = sb;
+      b = Math.min(b - 0.25, Math.floor(guess * 4) / 4);
+    }
+    return largest(box, stage, room, Math.max(MIN, b));
+  }
+
   // A box may offer more than one arrangement of its stage (data-layouts, e.g. the channels'
   // rows or columns, app.css keyed on data-layout, the more natural first): each is tried, and
   // a later one is kept only if its cells come out a fifth bigger than the best before it.
-  function fit(box, within) {
+  // `mode`: "fresh" finds the fit again whatever was found before (a new scene that has
+  // settled); "keep" keeps the last cell size if the new stage fits at it, else shrinks it
+  // until it does, in the same arrangement (a slider being dragged: one layout for most
+  // positions, not the dozens of a search, and the input's cells hold still).
+  function fit(box, within, mode) {
     const stage = box.firstElementChild;
     if (!stage) return;
     if (!fitting(box)) {
@@ -77,7 +102,17 @@
     // their size from step to step instead of swelling and shrinking with the arithmetic.
     const signature = shape(box, stage, max);
     const sameRoom = last && last.room === room.join("x");
-    if (last && last.signature === signature && (sameRoom || within)) {
+    if (mode === "keep" && last && sameRoom) {
+      if (last.layout) box.dataset.layout = last.layout;
+      // a stage that did not fit even at MIN is tried at MIN alone (one layout), and scrolls
+      // in its box if it still does not fit
+      const cell = fits(box, stage, last.cell, room) ? last.cell :
+        last.cell > MIN ? shrunk(box, stage, room, last.cell) : 0;
+      last = { ...last, signature, cell: cell || MIN, overfull: !cell };
+      finish(box, last.cell, last.overfull);
+      return;
+    }
+    if (mode !== "fresh" && last && last.signature === signature && (sameRoom || within)) {
       if (last.layout) box.dataset.layout = last.layout;
       if (fits(box, stage, last.cell, room) || (last.overfull && sameRoom)) {
         finish(box, last.cell, last.overfull);
@@ -133,7 +168,9 @@
     return scene.clientWidth + "x" + scene.clientHeight; };
   const resized = new ResizeObserver((entries) => {
     for (const entry of entries) {
-      const box = entry.target, room = box.clientWidth + "x" + box.clientHeight;
+      const box = entry.target;
+      if (!box.isConnected) { resized.unobserve(box); continue; }  // a scene morphed away
+      const room = box.clientWidth + "x" + box.clientHeight;
       if (rooms.get(box) === room) continue;
       const around = outer(box), within = outers.get(box) === around;
       rooms.set(box, room); outers.set(box, around);
@@ -166,9 +203,9 @@
     else if (s.left < room.left) box.scrollLeft -= room.left - s.left + 8;
   }
 
-  function fitAll() {
+  function fitAll(mode) {
     document.querySelectorAll(".fit-box[data-fit]").forEach((box) => {
-      fit(box);
+      fit(box, false, typeof mode === "string" ? mode : undefined);
       rooms.set(box, box.clientWidth + "x" + box.clientHeight);
       outers.set(box, outer(box));
       resized.observe(box);  // again for the same box: no second observation

@@ -48,10 +48,10 @@ def test_changing_parameters_gives_the_engines_output(page: Page) -> None:
     page.goto("/2d")
     page.get_by_label("Preset").first.select_option("digit")
     page.get_by_label("Preset").nth(1).select_option("sobel-x")
-    page.get_by_label("Stride").fill("2")
-    page.get_by_label("Stride").press("Tab")
-    page.get_by_label("Padding", exact=True).fill("1")
-    page.get_by_label("Padding", exact=True).press("Tab")
+    page.get_by_role("textbox", name="Stride").fill("2")
+    page.get_by_role("textbox", name="Stride").press("Tab")
+    page.get_by_role("combobox", name="Padding", exact=True).fill("1")
+    page.get_by_role("combobox", name="Padding", exact=True).press("Tab")
     page.get_by_role("radio", name="Convolution").check()
     expect(page).to_have_url(re.compile(r"mode=convolution"))
     page.get_by_role("button", name="To end").click()
@@ -103,16 +103,16 @@ def test_projector_mode(page: Page) -> None:
 
 def test_reload_and_back_keep_state(page: Page) -> None:
     page.goto("/2d")
-    page.get_by_label("Stride").fill("2")
-    page.get_by_label("Stride").press("Tab")
+    page.get_by_role("textbox", name="Stride").fill("2")
+    page.get_by_role("textbox", name="Stride").press("Tab")
     expect(page).to_have_url(re.compile(r"stride=2"))
     page.get_by_role("button", name="Step forward").click()
     expect(page).to_have_url(re.compile(r"step=1"))
     page.reload()
-    expect(page.get_by_label("Stride")).to_have_value("2")
+    expect(page.get_by_role("textbox", name="Stride")).to_have_value("2")
     expect(page.locator("#step-status")).to_have_text("Step 1 of 1")
     page.go_back()
-    expect(page.get_by_label("Stride")).to_have_value("1")
+    expect(page.get_by_role("textbox", name="Stride")).to_have_value("1")
     expect(page.locator("#step-status")).to_have_text("Step 0 of 4")
 
 
@@ -130,16 +130,16 @@ def test_receptive_field_both_ways(page: Page) -> None:
 def test_an_impossible_setting_is_explained_not_broken(page: Page) -> None:
     page.expected_errors.append("status of 422 (Unprocessable Entity)")
     page.goto("/2d")
-    page.get_by_label("Padding", exact=True).fill("same")
-    page.get_by_label("Stride").fill("2")
-    page.get_by_label("Stride").press("Tab")
+    page.get_by_role("combobox", name="Padding", exact=True).fill("same")
+    page.get_by_role("textbox", name="Stride").fill("2")
+    page.get_by_role("textbox", name="Stride").press("Tab")
     expect(page.get_by_role("alert")).to_contain_text("'same' is not supported for strided")
 
 
 def test_a_setting_over_a_page_limit_is_explained_and_undone(page: Page) -> None:
     page.expected_errors.append("status of 413")
     page.goto("/2d?input=digit28")
-    padding = page.get_by_label("Padding", exact=True)
+    padding = page.get_by_role("combobox", name="Padding", exact=True)
     padding.fill("40")
     padding.press("Tab")
     expect(page.get_by_role("alert").get_by_role("heading")).to_have_text(

@@ -49,8 +49,8 @@ def test_projector_and_theme_survive_a_lesson_link_and_back(page: Page) -> None:
 def test_back_after_a_parameter_change_shows_what_the_url_says(page: Page) -> None:
     pressed = page.locator("#projector-toggle")
     page.goto("/2d")
-    page.get_by_label("Stride").fill("2")
-    page.get_by_label("Stride").press("Tab")
+    page.get_by_role("textbox", name="Stride").fill("2")
+    page.get_by_role("textbox", name="Stride").press("Tab")
     expect(page).to_have_url(re.compile(r"/2d\?stride=2$"))
     page.keyboard.press("Escape")  # out of the Padding field that Tab went to
     page.keyboard.press("p")
@@ -147,8 +147,8 @@ def test_projector_mode_carries_through_the_tour(page: Page, axe) -> None:
     page.keyboard.press("PageDown")
     expect(page).to_have_url(re.compile(r"padding=1&tour=5$"))
     expect(page.locator("body")).not_to_have_class(PROJECTOR)
-    page.get_by_label("Stride").fill("1")  # a change on a stop stays in the tour
-    page.get_by_label("Stride").press("Tab")
+    page.get_by_role("textbox", name="Stride").fill("1")  # a change on a stop stays in the tour
+    page.get_by_role("textbox", name="Stride").press("Tab")
     expect(page).to_have_url(re.compile(r"padding=1&tour=5$"))
     expect(page).not_to_have_url(re.compile("stride"))
     page.reload()

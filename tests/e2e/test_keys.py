@@ -65,8 +65,9 @@ def test_right_on_the_focused_convolution_radio_steps_and_keeps_the_mode(page: P
 def test_tab_out_of_padding_then_right_steps_instead_of_changing_the_padding_mode(
         page: Page) -> None:
     page.goto("/2d")
-    page.get_by_label("Padding", exact=True).click()
-    page.keyboard.press("Tab")
+    page.get_by_role("combobox", name="Padding", exact=True).click()
+    for _ in range(4):  # padding's −, its slider, +, then the padding mode
+        page.keyboard.press("Tab")
     mode = page.get_by_role("combobox", name="Padding mode")
     expect(mode).to_be_focused()
     page.keyboard.press("ArrowRight")
@@ -156,7 +157,7 @@ def test_a_text_field_takes_every_key_and_escape_hands_them_back(page: Page) -> 
     page.keyboard.press("ArrowRight")
     expect(status(page)).to_have_text("Step 1 of 4")
     page.keyboard.press("Tab")  # Tab still moves the focus, on from the field left
-    expect(page.get_by_label("Stride")).to_be_focused()
+    expect(page.get_by_role("textbox", name="Stride")).to_be_focused()
     page.keyboard.press("Escape")
 
     values = page.locator("#x-values")  # a textarea too, new lines and all

@@ -132,7 +132,7 @@ def test_a_parameter_change_while_playing_shows_no_step_of_the_old_scene(
     page.get_by_role("button", name="Play").click()
     expect(status(page)).to_have_text("Step 5 of 49")
     assert held, "no request was ahead of the step shown"
-    stride = page.get_by_label("Stride")
+    stride = page.get_by_role("textbox", name="Stride")
     stride.fill("2")
     stride.press("Tab")
     expect(status(page)).to_have_text("Step 5 of 16")  # the new scene, at the step shown

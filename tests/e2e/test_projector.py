@@ -105,11 +105,15 @@ def test_the_strip_changes_the_scene_as_the_form_does(page: Page) -> None:
     page.goto("/2d?input=digit&step=3&projector=1")
     stride = page.get_by_role("textbox", name="Stride")
     expect(stride).to_be_visible()
-    # the − and + beside stride: bigger than a fingertip, and reached by Tab
+    # the − and + beside stride's slider: bigger than a fingertip, and reached by Tab
     more = page.get_by_role("button", name="one more").first
     box = more.bounding_box()
     assert box["width"] >= 44 and box["height"] >= 44
     stride.focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="one less").first).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("slider", name="Stride")).to_be_focused()
     page.keyboard.press("Tab")
     expect(more).to_be_focused()
     page.keyboard.press("Enter")
@@ -144,8 +148,8 @@ def test_the_strip_changes_the_scene_as_the_form_does(page: Page) -> None:
     screenshot(page, "projector-strip-2d")
     # the form the strip belongs to says the same on the way out
     page.get_by_role("button", name="Exit projector").click()
-    expect(page.get_by_label("Stride")).to_have_value("1")
-    expect(page.get_by_label("Padding", exact=True)).to_have_value("1")
+    expect(page.get_by_role("textbox", name="Stride")).to_have_value("1")
+    expect(page.get_by_role("combobox", name="Padding", exact=True)).to_have_value("1")
     expect(page.locator("#kernel-preset")).to_have_value("sobel-x")
 
 
