@@ -181,12 +181,11 @@ LIMITS = [
     ("max_padded_elements", "padding", "transposed/forward",  # uncropped 50, then 51
      {"input": ones(2), "weight": kernel(1), "stride": 49, "padding": 20},
      {"input": ones(2), "weight": kernel(1), "stride": 50, "padding": 20}),
-    # this small and strided, the engine dilates the input by the stride and correlates it
-    # "full", counting the products with the zeros too: each of the uncropped output's
-    # 2I + K - 2 cells gathers K, so 12 x 4 = 48 for I = 5, K = 4, then 17 x 3 = 51
+    # strided, the engine stamps tap by tap: 12 x 4 = 48, then 7 x 7 = 49 (at stride 1 it
+    # takes a "full" correlation, which counts the products with its zero border too)
     ("max_macs", None, "transposed/forward",
-     {"input": ones(5), "weight": kernel(4), "stride": 2},
-     {"input": ones(8), "weight": kernel(3), "stride": 2}),
+     {"input": ones(12), "weight": kernel(4), "stride": 2},
+     {"input": ones(7), "weight": kernel(7), "stride": 2}),
     ("max_macs", None, "transposed/backward",  # the input gradient and the weight's: 2 x 24
      {"input": ones(24), "weight": kernel(1), "grad_output": ones(24)},
      {"input": ones(24), "weight": kernel(1), "loss": "sum"}),  # + the forward pass: 72
