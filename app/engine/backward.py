@@ -26,13 +26,7 @@ import numpy as np
 
 from .arrays import Prepared, pad, prepare_backward, unpad_grad, windows
 from .cache import OBJECT_BYTES, bounded_cache
-from .cost import (
-    flat_run,
-    input_gradient_method,
-    residues,
-    stride_one_geometry,
-    transposed_geometry,
-)
+from .cost import flat_run, input_gradient_method, residues, transposed_geometry
 from .forward import (
     Block,
     all_finite,
@@ -144,10 +138,10 @@ def _gradients(xp: np.ndarray | None, dy: np.ndarray, w: np.ndarray,
     with_weight = xp is not None
     if with_weight:
         cols = windows(xp, geom, kernel_first=True)
-    elif method in ONE_PASS:  # nothing to do block by block
-        return None, ONE_PASS[method](dy, w, geom)
+    elif method == "transposed":  # nothing to do block by block
+        return None, input_gradient_transposed(dy, w, geom)
     workspace = sched.workspace
-    if method not in ONE_PASS:
+    if method != "transposed":
         wmat_t = w.reshape(sched.weight_matrix).swapaxes(1, 2)  # (groups, taps, C_out_g)
     if method == "flat":
         flat = flat_layout(geom)
@@ -185,8 +179,8 @@ def _gradients(xp: np.ndarray | None, dy: np.ndarray, w: np.ndarray,
             col2im_positions(grad_xp, mat.reshape(block.shape), block, geom)
     if with_weight and grad_w_t is None:  # an empty batch has no block: nothing reached w
         grad_w_t = np.zeros(sched.weight_matrix, dtype=dtype).swapaxes(1, 2)
-    if method in ONE_PASS:
-        grad_xp = ONE_PASS[method](dy, w, geom)
+    if method == "transposed":
+        grad_xp = input_gradient_transposed(dy, w, geom)
     elif method == "taps":
         grad_xp = unphase(grad_phases, phases)
     return (None if grad_w_t is None else grad_w_t.swapaxes(1, 2)), grad_xp
@@ -210,31 +204,6 @@ def input_gradient_transposed(dy: np.ndarray, w: np.ndarray, geom: Geometry) -> 
     wt = w.reshape(geom.groups, geom.c_out_group, geom.c_in_group, *geom.kernel).swapaxes(1, 2)
     wt = wt[(Ellipsis, *(slice(None, None, -1),) * geom.ndim)].reshape(tgeom.weight_shape)
     return correlate(pad(dy, tgeom), wt, tgeom)
-
-
-@bounded_cache(lambda geom: 30 * OBJECT_BYTES)
-def _stride_one(geom: Geometry) -> Geometry:
-    return stride_one_geometry(geom)
-
-
-def input_gradient_dilated(dy: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
-    """dL/d(padded input) for any stride: the deltas dilated by the stride, that is placed at
-    every ``stride``-th output of the same convolution with stride 1 (zeros between them and
-    past the last), and then :func:`input_gradient_transposed` of that.
-
-    dy : ndarray, shape (N, C_out, *out); w : ndarray, shape (C_out, C_in_g, *K), as it slides
-    Returns shape (N, C_in, *padded).
-    """
-    one = _stride_one(geom)
-    dilated = np.zeros((geom.n, geom.c_out, *one.out_spatial), dtype=dy.dtype)
-    dilated[(slice(None), slice(None), *(
-        slice(0, (o - 1) * s + 1, s) for o, s in zip(geom.out_spatial, geom.work_stride,
-                                                      strict=True)))] = dy
-    return input_gradient_transposed(dilated, w, one)
-
-
-#: the input-gradient methods that make the whole gradient in one pass, not block by block
-ONE_PASS = {"transposed": input_gradient_transposed, "dilated": input_gradient_dilated}
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ SECONDS_PER_BYTE = 0.25e-9
 SECONDS_PER_LOOP = 3e-6
 
 #: the input-gradient methods (see :func:`input_gradient_method`)
-METHODS = ("transposed", "flat", "taps", "positions", "dilated")
+METHODS = ("transposed", "flat", "taps", "positions")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,17 +158,6 @@ def transposed_geometry(geom: Geometry) -> Geometry:
     )
 
 
-def stride_one_geometry(geom: Geometry) -> Geometry:
-    """``geom`` with stride 1 on every axis (cross-correlation, zero padding): the deltas of
-    ``geom``, dilated by its stride, are deltas of this one at every ``stride``-th output
-    (:func:`~app.engine.backward.input_gradient_dilated`)."""
-    return plan(
-        (geom.n, geom.c_in, *geom.in_spatial), (geom.c_out, geom.c_in_group, *geom.kernel),
-        padding=[list(pair) for pair in geom.padding], dilation=geom.dilation,
-        groups=geom.groups,
-    )
-
-
 def _method_costs(geom: Geometry, itemsize: int) -> dict[str, Cost]:
     """The cost of each input-gradient method that applies to ``geom``, beyond the weight
     gradient's pass over the blocks (which every method shares)."""
@@ -186,18 +175,6 @@ def _method_costs(geom: Geometry, itemsize: int) -> dict[str, Cost]:
             macs=tgeom.macs, moves=_im2col_elements(tgeom) + tpadded, loops=tblocks.blocks,
             peak_bytes=itemsize * (tpadded + padded + tblocks.workspace))
         costs["flat"] = _flat_cost(geom, blocks, itemsize, padded)
-    else:
-        # the deltas dilated by the stride (zeros between), then the stride-1 "full"
-        # correlation: prod(stride) times the multiply-adds, in one pass instead of one
-        # add per tap (the small strided sizes, where those adds' call overhead rules)
-        tgeom = transposed_geometry(stride_one_geometry(geom))
-        tblocks = blocking(tgeom)
-        tpadded = tgeom.n * tgeom.c_in * math.prod(tgeom.padded)
-        dilated = tgeom.n * tgeom.c_in * math.prod(tgeom.in_spatial)
-        costs["dilated"] = Cost(
-            macs=tgeom.macs, moves=_im2col_elements(tgeom) + tpadded + dilated,
-            loops=tblocks.blocks + 2,
-            peak_bytes=itemsize * (dilated + tpadded + padded + tblocks.workspace))
     kept = residues(geom)
     phases = geom.n * geom.c_in * math.prod(
         len(r) * -(-p // s) for r, p, s in zip(kept, geom.padded, geom.work_stride,
@@ -216,10 +193,7 @@ def _method_costs(geom: Geometry, itemsize: int) -> dict[str, Cost]:
 def _preferred(geom: Geometry) -> str:
     """The method measured fastest at the sizes people use (bench/engine.py)."""
     if geom.work_stride != (1,) * geom.ndim:
-        # small work is ruled by call overhead: one dilated pass beats an add per tap
-        # (transposed 28x28 k3 s2: 92 us against 231; 1-D 256 k9 s3: 74 against 252)
-        return "dilated" if transposed_geometry(stride_one_geometry(geom)).macs <= 50_000 \
-            else "taps"
+        return "taps"
     return "transposed" if geom.c_out_group <= geom.c_in_group else "flat"
 
 
@@ -232,10 +206,7 @@ def input_gradient_method(geom: Geometry, itemsize: int = 8) -> str:
       kernel tap;
     - ``"taps"`` (any stride): col2im into one grid per stride residue, one add per tap;
     - ``"positions"`` (any stride): col2im one output position at a time, an add into that
-      window — for a kernel with many more taps than the block has outputs;
-    - ``"dilated"`` (stride > 1): the deltas dilated by the stride, then the "full"
-      correlation of ``"transposed"`` — the lesson's picture of the strided input gradient,
-      at prod(stride) times the multiply-adds but in one pass.
+      window — for a kernel with many more taps than the block has outputs.
 
     The method measured fastest at ordinary sizes is kept unless the cost model finds one at
     least twice as cheap: the "full" correlation of a 250,000-tap kernel over one output, or
