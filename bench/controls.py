@@ -43,12 +43,21 @@ from tests.e2e.conftest import ARGS, CHROMIUM, KEPT  # noqa: E402  (Chromium as 
 VIEWPORT = {"width": 1024, "height": 768}
 TARGET_MS = 100
 
+# In the page, first: the control of `name` (its slider, or its field `via` "field") and a
+# change to it, as a drag's position makes one, or a typed value.
+CONTROL = """  const field = document.getElementById(name + "-field");
+  const slider = document.getElementById(name + "-slider");
+  const change = (value) => {  // as a drag's position does, or a typed value
+    const control = via === "slider" ? slider : field;
+    control.value = String(value);
+    control.dispatchEvent(new Event(via === "slider" ? "input" : "change", { bubbles: true }));
+  };
+"""
+
 # In the page: change `name` to each of `values` in turn, each once the one before is painted.
 CHANGES = """
 async ([name, values, via]) => {
-  const field = document.getElementById(name + "-field");
-  const slider = document.getElementById(name + "-slider");
-  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+""" + CONTROL + """  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
   const painted = () => new Promise((resolve) => {  // after the next frame's layout
     requestAnimationFrame(() => {
       const box = document.createElement("div");
@@ -74,13 +83,7 @@ async ([name, values, via]) => {
     await frame();
     const response = once("htmx:beforeSwap"), swap = once("htmx:afterSwap");
     const t0 = performance.now();
-    if (via === "slider") {
-      slider.value = String(value);
-      slider.dispatchEvent(new Event("input", { bubbles: true }));
-    } else {
-      field.value = String(value);
-      field.dispatchEvent(new Event("change", { bubbles: true }));
-    }
+    change(value);
     const t1 = await response, t2 = await swap, t3 = await painted();
     rows.push([t3 - t0, t1 - t0, t2 - t1, t3 - t2]);
   }
@@ -91,22 +94,14 @@ async ([name, values, via]) => {
 # In the page: `values` dispatched in one go; then wait for the scene to settle.
 BURST = """
 async ([name, values, via]) => {
-  const field = document.getElementById(name + "-field");
-  const slider = document.getElementById(name + "-slider");
-  let sent = 0, shown = 0;
+""" + CONTROL + """  let sent = 0, shown = 0;
   const scene = (event) => event.detail.target && event.detail.target.id === "scene";
   const count = (event) => { if (scene(event)) sent += 1; };
   const swapped = (event) => { if (scene(event)) shown += 1; };
   document.body.addEventListener("htmx:beforeSend", count);
   document.body.addEventListener("htmx:afterSwap", swapped);
   for (const value of values) {
-    if (via === "slider") {
-      slider.value = String(value);
-      slider.dispatchEvent(new Event("input", { bubbles: true }));
-    } else {
-      field.value = String(value);
-      field.dispatchEvent(new Event("change", { bubbles: true }));
-    }
+    change(value);
   }
   // settled: no request in flight or queued for half a second
   let quiet = 0;
