@@ -284,17 +284,18 @@ def plan(
     return geom
 
 
-def _plan(
-    input_shape: tuple[int, ...],
-    weight_shape: tuple[int, ...],
-    stride: object,
-    padding: object,
-    dilation: object,
-    groups: object,
-    padding_mode: object,
-    mode: object,
-    bias_shape: tuple[int, ...] | None,
-) -> Geometry:
+def check_shapes(input_shape: tuple[int, ...], weight_shape: tuple[int, ...], weight: str,
+                 layout: str) -> bool:
+    """Refuse shapes no convolution (or transposed one) takes, and say whether the input is
+    batched: non-negative integer sizes, a weight of at least 3 dimensions (``weight`` begins
+    the message, ``layout`` names its axes), an input with one or two more dimensions than
+    the weight has spatial ones, and no empty axis but the batch.
+
+    An empty batch is a valid call with an empty output, as in PyTorch. An empty spatial axis
+    is refused, as PyTorch refuses it ("Only zero batch or zero channel inputs are
+    supported"); so is an empty channel axis, which PyTorch's message names but which would
+    make a sum over no channels, and an empty weight.
+    """
     for field, shape in (("input", input_shape), ("weight", weight_shape)):
         if not all(isinstance(d, int | np.integer) and not isinstance(d, bool) and d >= 0
                    for d in shape):
@@ -303,7 +304,7 @@ def _plan(
     if len(weight_shape) < 3:
         raise ShapeError(
             "weight",
-            "weight must have at least 3 dimensions (C_out, C_in/groups, *kernel), got "
+            f"{weight} have at least 3 dimensions {layout}, got "
             f"{len(weight_shape)} dimensions with shape {list(weight_shape)}",
         )
     ndim = len(weight_shape) - 2
@@ -315,15 +316,28 @@ def _plan(
             f"got {len(input_shape)} dimensions with shape {list(input_shape)}",
         )
     batched = len(input_shape) == ndim + 2
-    # An empty batch is a valid call with an empty output, as in PyTorch. An empty spatial
-    # axis is refused, as PyTorch refuses it ("Only zero batch or zero channel inputs are
-    # supported"); so is an empty channel axis, which PyTorch's message names but which
-    # would make a sum over no channels, and an empty weight.
     if 0 in input_shape[batched:]:
         raise ShapeError("input", f"input has an empty dimension: shape {list(input_shape)}; "
                                   "only the batch dimension N may be 0")
     if 0 in weight_shape:
         raise ShapeError("weight", f"weight has an empty dimension: shape {list(weight_shape)}")
+    return batched
+
+
+def _plan(
+    input_shape: tuple[int, ...],
+    weight_shape: tuple[int, ...],
+    stride: object,
+    padding: object,
+    dilation: object,
+    groups: object,
+    padding_mode: object,
+    mode: object,
+    bias_shape: tuple[int, ...] | None,
+) -> Geometry:
+    batched = check_shapes(input_shape, weight_shape, "weight must",
+                           "(C_out, C_in/groups, *kernel)")
+    ndim = len(weight_shape) - 2
     if padding_mode not in PADDING_MODES:
         raise ParameterError(
             "padding_mode",

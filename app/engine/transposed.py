@@ -38,6 +38,7 @@ from .geometry import (
     _int_param,
     _one_or,
     _per_axis,
+    check_shapes,
     geometry_class,
     plan,
 )
@@ -164,32 +165,9 @@ def plan_transposed(
 
 def _plan(input_shape, weight_shape, stride, padding, output_padding, dilation, groups,
           bias_shape) -> TransposedGeometry:
-    for field, shape in (("input", input_shape), ("weight", weight_shape)):
-        if not all(isinstance(d, int | np.integer) and not isinstance(d, bool) and d >= 0
-                   for d in shape):
-            raise ShapeError(field, f"{field} shape must be non-negative integers, got "
-                                    f"{describe(list(shape))}")
-    if len(weight_shape) < 3:
-        raise ShapeError(
-            "weight",
-            "weight of a transposed convolution must have at least 3 dimensions (C_in, "
-            f"C_out/groups, *kernel), got {len(weight_shape)} dimensions with shape "
-            f"{list(weight_shape)}",
-        )
+    batched = check_shapes(input_shape, weight_shape, "weight of a transposed convolution must",
+                           "(C_in, C_out/groups, *kernel)")
     ndim = len(weight_shape) - 2
-    if len(input_shape) not in (ndim + 1, ndim + 2):
-        raise ShapeError(
-            "input",
-            f"expected input with {ndim + 1} dimensions (C_in, *spatial) or {ndim + 2} "
-            f"dimensions (N, C_in, *spatial) for a weight with {ndim} spatial dimensions, "
-            f"got {len(input_shape)} dimensions with shape {list(input_shape)}",
-        )
-    batched = len(input_shape) == ndim + 2
-    if 0 in input_shape[batched:]:
-        raise ShapeError("input", f"input has an empty dimension: shape {list(input_shape)}; "
-                                  "only the batch dimension N may be 0")
-    if 0 in weight_shape:
-        raise ShapeError("weight", f"weight has an empty dimension: shape {list(weight_shape)}")
     n, c_in, *in_spatial = input_shape if batched else (1, *input_shape)
     w_in, c_out_group, *kernel = weight_shape
 
