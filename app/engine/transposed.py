@@ -38,6 +38,7 @@ from .geometry import (
     _int_param,
     _one_or,
     _per_axis,
+    axis_names,
     check_shapes,
     geometry_class,
     plan,
@@ -447,3 +448,35 @@ def correlate_and_weight_gradient(xp: np.ndarray, dy: np.ndarray, w: np.ndarray,
     if grad_w_t is None:  # an empty batch: nothing reached the weight
         return y, np.zeros(w.shape, dtype=xp.dtype)
     return y, np.ascontiguousarray(grad_w_t.swapaxes(1, 2)).reshape(w.shape)
+
+
+def transposed_size_formulas(
+    in_spatial: tuple[int, ...],
+    kernel: tuple[int, ...],
+    *,
+    stride: object = 1,
+    padding: object = 0,
+    output_padding: object = 0,
+    dilation: object = 1,
+) -> list[str]:
+    """The output-size formula of every spatial axis of a transposed convolution with its
+    numbers filled in, ``O = (I − 1)·S − P_before − P_after + D·(K − 1) + output_padding + 1``
+    (the padding crops ``P`` cells from both ends, so P_before = P_after = P), e.g.
+    ``O_H = (2 − 1)×2 − 1 − 1 + 1×(3 − 1) + 1 + 1 = 4``.
+
+    Parameters are checked as :func:`plan_transposed` checks them (a :class:`ParameterError`
+    names the bad one), sizes are not: an axis left with no output says so instead.
+    """
+    ndim = len(kernel)
+    stride_t = _per_axis(stride, ndim, "stride", 1)
+    dilation_t = _per_axis(dilation, ndim, "dilation", 1)
+    pad_t = _padding(padding, ndim)
+    extra_t = _per_axis(output_padding, ndim, "output_padding", 0)
+    lines = []
+    for name, i, k, s, p, op, d in zip(axis_names(ndim), in_spatial, kernel, stride_t, pad_t,
+                                       extra_t, dilation_t, strict=True):
+        o = (i - 1) * s - 2 * p + d * (k - 1) + op + 1
+        result = str(o) if o >= 1 else f"{o}: no output, the padding crops every cell"
+        lines.append(f"O_{name} = ({i} − 1)×{s} − {p} − {p} + {d}×({k} − 1) + {op} + 1 "
+                     f"= {result}")
+    return lines

@@ -338,3 +338,47 @@ class SceneBackpropContract(SceneContract, Protocol):
 
     def finite_differences(self, h: float = 1e-6) -> dict[str, float]:
         """Relative errors of the gradients against central differences of L."""
+
+
+@runtime_checkable
+class SceneTransposedContract(GridSceneContract, Protocol):
+    """``page_transposed.html`` and ``transposed_parts.html``: the input, the kernel, the
+    output as the stamps build it (scatter) or cell by cell (gather), the overlap map."""
+
+    #: The transposed output-size formula of each axis, its numbers filled in.
+    formulas: list[str]
+    #: Whether the page plays the scatter (each input cell stamps) rather than the gather.
+    scatter: bool
+    #: The kernel's cells, each tap in the colour of its stamp.
+    kernel_rows: list[list[Cell]]
+    #: How many stamps land on each output cell, as cells (the engine's overlap counts).
+    overlap_rows: list[list[Cell]]
+    #: Whether neighbouring output cells away from the edges get different counts.
+    checkerboard: bool
+    #: The padding cropped from each axis, as (before, after) pairs (for the player).
+    padding_pairs: list[tuple[int, int]]
+
+    def shape_text(self, array: np.ndarray) -> str:
+        """An array's shape as the captions write it, ``4×4``."""
+
+    def input_rows(self, step: int | None = None) -> list[list[Cell]]:
+        """The input's cells at the step: the stamping cell current (scatter), the cells
+        reaching the cell made marked with tap and weight (gather)."""
+
+    def output_rows(self, step: int | None = None) -> list[list[Cell]]:
+        """The output's cells at the step: running sums (scatter), the cells made (gather)."""
+
+    def source(self, step: int | None = None) -> tuple[str, str] | None:
+        """Scatter: the name and value of the input cell stamping at the step."""
+
+    def stamps(self, step: int | None = None) -> list[Any]:
+        """Scatter: the step's stamp, tap by tap: the product and the cell it lands on."""
+
+    def stamp_span(self, step: int | None = None) -> tuple[str, str, int, int] | None:
+        """Scatter: the stamp in short (first and last cell, taps landed and cropped)."""
+
+    def completed(self, step: int | None = None) -> list[Any]:
+        """The output cells complete at the step, each with its terms and value."""
+
+    def backprop(self, limits: Any) -> tuple[str | None, str]:
+        """The /backprop address whose ∂L/∂X is this output (or None), and why."""

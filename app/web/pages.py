@@ -54,9 +54,11 @@ from .scene2d import Scene2D
 from .scene3d import Scene3D
 from .scene_backprop import SceneBackprop
 from .scene_channels import SceneChannels
-from .scenes import Budget, Explained, GridScene, TooBig, explain, is_built
+from .scene_transposed import SceneTransposed
+from .scenes import Budget, Explained, TooBig, explain, is_built
 from .templating import templates
 from .upload import UploadError, grey_pixels, image_bytes, read_body
+from .view_transposed import INPUTS_T, KERNELS_T, parse_view_transposed
 from .views import View2D
 
 router = APIRouter(include_in_schema=False)
@@ -67,7 +69,7 @@ def _wants_fragment(request: Request) -> bool:
     return headers.get("hx-request") == "true" and "hx-history-restore-request" not in headers
 
 
-PAGES = ("/", "/1d", "/2d", "/3d", "/channels", "/backprop", "/docs", "/tour")
+PAGES = ("/", "/1d", "/2d", "/3d", "/channels", "/backprop", "/transposed", "/docs", "/tour")
 
 
 def not_found(request: Request) -> Response:
@@ -187,7 +189,7 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
             previous = min(max(int(query["prev"]), 0), scene.steps)
         except ValueError:
             previous = 0
-        if isinstance(scene, GridScene):  # the others re-draw their small plots whole
+        if hasattr(scene, "changed_cells"):  # the others re-draw their small plots whole
             context["changed_inputs"], context["changed_outputs"] = \
                 scene.changed_cells(previous)
         return templates.TemplateResponse(request, template, context, headers=headers,
@@ -286,6 +288,14 @@ def verify_backprop(request: Request) -> Response:
         return HTMLResponse(f"<p>{escape(str(exc))}</p>", status_code=413)
     return templates.TemplateResponse(request, "verify.html",
                                       {"errors": scene.finite_differences()})
+
+
+@router.get("/transposed")
+async def page_transposed(request: Request) -> Response:
+    """The transposed-convolution page, its scene fragment, or one step's changes."""
+    return await _render(request, "page_transposed.html", "transposed", parse_view_transposed,
+                         SceneTransposed, {"inputs": INPUTS_T, "kernels": KERNELS_T,
+                                           "limits": request.app.state.settings})
 
 
 @router.get("/channels")

@@ -27,6 +27,9 @@ TOPS = {
     "channels": 24,
     # learn-sobel kept 30 (0.96), missed 45 (0.83)
     "backprop": 24,
+    # the transposed page: not measured yet with bench/playback.py; the other grid pages' top
+    # (its scenes are at most page_max_cells, as theirs, but a scatter step re-sends the output)
+    "transposed": 24,
 }
 """Each page's fastest speed, in steps per second (the reasons, from bench/playback.py)."""
 

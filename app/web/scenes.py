@@ -434,7 +434,9 @@ def explain(build: type[Scene], view, budget: Budget) -> Explained:
         if not isinstance(exc, ConvolutionError):
             return Explained(None, str(exc))
         try:
-            formulas = formulas_of(view, *view.sizes())
+            # a page whose sizes follow another rule (the transposed page's) says it itself
+            formulas = view.size_formulas() if hasattr(view, "size_formulas") else \
+                formulas_of(view, *view.sizes())
         except ConvolutionError:
             formulas = []
         return Explained(None, exc.message, tuple(formulas))

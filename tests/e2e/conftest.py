@@ -68,4 +68,7 @@ def serious_violations(axe: Axe, tab: Page) -> list[str]:
 
 def screenshot(tab: Page, name: str, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
-    tab.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page)
+    # caret="initial": Playwright's default hides the caret with an inline style it leaves on
+    # every input and textarea as style="", which htmx's settle then copies onto the swapped-in
+    # fields, and the page's CSP (style-src 'self') logs that as an error
+    tab.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page, caret="initial")

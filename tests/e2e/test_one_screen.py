@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOLUMES
+from app.web.view_transposed import INPUTS_T, KERNELS_T
 from tests.e2e.conftest import screenshot
 
 URLS = (
@@ -28,6 +29,10 @@ URLS = (
     + [f"/backprop?preset={name}&part={part}" for name in BACKPROP
        for part in ("weight", "input", "bias")]
     + ["/backprop?preset=learn-sobel&epoch=3"]
+    + [f"/transposed?input={name}&kernel=k3&stride=2" for name in INPUTS_T]
+    + [f"/transposed?input=ramp3&kernel={name}" for name in KERNELS_T]
+    + ["/transposed?input=ones4&kernel=bilinear&stride=2&padding=1&show=gather",
+       "/transposed?input=ones4&kernel=k4&stride=2"]
 )
 
 # Where each part of the scene is, and whether it is in view: the boxes of every grid or plot
