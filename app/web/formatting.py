@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 #: digits as subscripts, for the lesson's names: x₁, w₃, δ₂, b₁
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -27,6 +28,9 @@ def format_exact(value: float) -> str:
     return _compact(repr(value))
 
 
+# A big grid writes the same few values many times (a 28x28 digit's ~1,700 cells hold a few
+# dozen): each text is made once, ~15 % of rendering its scene (bench: render A/B in one run).
+@lru_cache(maxsize=4096)
 def format_full(value: float) -> str:
     """A number in full, as a cell's title and accessible name say it: exact
     (:func:`format_exact`), with ∞, −∞ and NaN spelled."""
@@ -59,6 +63,7 @@ def _compact(text: str) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+@lru_cache(maxsize=4096)
 def format_fit(value: float, chars: int) -> str:
     """A number in at most ``chars`` characters, with as many significant digits as fit
     (``-0.858`` in 5 is ``-0.86``, ``-1.05e12`` is ``-1e12``, in 7 ``-1.1e12``); ∞, −∞ and NaN
