@@ -50,6 +50,9 @@ STOPS = (
     Stop("backprop", "Backpropagation through a convolution", "/backprop",
          "Use the upstream derivatives as the kernel and slide them over the input: the "
          "kernel's gradients."),
+    Stop("matrix", "The convolution as a matrix", "/matrix?input=random&kernel=sobel-x",
+         "Each row of W is the kernel slid to one window: vec(y) = W · vec(x), and "
+         "∂L/∂x = Wᵀ · vec(δ)."),
 )
 
 

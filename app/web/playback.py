@@ -27,6 +27,8 @@ TOPS = {
     "channels": 24,
     # learn-sobel kept 30 (0.96), missed 45 (0.83)
     "backprop": 24,
+    # not yet measured by bench/playback.py: the 2-D page's top, whose cells it shares
+    "matrix": 24,
 }
 """Each page's fastest speed, in steps per second (the reasons, from bench/playback.py)."""
 
