@@ -28,6 +28,11 @@ URLS = (
     + [f"/backprop?preset={name}&part={part}" for name in BACKPROP
        for part in ("weight", "input", "bias")]
     + ["/backprop?preset=learn-sobel&epoch=3"]
+    + [f"/matrix?matrix={kind}" for kind in ("im2col", "W", "Wt")]
+    + [f"/matrix?input=random&kernel=sobel-x&matrix={kind}" for kind in ("im2col", "W", "Wt")]
+    + ["/matrix?input=random&kernel=emboss&padding=1&padding_mode=circular&matrix=W",
+       "/matrix?input=random&kernel=gaussian&padding=1&matrix=im2col",
+       "/matrix?input=random&kernel=box-blur&padding=1&matrix=Wt"]
 )
 
 # Where each part of the scene is, and whether it is in view: the boxes of every grid or plot
