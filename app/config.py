@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     upload_max_pixels: int = Field(12_000_000, description="pixels of an uploaded picture, "
                                                            "read from its header and refused "
                                                            "above before it is decoded")
+    page_max_matrix_side: int = Field(6, description="rows or columns of the matrix page's "
+                                                     "input")
+    page_max_matrix_kernel: int = Field(3, description="rows or columns of the matrix page's "
+                                                       "kernel")
+    page_max_matrix_entries: int = Field(
+        1_296, description="entries of the matrix page's W (36 x 36: a 6x6 input, padded to "
+                           "keep its size); a 16 x 36 W fits one screen at 1024x768")
     page_max_epochs: int = Field(500, description="gradient-descent updates the backprop "
                                                   "page replays")
     cors_origins: list[str] = Field(["*"], description="origins allowed to call the API")

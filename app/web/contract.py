@@ -189,6 +189,59 @@ class Scene2DContract(GridSceneContract, Protocol):
 
 
 @runtime_checkable
+class SceneMatrixContract(GridSceneContract, Protocol):
+    """``page_matrix.html`` and ``matrix_parts.html``: the 2-D page's grids and the matrix."""
+
+    #: Stride, dilation, padding and shapes (as the 2-D page's).
+    geometry_data: dict[str, str]
+    #: The input as the kernel sees it, padding included, (*padded).
+    padded_values: np.ndarray
+
+    def input_rows(self, step: int | None = None) -> list[list[Cell]]:
+        """The padded input's cells at the step, the window's marked with tap and weight."""
+
+    def kernel_rows(self, flipped: bool = False) -> list[list[Cell]]:
+        """The kernel's cells, or ``flipped`` as it slides in convolution mode."""
+
+    def output_rows(self, step: int | None = None) -> list[list[Cell]]:
+        """The output's cells, those made so far filled in."""
+
+    def out_position(self, step: int | None = None) -> tuple[int, ...] | None:
+        """Row and column of the output made at the step."""
+
+    def terms(self, step: int | None = None) -> list[Term]:
+        """The step's products, each with its tap."""
+
+    #: Which matrix is drawn: ``im2col`` (patches P), ``W`` or ``Wt`` (Wᵀ).
+    kind: str
+    #: The drawn matrix's rows and columns.
+    shape: tuple[int, int]
+    #: The row (im2col, W) or column (Wᵀ) of the output made at this step; None at step 0.
+    highlighted: int | None
+    #: The matrix's caption (its product and size) and its accessible name.
+    matrix_caption: str
+    matrix_label: str
+    #: δ = ∂L/∂y, the output's shape (1 everywhere unless typed in).
+    delta: np.ndarray
+    #: The output, (*out).
+    output: np.ndarray
+    #: /backprop with this x, kernel and δ, playing ∂L/∂X.
+    backprop_url: str
+
+    def matrix_row(self, r: int) -> list[Cell]:
+        """Row ``r`` of the drawn matrix, the engine's entries, structural zeros faint."""
+
+    def changed_rows(self, previous: int) -> list[int]:
+        """The rows a step from ``previous`` changes."""
+
+    def vectors(self, step: int | None = None) -> dict[str, Any]:
+        """The vectors around the matrix (``top``, ``side``; on im2col ``left``, ``bottom``)."""
+
+    def matrix_sentence(self, step: int | None = None) -> str:
+        """What the highlighted row (or column) is, in words."""
+
+
+@runtime_checkable
 class Scene3DContract(GridSceneContract, Protocol):
     """``page_3d.html`` and ``parts_3d.html``: depth slices, and the 3-D view above them."""
 

@@ -50,6 +50,9 @@ STOPS = (
     Stop("backprop", "Backpropagation through a convolution", "/backprop",
          "Use the upstream derivatives as the kernel and slide them over the input: the "
          "kernel's gradients."),
+    Stop("matrix", "The convolution as a matrix", "/matrix?input=random&kernel=sobel-x",
+         "Each row of W is the kernel slid to one window: vec(y) = W · vec(x), and "
+         "∂L/∂x = Wᵀ · vec(δ)."),
     Stop("transposed", "Transposed convolution", "/transposed?input=ones4&kernel=k3&stride=2",
          "Each input cell stamps the kernel, scaled by its value; where stamps overlap they add "
          "up. Kernel 3 with stride 2: a checkerboard."),

@@ -1,5 +1,5 @@
-"""The pages: ``/`` (the lesson as a path of stops), ``/1d``, ``/2d``, ``/3d``, ``/channels``
-and ``/backprop``.
+"""The pages: ``/`` (the lesson as a path of stops), ``/1d``, ``/2d``, ``/3d``, ``/channels``,
+``/backprop`` and ``/matrix``.
 
 One URL serves a page and its fragments: a plain request gets the whole page; an HTMX request
 gets the ``scene`` block (after a parameter change) or, when the player asks for a step
@@ -54,6 +54,7 @@ from .scene2d import Scene2D
 from .scene3d import Scene3D
 from .scene_backprop import SceneBackprop
 from .scene_channels import SceneChannels
+from .scene_matrix import MATRICES, SceneMatrix, parse_view_matrix, small_inputs, small_kernels
 from .scene_transposed import SceneTransposed
 from .scenes import Budget, Explained, TooBig, explain, is_built
 from .templating import templates
@@ -69,7 +70,8 @@ def _wants_fragment(request: Request) -> bool:
     return headers.get("hx-request") == "true" and "hx-history-restore-request" not in headers
 
 
-PAGES = ("/", "/1d", "/2d", "/3d", "/channels", "/backprop", "/transposed", "/docs", "/tour")
+PAGES = ("/", "/1d", "/2d", "/3d", "/channels", "/backprop", "/matrix", "/transposed", "/docs",
+         "/tour")
 
 
 def not_found(request: Request) -> Response:
@@ -192,6 +194,7 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
         if hasattr(scene, "changed_cells"):  # the others re-draw their small plots whole
             context["changed_inputs"], context["changed_outputs"] = \
                 scene.changed_cells(previous)
+        context["previous"] = previous
         return templates.TemplateResponse(request, template, context, headers=headers,
                                           block_name="step")
     canonical = "&".join(q for q in (view.query(), form.query()) if q)
@@ -290,6 +293,15 @@ def verify_backprop(request: Request) -> Response:
                                       {"errors": scene.finite_differences()})
 
 
+@router.get("/matrix")
+async def page_matrix(request: Request) -> Response:
+    """The matrix page, its scene fragment, or one step's changes."""
+    settings = request.app.state.settings
+    return await _render(request, "page_matrix.html", "matrix", parse_view_matrix,
+                         SceneMatrix, {
+                             "images": small_inputs(settings.page_max_matrix_side),
+                             "kernels": small_kernels(settings.page_max_matrix_kernel),
+                             "matrices": MATRICES, "max_side": settings.page_max_matrix_side})
 @router.get("/transposed")
 async def page_transposed(request: Request) -> Response:
     """The transposed-convolution page, its scene fragment, or one step's changes."""

@@ -27,6 +27,8 @@ TOPS = {
     "channels": 24,
     # learn-sobel kept 30 (0.96), missed 45 (0.83)
     "backprop": 24,
+    # not yet measured by bench/playback.py: the 2-D page's top, whose cells it shares
+    "matrix": 24,
     # the transposed page: not measured yet with bench/playback.py; the other grid pages' top
     # (its scenes are at most page_max_cells, as theirs, but a scatter step re-sends the output)
     "transposed": 24,

@@ -49,11 +49,13 @@ class Budget:
     macs: int
     work_bytes: int
     loops: int
+    matrix_entries: int = 0  # the matrix page's W (page_max_matrix_entries)
 
     @classmethod
     def of(cls, settings) -> Budget:
         return cls(cells=settings.page_max_cells, macs=settings.max_macs,
-                   work_bytes=settings.max_work_bytes, loops=settings.max_loops)
+                   work_bytes=settings.max_work_bytes, loops=settings.max_loops,
+                   matrix_entries=settings.page_max_matrix_entries)
 
     def check(self, cells: int, cost: Cost) -> None:
         """Refuse, in words, a scene over any limit."""

@@ -29,6 +29,11 @@ URLS = (
     + [f"/backprop?preset={name}&part={part}" for name in BACKPROP
        for part in ("weight", "input", "bias")]
     + ["/backprop?preset=learn-sobel&epoch=3"]
+    + [f"/matrix?matrix={kind}" for kind in ("im2col", "W", "Wt")]
+    + [f"/matrix?input=random&kernel=sobel-x&matrix={kind}" for kind in ("im2col", "W", "Wt")]
+    + ["/matrix?input=random&kernel=emboss&padding=1&padding_mode=circular&matrix=W",
+       "/matrix?input=random&kernel=gaussian&padding=1&matrix=im2col",
+       "/matrix?input=random&kernel=box-blur&padding=1&matrix=Wt"]
     + [f"/transposed?input={name}&kernel=k3&stride=2" for name in INPUTS_T]
     + [f"/transposed?input=ramp3&kernel={name}" for name in KERNELS_T]
     + ["/transposed?input=ones4&kernel=bilinear&stride=2&padding=1&show=gather",

@@ -26,6 +26,7 @@ from app.web.scene2d import Scene2D
 from app.web.scene3d import Scene3D
 from app.web.scene_backprop import SceneBackprop
 from app.web.scene_channels import SceneChannels
+from app.web.scene_matrix import SceneMatrix, parse_view_matrix
 from app.web.scene_transposed import SceneTransposed
 from app.web.scenes import Budget, explain
 from app.web.view_transposed import INPUTS_T, KERNELS_T, parse_view_transposed
@@ -36,6 +37,8 @@ PAGES = {  # page: its protocol, how its view is read, its scene, the templates 
     "3d": (contract.Scene3DContract, parse_view_3d, Scene3D, ("page_3d.html", "parts_3d.html")),
     "channels": (contract.SceneChannelsContract, parse_view_channels, SceneChannels,
                  ("page_channels.html", "channels_parts.html")),
+    "matrix": (contract.SceneMatrixContract, parse_view_matrix, SceneMatrix,
+               ("page_matrix.html", "matrix_parts.html")),
     "backprop": (contract.SceneBackpropContract, parse_view_backprop, SceneBackprop,
                  ("page_backprop.html", "backprop_parts.html")),
     "transposed": (contract.SceneTransposedContract, parse_view_transposed, SceneTransposed,
@@ -51,6 +54,9 @@ VIEWS += [("2d", {})] + [("2d", {"input": name}) for name in presets.IMAGES_2D]
 VIEWS += [("2d", {"kernel": name, "mode": "convolution"}) for name in presets.KERNELS_2D]
 VIEWS += [("3d", {})] + [("3d", {"volume": name}) for name in presets.VOLUMES]
 VIEWS += [("channels", {})] + [("channels", {"preset": name}) for name in presets.CHANNELS]
+VIEWS += [("matrix", {"matrix": kind}) for kind in ("im2col", "W", "Wt")]
+VIEWS += [("matrix", {"input": "random", "kernel": "sobel-x", "padding": "1",
+                      "padding_mode": "circular"})]
 VIEWS += [("backprop", {})] + [("backprop", {"preset": name, "part": part})
                                 for name in presets.BACKPROP
                                 for part in ("weight", "input", "bias")]

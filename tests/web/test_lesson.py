@@ -18,12 +18,13 @@ from app.web.parsing import (
     parse_view_backprop,
     parse_view_channels,
 )
+from app.web.scene_matrix import parse_view_matrix
 from app.web.view_transposed import parse_view_transposed
 from tests.web.html import Page
 
 PARSERS = {"/1d": parse_view_1d, "/2d": parse_view_2d, "/3d": parse_view_3d,
            "/channels": parse_view_channels, "/backprop": parse_view_backprop,
-           "/transposed": parse_view_transposed}
+           "/matrix": parse_view_matrix, "/transposed": parse_view_transposed}
 
 
 def stop_links(client: httpx.Client) -> dict[str, list[str]]:
@@ -79,7 +80,8 @@ def test_a_tour_stop_shows_its_number_caption_and_neighbours(client: httpx.Clien
     ("/3d?volume=edge", "Cross-correlation vs convolution", "The worked example"),
     ("/2d?input=digit&kernel=sobel-x&stride=2&padding=1&step=3", "The worked example",
      "Many channels, one kernel"),
-    ("/backprop?part=input", "Many channels, many kernels", "Transposed convolution"),
+    ("/backprop?part=input", "Many channels, many kernels", "The convolution as a matrix"),
+    ("/transposed", "The convolution as a matrix", None),
 ])
 def test_every_page_links_to_the_stops_either_side(client: httpx.Client, url: str,
                                                    previous: str | None,

@@ -17,6 +17,8 @@ PAGES = {
     "/backprop": ["preset", "loss", "delta", "target", "part", "eta", "epoch", "stride",
                   "padding", "dilation", "padding_mode", "step", "prev"],
     "/backprop/verify": ["preset", "loss", "delta", "part", "padding", "stride"],
+    "/matrix": ["input", "x", "kernel", "w", "delta", "matrix", "stride", "padding",
+                "dilation", "padding_mode", "mode", "step", "prev", "speed"],
     "/transposed": ["input", "x", "kernel", "w", "stride", "padding", "output_padding",
                     "dilation", "show", "step", "prev", "speed"],
 }
@@ -24,7 +26,8 @@ values = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=10),
     st.integers(-3, 120).map(str),
     st.sampled_from(["same", "full", "valid", "1,2", "1,2,3", "0", "reflect", "convolution",
-                     "mse", "input", "1e400", "nan", "-1", "1 2 3", "box", "lesson"]),
+                     "mse", "input", "1e400", "nan", "-1", "1 2 3", "box", "lesson", "Wt",
+                     "im2col", "random", "1;2", "circular"]),
 )
 
 
