@@ -78,6 +78,12 @@ class History:
     train_accuracy: list[float] = field(default_factory=list)
     test_accuracy: list[float] = field(default_factory=list)
 
+    def window_losses(self) -> list[float]:
+        """The mean loss of each ``EVAL_EVERY`` steps' batches (the last window may be
+        shorter): what the loss curve draws, at steps EVAL_EVERY, 2·EVAL_EVERY, ..."""
+        return [float(np.mean(self.losses[i:i + EVAL_EVERY]))
+                for i in range(0, len(self.losses), EVAL_EVERY)]
+
     def upto(self, step: int) -> History:
         """The history of the first ``step`` steps."""
         k = sum(1 for s in self.eval_steps if s <= step)
@@ -230,3 +236,20 @@ class CheckpointCache:
             return Trained(config, trainer.steps, target,
                            {k: v.copy() for k, v in trainer.net.params()},
                            history.upto(trainer.steps))
+
+
+_cache: CheckpointCache | None = None
+_cache_lock = threading.Lock()
+
+
+def advance(config: TrainConfig, target: int, budget: int, runs: int,
+            checkpoints: int) -> Trained:
+    """:meth:`CheckpointCache.advance` on this process's cache of ``runs`` runs and
+    ``checkpoints`` checkpoints a run (made on first use, again if the sizes change): what the
+    pages call, in the compute process (:func:`app.workers.in_process`)."""
+    global _cache
+    with _cache_lock:
+        if _cache is None or (_cache.runs, _cache.checkpoints) != (runs, checkpoints):
+            _cache = CheckpointCache(runs, checkpoints)
+        cache = _cache
+    return cache.advance(config, target, budget)

@@ -50,6 +50,9 @@ STOPS = (
     Stop("backprop", "Backpropagation through a convolution", "/backprop",
          "Use the upstream derivatives as the kernel and slide them over the input: the "
          "kernel's gradients."),
+    Stop("network", "A small CNN, learning", "/network?panel=backward",
+         "The same operations, stacked: step the gradient back from the softmax to conv1, "
+         "or train it live."),
 )
 
 

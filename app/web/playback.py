@@ -27,6 +27,9 @@ TOPS = {
     "channels": 24,
     # learn-sobel kept 30 (0.96), missed 45 (0.83)
     "backprop": 24,
+    # set, not measured by bench/playback.py: a /network step is a compute-process call and
+    # the whole backward row drawn again (20-40 ms here)
+    "network": 4,
 }
 """Each page's fastest speed, in steps per second (the reasons, from bench/playback.py)."""
 
