@@ -17,6 +17,8 @@ PAGES = {
     "/backprop": ["preset", "loss", "delta", "target", "part", "eta", "epoch", "stride",
                   "padding", "dilation", "padding_mode", "step", "prev"],
     "/backprop/verify": ["preset", "loss", "delta", "part", "padding", "stride"],
+    "/network": ["seed", "lr", "batch", "steps", "train", "digit", "panel", "step", "prev",
+                 "speed"],
 }
 values = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=10),
