@@ -526,7 +526,7 @@ class SceneNetwork(BackwardMixin):
         return polyline_points(self.history.eval_steps, [100 * v for v in values], tx, ta)
 
     def _x_ticks(self, tx: Axis) -> list[float]:
-        label = len(str(int(tx.hi))) * 9 + 16
+        label = len(str(int(tx.hi))) * 18 + 16  # room for a projector's 29-unit labels
         return ticks(0, tx.hi, (tx.out_hi - tx.out_lo) / label, integer=True)
 
     @cached_property
