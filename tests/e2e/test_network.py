@@ -112,7 +112,8 @@ FIT = """() => {
   const px = el => parseFloat(getComputedStyle(el).fontSize);
   return {out, scrolls: document.documentElement.scrollHeight > vh ||
                         document.documentElement.scrollWidth > vw,
-          body: Math.min(...['digit-status', 'train-status'].map(i => px(document.getElementById(i)))),
+          body: Math.min(...['digit-status', 'train-status']
+                         .map(i => px(document.getElementById(i)))),
           arith: document.getElementById('arith') ? px(document.getElementById('arith')) : null};
 }"""
 
