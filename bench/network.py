@@ -1,7 +1,8 @@
 """The digits network's training, measured: how long the default run takes to reach 95 % test
 accuracy (the issue's target: within 30 s on this 2-core machine) and its final accuracy;
 one training step of a 32-digit batch (forward, loss, backward, Adam) and the same step of the
-same network in PyTorch on the CPU, measured in the same run, interleaved (medians).
+same network in PyTorch on the CPU, measured in the same run, interleaved (medians); and
+/network's live training on a real server, with the latency of other requests meanwhile.
 
     python bench/network.py                  # in the project's venv
     CONVSCOPE_TORCH_PYTHON=/path/to/python python bench/network.py
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -139,6 +141,56 @@ def step_alone(rounds: int = 15, n: int = 40) -> None:
           f"(median of {rounds} x {n}); load average {load()}")
 
 
+def live_training_and_others(seconds: float = 12.0) -> None:
+    """uvicorn as the Dockerfile starts it (one worker); one client trains live (it follows
+    the page's poller, as the browser does) while another asks for /healthz and a /2d page
+    every 20 ms: their latencies while training runs, and each training request's time."""
+    import tempfile
+    import threading
+
+    import httpx
+
+    from tests.deploy.servers import Uvicorn
+
+    with tempfile.TemporaryDirectory() as tmp, Uvicorn(Path(tmp) / "log") as server:
+        client = httpx.Client(base_url=server.url, timeout=30)
+        client.get("/network?seed=99&steps=1")  # starts the compute process
+        polls: list[float] = []
+        others: dict[str, list[float]] = {"/healthz": [], "/2d": []}
+        stop = threading.Event()
+
+        def train() -> None:
+            url = "/network?seed=99&train=20000"
+            while not stop.is_set():
+                start = time.perf_counter()
+                reply = client.get(url, headers={"HX-Request": "true", "HX-Trigger": "net-poll"})
+                polls.append(time.perf_counter() - start)
+                found = re.search(r'id="net-poll" hx-get="([^"]+)"', reply.text)
+                if not found:
+                    break
+                url = found.group(1).replace("&amp;", "&")
+
+        trainer = threading.Thread(target=train)
+        trainer.start()
+        end = time.monotonic() + seconds
+        other = httpx.Client(base_url=server.url, timeout=30)
+        while time.monotonic() < end:
+            for path in others:
+                start = time.perf_counter()
+                other.get(path)
+                others[path].append(time.perf_counter() - start)
+            time.sleep(0.02)
+        stop.set()
+        trainer.join()
+        q = lambda a, p: float(np.percentile(np.array(a) * 1e3, p))  # noqa: E731
+        print(f"live training on the server ({len(polls)} requests of "
+              f"{20} steps): each p50 {q(polls, 50):.0f} ms, p99 {q(polls, 99):.0f} ms")
+        for path, times in others.items():
+            print(f"  meanwhile {path}: p50 {q(times, 50):.1f} ms, p99 {q(times, 99):.1f} ms, "
+                  f"max {q(times, 100):.1f} ms ({len(times)} requests)")
+        print(f"  load average {load()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps-only", action="store_true",
@@ -146,6 +198,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.steps_only:
         time_to_95()
+        live_training_and_others()
     try:
         import torch  # noqa: F401
     except ImportError:

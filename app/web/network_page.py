@@ -2,22 +2,25 @@
 (at most ``network_request_digits`` digits' worth of steps from the nearest checkpoint), the
 scene drawn whole or as its fragment.
 
-Where it runs: the route hands all of this to a worker thread (:func:`app.workers.in_worker`,
-as the other pages' builds), and the training steps run in the compute process
-(:func:`app.workers.in_process`): a slice of training is hundreds of small NumPy calls, which
-in a thread would starve the event loop of the GIL (the convoy ``app/workers.py`` measured).
-So other requests are answered while a slice trains; the one compute thread it holds is held
-for one slice, about 35 ms (``network_request_digits``).
+Where it runs: the URL is read on the event loop (a few fields); the training steps run in
+the compute process (:func:`app.workers.in_process`), waited for from a plain thread that
+holds none of the app's compute threads: a slice of training is hundreds of small NumPy
+calls, which in a thread of this process would starve the event loop of the GIL (the convoy
+``app/workers.py`` measured), and holding a compute thread while it trains made every other
+page build wait behind it (a /2d page's p50 123 ms while one client trained live, at load 9).
+The scene and its template are then drawn in a compute thread (:func:`app.workers.in_worker`)
+as the other pages' builds are, 10-30 ms.
 """
 
 from __future__ import annotations
 
+import anyio
 from fastapi import Request
 from fastapi.responses import Response
 
 from ..engine.errors import ConvolutionError
 from ..engine.training import advance
-from ..workers import in_process
+from ..workers import in_process, in_worker
 from .forms import Form, parse_leniently
 from .lesson import place
 from .scene_network import SceneNetwork, ViewNetwork, parse_view_network, request_budget
@@ -32,11 +35,11 @@ def _fragment(request: Request) -> bool:
     return headers.get("hx-request") == "true" and "hx-history-restore-request" not in headers
 
 
-def render_network(request: Request) -> Response:
-    """The page, or its scene fragment for an htmx request."""
+async def network_response(request: Request) -> Response:
+    """The page, or its scene fragment (or a player's step) for an htmx request."""
     settings = request.app.state.settings
     size = len(request.scope.get("query_string", b""))
-    scene, error, limit, status, errors = None, None, None, 200, {}
+    trained, error, limit, status, errors = None, None, None, 200, {}
     if size > settings.page_max_query_bytes:
         view = ViewNetwork()
         error = (f"The address is too long: its query has {size:,} bytes, and a page takes at "
@@ -50,13 +53,20 @@ def render_network(request: Request) -> Response:
             status = 413 if limit else 422
         else:
             try:
-                trained = in_process(advance, view.config, view.target,
-                                     request_budget(view, settings), settings.network_runs,
-                                     settings.network_checkpoints)
+                trained = await anyio.to_thread.run_sync(
+                    in_process, advance, view.config, view.target,
+                    request_budget(view, settings), settings.network_runs,
+                    settings.network_checkpoints)
             except ConvolutionError as exc:  # e.g. a batch larger than the training set
                 error, status = exc.message, 422
-            else:
-                scene = SceneNetwork(view, trained)
+    return await in_worker(request, _render, request, view, trained, error, limit, status,
+                           errors)
+
+
+def _render(request: Request, view: ViewNetwork, trained, error, limit, status,
+            errors) -> Response:
+    settings = request.app.state.settings
+    scene = SceneNetwork(view, trained) if trained is not None else None
     form = Form.of(request.query_params, errors)
     shown = scene.shown_query() if scene else view.query()
     context = {

@@ -40,7 +40,7 @@ from . import playback
 from .controls import slider_ranges
 from .forms import Form, parse_leniently
 from .lesson import STOPS, place, tour_url
-from .network_page import render_network
+from .network_page import network_response
 from .parsing import (
     StateError,
     flag,
@@ -313,4 +313,4 @@ async def page_1d(request: Request) -> Response:
 @router.get("/network")
 async def page_network(request: Request) -> Response:
     """The digits CNN, trained from its URL (app/web/network_page.py), or its scene fragment."""
-    return await in_worker(request, render_network, request)
+    return await network_response(request)
