@@ -254,3 +254,13 @@ def advance(config: TrainConfig, target: int, budget: int, runs: int,
             _cache = CheckpointCache(runs, checkpoints)
         cache = _cache
     return cache.advance(config, target, budget)
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int = 10) -> np.ndarray:
+    """Counts (classes, classes): row the true class, column the predicted one.
+
+    labels, predicted : ndarray, shape (N,), ints 0..classes-1
+    """
+    counts = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(counts, (np.asarray(labels), np.asarray(predicted)), 1)
+    return counts

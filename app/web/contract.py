@@ -398,6 +398,13 @@ class SceneNetworkContract(Protocol):
     accuracy_ticks: Markup
     #: The backward row: δ and parameter gradients, each with the step it is filled in.
     back_items: list
+    #: After training: the test digits' confusion matrix (10, 10), true class by row;
+    #: conv1's learned kernels as maps; the first wrongly classified test digits (number,
+    #: true class, predicted class, picture) and how many there are.
+    confusion: np.ndarray
+    kernels: list
+    mistakes: list
+    mistakes_total: int
 
     def accuracy_points(self, which: str) -> str:
         """The ``train`` or ``test`` accuracy curve's SVG points."""

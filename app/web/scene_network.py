@@ -31,7 +31,7 @@ from markupsafe import Markup, escape
 from ..config import Settings
 from ..engine import digits as digits_data
 from ..engine.layers import softmax
-from ..engine.training import EVAL_EVERY, TRAIN_PROBE, TrainConfig, Trained
+from ..engine.training import EVAL_EVERY, TRAIN_PROBE, TrainConfig, Trained, confusion_matrix
 from . import playback
 from .axes import Axis, polyline_points, tick_marks, ticks
 from .formatting import format_exact, format_number
@@ -42,7 +42,7 @@ from .picture import GreyScale
 #: the player's default speed on this page (steps of the backward pass per second)
 DEFAULT_SPEED = 1.0
 #: what the panel under the network shows: the training curves, or the backward pass
-PANELS = ("train", "backward")
+PANELS = ("train", "backward", "results")
 
 
 @dataclass(frozen=True)
@@ -144,8 +144,9 @@ def parse_view_network(query: Mapping[str, str], limits: Settings) -> ViewNetwor
             if math.isfinite(speed) else DEFAULT_SPEED
     if query.get("panel", "").strip():
         if query["panel"] not in PANELS:
-            raise StateError("panel", "panel must be 'train' (the curves) or 'backward' (the "
-                                      "backward pass, step by step)")
+            raise StateError("panel", "panel must be 'train' (the curves), 'backward' (the "
+                                      "backward pass, step by step) or 'results' (the "
+                                      "confusion matrix, kernels and mistakes)")
         changes["panel"] = query["panel"]
     changes["projector"] = flag(query, "projector")
     changes |= _whole(query, "tour", 1, len(STOPS))
@@ -557,6 +558,40 @@ class SceneNetwork(BackwardMixin):
 
     train_probe = TRAIN_PROBE
     eval_every = EVAL_EVERY
+
+    # ---------------------------------------------------------------- after training
+
+    @cached_property
+    def confusion(self) -> np.ndarray:
+        """The test digits counted by true class (rows) and predicted class (columns)."""
+        return confusion_matrix(self.test.labels, self.test_predictions)
+
+    @cached_property
+    def kernels(self) -> list[Map]:
+        """conv1's four learned kernels (3 x 3), on one symmetric scale (mid-grey 0)."""
+        w = self.params["conv1.weight"][:, 0]
+        return _maps("conv1's kernel", w)
+
+    #: how many wrongly classified test digits the page draws
+    MISTAKES_SHOWN = 12
+
+    @cached_property
+    def mistakes(self) -> list[tuple[int, int, int, Markup]]:
+        """The test digits classified wrongly (the first :attr:`MISTAKES_SHOWN`): their
+        number (1..300), true class, predicted class and picture."""
+        wrong = np.flatnonzero(self.test_predictions != self.test.labels)
+        scale = GreyScale(0.0, 16.0)
+        out = []
+        for i in wrong[:self.MISTAKES_SHOWN]:
+            label, guess = int(self.test.labels[i]), int(self.test_predictions[i])
+            text = f"Test digit {i + 1}: a {label}, predicted {guess}"
+            out.append((int(i) + 1, label, guess,
+                        map_svg(self.test.images[i].astype(float), scale, text, "mistake")))
+        return out
+
+    @property
+    def mistakes_total(self) -> int:
+        return int(np.count_nonzero(self.test_predictions != self.test.labels))
 
     # ---------------------------------------------------------------- test digits
 

@@ -235,3 +235,12 @@ def test_bad_training_settings_are_refused_by_name(kwargs, field, message):
 def test_a_negative_target_is_refused():
     with pytest.raises(ParameterError, match="steps must be a non-negative integer"):
         CheckpointCache(1, 1).advance(TrainConfig(), -1, 5)
+
+
+def test_the_confusion_matrix_counts_each_true_and_predicted_pair():
+    from app.engine.training import confusion_matrix
+    labels = np.array([0, 0, 1, 2, 2, 2])
+    predicted = np.array([0, 1, 1, 2, 0, 2])
+    m = confusion_matrix(labels, predicted, classes=3)
+    assert m.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]  # by hand: row = true class
+    assert m.sum() == 6 and np.trace(m) == 4

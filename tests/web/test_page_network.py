@@ -218,6 +218,28 @@ def test_the_backward_steps_say_the_engines_numbers(client: httpx.Client) -> Non
     assert f"({int(relu.sum())} of 128)" in Page(four).text("arith")
 
 
+def test_the_results_are_the_test_digits_counted(client: httpx.Client) -> None:
+    text = client.get("/network?steps=20&panel=results").text
+    trainer = Trainer(TrainConfig())
+    trainer.run(20)
+    test = digits.split().test
+    predicted = trainer.net.forward(test.inputs()).argmax(axis=1)
+    counts = np.bincount(test.labels * 10 + predicted, minlength=100).reshape(10, 10)
+    table = re.search(r'<table id="confusion".*?</table>', text, re.S).group(0)
+    rows = [[int(n) for n in re.findall(r"<td[^>]*>(\d+)</td>", row)]
+            for row in re.findall(r"<tr><th scope=\"row\">.*?</tr>", table, re.S)]
+    assert rows == counts.tolist()
+    wrong = np.flatnonzero(predicted != test.labels)
+    link = r'<a href="/network\?[^"]*digit=(\d+)[^"]*" title="Test digit'
+    shown = [int(n) for n in re.findall(link, text)]
+    assert shown == (wrong[:12] + 1).tolist()
+    assert f"Test digits it gets wrong: {len(wrong)} of 300" in text
+    kernels = re.search(r'class="net-kernels">(.*?)</figure>', text, re.S).group(1)
+    values = [np.array([float(v) for v in m.split(",")]).reshape(3, 3)
+              for m in re.findall(r'data-values="([^"]+)"', kernels)]
+    np.testing.assert_array_equal(np.array(values), trainer.net.params()[0][1][:, 0])
+
+
 def test_the_page_says_vary_and_pushes_its_address(client: httpx.Client) -> None:
     reply = client.get("/network?steps=2&digit=9", headers={**HTMX, "HX-Trigger": "x"})
     assert "HX-Request" in reply.headers["vary"]
@@ -241,7 +263,7 @@ def test_the_page_says_vary_and_pushes_its_address(client: httpx.Client) -> None
     ("digit=301", 422, "got 301"),
     ("seed=-1", 422, "seed must be between 0 and 2147483647, got a negative number"),
     ("seed=", 200, None),
-    ("panel=forward", 422, "panel must be 'train' (the curves) or 'backward'"),
+    ("panel=forward", 422, "panel must be 'train' (the curves), 'backward' (the backward"),
     ("speed=nan", 200, None),
     ("step=-1", 422, "step must be between 0 and 1000000"),
 ])
