@@ -403,6 +403,11 @@ class SceneNetworkContract(Protocol):
     #: true class, predicted class, picture) and how many there are.
     confusion: np.ndarray
     kernels: list
+    #: Whether the input is a drawing (``draw=``; its "label" is then the predicted class),
+    #: the pad's pixels 0..16 (8 rows of 8) and the address a drawing is sent to.
+    drawn: bool
+    pad: list[list[int]]
+    pad_base: str
     mistakes: list
     mistakes_total: int
 

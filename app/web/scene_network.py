@@ -42,7 +42,7 @@ from .picture import GreyScale
 #: the player's default speed on this page (steps of the backward pass per second)
 DEFAULT_SPEED = 1.0
 #: what the panel under the network shows: the training curves, or the backward pass
-PANELS = ("train", "backward", "results")
+PANELS = ("train", "backward", "results", "draw")
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class ViewNetwork:
     steps: int = 0
     train: int = 0
     digit: int = 1
+    draw: tuple[int, ...] | None = None  # a digit drawn on the pad: 64 pixels 0..16, by rows
     panel: str = "train"
     step: int = 0
     speed: float = DEFAULT_SPEED
@@ -86,8 +87,9 @@ class ViewNetwork:
             if f.name == "train" and value <= view.steps:
                 continue
             params[f.name] = "1" if value is True else \
-                format_exact(value) if isinstance(value, float) else str(value)
-        return urlencode(params)
+                format_exact(value) if isinstance(value, float) else \
+                ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        return urlencode(params, safe=",")
 
     def scene_query(self) -> str:
         return self.query(step=0, speed=DEFAULT_SPEED, projector=False, tour=0, train=0)
@@ -142,11 +144,24 @@ def parse_view_network(query: Mapping[str, str], limits: Settings) -> ViewNetwor
         listed = playback.speeds("network")
         changes["speed"] = playback.playable(min(max(speed, listed[0]), listed[-1]), listed) \
             if math.isfinite(speed) else DEFAULT_SPEED
+    if query.get("draw", "").strip():
+        text = query["draw"].strip()
+        cells = text.split(",")
+        if len(cells) != 64 or not all(c.strip().isdigit() and len(c.strip()) <= 2
+                                       for c in cells):
+            raise StateError("draw", "draw must be 64 whole numbers from 0 to 16 separated "
+                                     "by commas (an 8 x 8 drawing, row by row), got "
+                                     f"{min(len(cells), 9999)} values")
+        pixels = tuple(int(c) for c in cells)
+        if max(pixels) > digits_data.MAX_PIXEL:
+            raise StateError("draw", f"draw's pixels must be from 0 to 16, got {max(pixels)}")
+        changes["draw"] = pixels
     if query.get("panel", "").strip():
         if query["panel"] not in PANELS:
             raise StateError("panel", "panel must be 'train' (the curves), 'backward' (the "
-                                      "backward pass, step by step) or 'results' (the "
-                                      "confusion matrix, kernels and mistakes)")
+                                      "backward pass, step by step), 'results' (the "
+                                      "confusion matrix, kernels and mistakes) or 'draw' "
+                                      "(the drawing pad)")
         changes["panel"] = query["panel"]
     changes["projector"] = flag(query, "projector")
     changes |= _whole(query, "tour", 1, len(STOPS))
@@ -384,8 +399,15 @@ class SceneNetwork(BackwardMixin):
         self.test_predictions = np.argmax(self.test_logits, axis=1)
         self.test_accuracy = float(np.mean(self.test_predictions == self.test.labels))
         self.index = view.digit - 1  # the URL counts from 1
-        self.x = self.test.inputs()[self.index:self.index + 1]
-        self.label = int(self.test.labels[self.index])
+        self.drawn = view.draw is not None
+        if self.drawn:  # no true class: the backward pass goes towards the one predicted
+            self.pixels = np.array(view.draw, dtype=np.int64).reshape(8, 8)
+            self.x = (self.pixels / digits_data.MAX_PIXEL)[None, None]
+            self.label = int(np.argmax(net.forward(self.x)[0]))
+        else:
+            self.pixels = self.test.images[self.index]
+            self.x = self.test.inputs()[self.index:self.index + 1]
+            self.label = int(self.test.labels[self.index])
         self.loss, self.grads = net.gradients(self.x, np.array([self.label]))
         self.records = {r.name: r for r in net.records()}
         self.logits = self.records["fc"].output[0]
@@ -430,7 +452,7 @@ class SceneNetwork(BackwardMixin):
         """Where the page asks next while :attr:`busy`."""
         if self.live:
             return self.view.query(steps=self.step_count, step=0)
-        return self.view.query(step=0)
+        return self.view.query()  # catching up with the address: its player step kept
 
     # ---------------------------------------------------------------- the network drawn
 
@@ -438,7 +460,9 @@ class SceneNetwork(BackwardMixin):
     def input_column(self) -> Column:
         x = self.x[0, 0]
         scale = GreyScale(0.0, 1.0)
-        label = f"Input: test digit {self.view.digit} of 300 (a {self.label}), 8 × 8, pixels / 16"
+        label = ("Input: your drawing, 8 × 8, pixels / 16" if self.drawn else
+                 f"Input: test digit {self.view.digit} of 300 (a {self.label}), 8 × 8, "
+                 "pixels / 16")
         return Column("input", "input", "x / 16", self.x.shape,
                       [Map(label, x, map_svg(x, scale, label))], scale)
 
@@ -598,7 +622,19 @@ class SceneNetwork(BackwardMixin):
     def digit_query(self, digit: int) -> str:
         """The address of test digit ``digit`` (1..300, wrapping round) at this step."""
         return self.view.query(digit=(digit - 1) % len(self.test) + 1, steps=self.step_count,
-                               train=0, step=0)
+                               train=0, step=0, draw=None)
+
+    @property
+    def pad_base(self) -> str:
+        """The address a drawing is sent to (app.js adds ``draw=``): this state, drawn."""
+        panel = self.view.panel if self.view.panel != "train" else "draw"
+        return "/network?" + self.view.query(steps=self.step_count, train=0, step=0,
+                                             draw=None, panel=panel)
+
+    @property
+    def pad(self) -> list[list[int]]:
+        """The pad's pixels (0..16): the drawing, or the test digit shown, to draw over."""
+        return self.pixels.tolist()
 
     @property
     def correct(self) -> bool:

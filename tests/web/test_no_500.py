@@ -18,7 +18,7 @@ PAGES = {
                   "padding", "dilation", "padding_mode", "step", "prev"],
     "/backprop/verify": ["preset", "loss", "delta", "part", "padding", "stride"],
     "/network": ["seed", "lr", "batch", "steps", "train", "digit", "panel", "step", "prev",
-                 "speed"],
+                 "speed", "draw"],
 }
 values = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=10),

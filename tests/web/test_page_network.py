@@ -240,6 +240,26 @@ def test_the_results_are_the_test_digits_counted(client: httpx.Client) -> None:
     np.testing.assert_array_equal(np.array(values), trainer.net.params()[0][1][:, 0])
 
 
+def test_a_drawing_is_the_networks_input_and_gets_its_prediction(client: httpx.Client) -> None:
+    pixels = np.zeros((8, 8), dtype=int)
+    pixels[1:7, 3:5] = 16  # a stroke down the middle: a 1, perhaps
+    pixels[6, 2:6] = 9
+    draw = ",".join(map(str, pixels.ravel()))
+    text = client.get(f"/network?steps=20&panel=draw&draw={draw}").text
+    want = by_hand(pixels / 16, weights_after(20))
+    np.testing.assert_array_equal(maps(text, "input")[0], pixels / 16)
+    np.testing.assert_allclose(np.array(maps(text, "conv2")), want["conv2"], rtol=1e-10,
+                               atol=1e-12)
+    predicted = int(np.argmax(want["p"]))
+    page = Page(text)
+    assert page.text("prediction").startswith(
+        f"Predicted {predicted} ({100 * want['p'][predicted]:.1f} %)")
+    assert page.text("digit-status").startswith("Your drawing")
+    pad = [int(v) for v in re.findall(r'class="px v(\d+)"', text)]
+    assert pad == pixels.ravel().tolist()
+    assert page.attrs["pad"]["data-base"] == "/network?steps=20&panel=draw"
+
+
 def test_the_page_says_vary_and_pushes_its_address(client: httpx.Client) -> None:
     reply = client.get("/network?steps=2&digit=9", headers={**HTMX, "HX-Trigger": "x"})
     assert "HX-Request" in reply.headers["vary"]
@@ -263,6 +283,10 @@ def test_the_page_says_vary_and_pushes_its_address(client: httpx.Client) -> None
     ("digit=301", 422, "got 301"),
     ("seed=-1", 422, "seed must be between 0 and 2147483647, got a negative number"),
     ("seed=", 200, None),
+    ("draw=1,2,3", 422, "draw must be 64 whole numbers from 0 to 16 separated by commas"),
+    ("draw=" + ",".join(["17"] * 64), 422, "draw's pixels must be from 0 to 16, got 17"),
+    ("draw=" + ",".join(["-1"] * 64), 422, "draw must be 64 whole numbers"),
+    ("draw=" + ",".join(["1"] * 20000), 414, "page_max_query_bytes"),
     ("panel=forward", 422, "panel must be 'train' (the curves), 'backward' (the backward"),
     ("speed=nan", 200, None),
     ("step=-1", 422, "step must be between 0 and 1000000"),
