@@ -170,16 +170,21 @@ def live_training_and_others(seconds: float = 12.0) -> None:
                     break
                 url = found.group(1).replace("&amp;", "&")
 
+        other = httpx.Client(base_url=server.url, timeout=30)
+
+        def ask(until: float, into: dict[str, list[float]]) -> None:
+            while time.monotonic() < until:
+                for path in into:
+                    start = time.perf_counter()
+                    other.get(path)
+                    into[path].append(time.perf_counter() - start)
+                time.sleep(0.02)
+
+        alone: dict[str, list[float]] = {"/healthz": [], "/2d": []}
+        ask(time.monotonic() + seconds / 3, alone)  # the same requests, nobody training
         trainer = threading.Thread(target=train)
         trainer.start()
-        end = time.monotonic() + seconds
-        other = httpx.Client(base_url=server.url, timeout=30)
-        while time.monotonic() < end:
-            for path in others:
-                start = time.perf_counter()
-                other.get(path)
-                others[path].append(time.perf_counter() - start)
-            time.sleep(0.02)
+        ask(time.monotonic() + seconds, others)
         stop.set()
         trainer.join()
         q = lambda a, p: float(np.percentile(np.array(a) * 1e3, p))  # noqa: E731
@@ -187,7 +192,8 @@ def live_training_and_others(seconds: float = 12.0) -> None:
               f"{20} steps): each p50 {q(polls, 50):.0f} ms, p99 {q(polls, 99):.0f} ms")
         for path, times in others.items():
             print(f"  meanwhile {path}: p50 {q(times, 50):.1f} ms, p99 {q(times, 99):.1f} ms, "
-                  f"max {q(times, 100):.1f} ms ({len(times)} requests)")
+                  f"max {q(times, 100):.1f} ms ({len(times)} requests); with no one training "
+                  f"p50 {q(alone[path], 50):.1f} ms, p99 {q(alone[path], 99):.1f} ms")
         print(f"  load average {load()}")
 
 
