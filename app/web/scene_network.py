@@ -302,9 +302,9 @@ class BackwardMixin:
             BackItem("dx", "∂L/∂x", r["conv1"].delta_input.shape,
                      _maps("∂L/∂x, the input's gradient", r["conv1"].delta_input[0]), 8,
                      "delta"),
-            BackItem("dw1", "∂L/∂W₁", r["conv1"].grads["weight"].shape,
-                     _maps("∂L/∂W of conv1, kernel", r["conv1"].grads["weight"][:, 0]), 8,
-                     "grad"),
+            BackItem("dw1", "W₁ | ∂L/∂W₁", r["conv1"].grads["weight"].shape,
+                     _beside(r["conv1"].params["weight"][:, 0],
+                             r["conv1"].grads["weight"][:, 0]), 8, "grad"),
             BackItem("d-conv1", "δ conv1", r["conv1"].output.shape,
                      _maps("δ at conv1's output", r["relu1"].delta_input[0]), 7, "delta"),
             BackItem("d-relu1", "δ ReLU", r["relu1"].output.shape,
@@ -368,6 +368,13 @@ class BackwardMixin:
     def shown(self, item: BackItem, step: int | None = None) -> bool:
         step = self.step if step is None else step
         return step >= item.step
+
+
+def _beside(weight: np.ndarray, grad: np.ndarray) -> list[Map]:
+    """Each kernel (K, 3, 3) and its gradient side by side, kernel by kernel: W₁, ∂L/∂W₁, W₂,
+    ... (the weights on one symmetric scale, the gradients on another)."""
+    ws, gs = _maps("conv1's kernel", weight), _maps("∂L/∂W of conv1's kernel", grad)
+    return [m for pair in zip(ws, gs, strict=True) for m in pair]
 
 
 def _mosaic(weight: np.ndarray) -> np.ndarray:

@@ -74,7 +74,7 @@ def test_a_digit_chosen_and_the_backward_pass_stepped_to_conv1(page: Page, axe) 
     page.keyboard.press("End")
     expect(page.locator("#step-status")).to_have_text("Step 8 of 8")
     expect(page.locator("#arith")).to_contain_text("conv1: ∂L/∂W = δ slid over its input")
-    expect(page.locator('[data-item="dw1"] svg')).to_have_count(4)  # conv1's four kernels
+    expect(page.locator('[data-item="dw1"] svg')).to_have_count(8)  # 4 kernels, 4 gradients
     expect(page.locator('[data-item="dx"] svg')).to_have_count(1)
     assert serious_violations(axe, page) == []
     screenshot(page, "network-backward", full_page=False)

@@ -15,6 +15,7 @@ from scipy.signal import correlate2d
 
 from app.config import Settings
 from app.engine import digits
+from app.engine.network import Network
 from app.engine.training import TrainConfig, Trainer
 from app.paths import TEMPLATES
 from app.web import contract
@@ -213,6 +214,17 @@ def test_the_backward_steps_say_the_engines_numbers(client: httpx.Client) -> Non
     assert 'class="waiting-note">step 8<' in reply.text
     last = client.get("/network?steps=10&panel=backward&step=8&prev=7", headers=HTMX).text
     assert "waiting-note" not in last
+    # conv1's kernels beside their gradients: W₁, ∂L/∂W₁ kernel by kernel, the engine's
+    net = Network.digits(0)
+    for name, value in net.params():
+        value[...] = weights[name]
+    _, grads = net.gradients(image[None, None], np.array([label]))
+    item = re.search(r'data-item="dw1">(.*?)</figure>', last, re.S).group(1)
+    shown = [np.array([float(v) for v in m.split(",")]).reshape(3, 3)
+             for m in re.findall(r'data-values="([^"]+)"', item)]
+    np.testing.assert_array_equal(np.array(shown[0::2]), weights["conv1.weight"][:, 0])
+    np.testing.assert_allclose(np.array(shown[1::2]), grads["conv1.weight"][:, 0],
+                               rtol=1e-12, atol=1e-15)
     relu = want["conv2"] > 0
     four = client.get("/network?steps=10&panel=backward&step=4&prev=3", headers=HTMX).text
     assert f"({int(relu.sum())} of 128)" in Page(four).text("arith")
