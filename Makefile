@@ -61,6 +61,7 @@ bench: $(VENV)/.installed-test browser
 	$(BIN)/python bench/web.py
 	CONVSCOPE_CHROMIUM=$(CHROMIUM) $(BIN)/python bench/playback.py
 	CONVSCOPE_CHROMIUM=$(CHROMIUM) $(BIN)/python bench/controls.py
+	$(BIN)/python bench/network.py
 
 # Load and faults on loopback (README, "Running in production"): a few minutes each.
 load: $(VENV)/.installed-test

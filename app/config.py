@@ -72,6 +72,18 @@ class Settings(BaseSettings):
                            "keep its size); a 16 x 36 W fits one screen at 1024x768")
     page_max_epochs: int = Field(500, description="gradient-descent updates the backprop "
                                                   "page replays")
+    network_max_steps: int = Field(20_000, description="training steps a /network address "
+                                                       "can ask for (steps, train)")
+    network_max_batch: int = Field(256, description="digits in one /network training step")
+    network_request_digits: int = Field(
+        640, description="digits one /network request trains on (steps x batch, at least one "
+                         "step): 20 steps of 32, about 35 ms, so live training never holds a "
+                         "compute thread longer; the page asks again for the rest")
+    network_runs: int = Field(4, description="training runs (seed, lr, batch) whose "
+                                             "checkpoints are kept")
+    network_checkpoints: int = Field(32, description="checkpoints kept per training run (each "
+                                                     "~40 kB); a state between them is "
+                                                     "replayed from the nearest before it")
     cors_origins: list[str] = Field(["*"], description="origins allowed to call the API")
     frame_ancestors: list[str] = Field(
         [], description="origins allowed to embed the pages in a frame (slides, a course "

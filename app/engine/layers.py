@@ -158,3 +158,16 @@ def softmax_cross_entropy(logits, labels) -> tuple[float, np.ndarray]:
     grad[rows, y] -= 1
     grad /= n
     return loss, grad
+
+
+def softmax(logits) -> np.ndarray:
+    """The class probabilities ``exp(z) / Σ exp(z)`` of each row, as
+    ``torch.softmax(logits, dim=1)``; each row shifted by its max first, as
+    :func:`softmax_cross_entropy` does. logits : array_like, shape (N, K); returns its shape."""
+    z = _real(logits, "logits")
+    if z.ndim != 2:
+        raise ShapeError("logits", "logits must have 2 dimensions (N, K): a score per sample "
+                                   f"and class, got {z.ndim} dimensions with shape "
+                                   f"{list(z.shape)}")
+    exp = np.exp(z - z.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)

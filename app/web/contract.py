@@ -435,3 +435,93 @@ class SceneTransposedContract(GridSceneContract, Protocol):
 
     def backprop(self, limits: Any) -> tuple[str | None, str]:
         """The /backprop address whose ∂L/∂X is this output (or None), and why."""
+
+
+@runtime_checkable
+class SceneNetworkContract(Protocol):
+    """``page_network.html`` and ``network_parts.html``: the digits CNN for one test digit at
+    a training run's step (:mod:`app.web.scene_network`). Not a :class:`SceneContract`: it
+    has no one geometry, input and kernel; its player steps through the backward pass."""
+
+    #: The view the scene shows, as the URL says it.
+    view: Any
+    #: The training step the weights are at (maybe short of :attr:`target`).
+    step_count: int
+    #: The step the URL asks for (``train`` while training live, else ``steps``).
+    target: int
+    #: Whether the page asks again (the target is not reached yet), and whether that is live
+    #: training (else a replay catching up with ``steps``).
+    busy: bool
+    live: bool
+    #: The training steps a run's epoch has, and the epochs done.
+    steps_per_epoch: int
+    epoch: float
+    #: The player's step through the backward pass (0 to :attr:`steps`), its speeds and its
+    #: address without the step.
+    step: int
+    steps: int
+    speeds: tuple[float, ...]
+    base: str
+    #: The digit's true class, the predicted class, the class probabilities (10,) and the
+    #: loss −log p(label); whether the prediction is right.
+    label: int
+    predicted: int
+    probabilities: np.ndarray
+    loss: float
+    correct: bool
+    #: The test set's accuracy with these weights (0..1); the last measured train accuracy.
+    test_accuracy: float
+    train_accuracy: float
+    #: Training digits the train accuracy is measured on, steps between measurements.
+    train_probe: int
+    eval_every: int
+    #: The run's history up to :attr:`step_count` (:class:`~app.engine.training.History`).
+    history: Any
+    #: The last window's mean loss (None before a step).
+    last_loss: float | None
+    #: The network drawn: the input's column, each layer's column (conv1 to pool2), the
+    #: logits' picture, each output's shape in PyTorch's notation, the probability bars
+    #: (class, p, width, text).
+    input_column: Any
+    columns: list
+    logits_svg: Markup
+    shapes: dict[str, str]
+    bars: list
+    #: The curves: axes (step, loss, accuracy in %), frame, points and tick labels.
+    curve_axes: tuple[Axis, Axis, Axis]
+    curve_frame: tuple[int, int]
+    loss_points: str
+    loss_ticks: Markup
+    accuracy_ticks: Markup
+    #: The backward row: δ and parameter gradients, each with the step it is filled in.
+    back_items: list
+    #: After training: the test digits' confusion matrix (10, 10), true class by row;
+    #: conv1's learned kernels as maps; the first wrongly classified test digits (number,
+    #: true class, predicted class, picture) and how many there are.
+    confusion: np.ndarray
+    kernels: list
+    #: Whether the input is a drawing (``draw=``; its "label" is then the predicted class),
+    #: the pad's pixels 0..16 (8 rows of 8) and the address a drawing is sent to.
+    drawn: bool
+    pad: list[list[int]]
+    pad_base: str
+    mistakes: list
+    mistakes_total: int
+
+    def accuracy_points(self, which: str) -> str:
+        """The ``train`` or ``test`` accuracy curve's SVG points."""
+
+    def percent(self, p: float) -> str:
+        """A probability in per cent, as the page writes it."""
+
+    def digit_query(self, digit: int) -> str:
+        """The address of test digit ``digit`` (1..300, wrapping) at this step."""
+
+    def next_query(self) -> str:
+        """Where the page asks next while :attr:`busy`."""
+
+    def sentence(self, step: int | None = None) -> str:
+        """The backward step in words and the engine's numbers."""
+
+    def shown(self, item: Any, step: int | None = None) -> bool:
+        """Whether the backward row's ``item`` is filled in at the step."""

@@ -40,6 +40,7 @@ from . import playback
 from .controls import slider_ranges
 from .forms import Form, parse_leniently
 from .lesson import STOPS, place, tour_url
+from .network_page import network_response
 from .parsing import (
     StateError,
     flag,
@@ -70,8 +71,8 @@ def _wants_fragment(request: Request) -> bool:
     return headers.get("hx-request") == "true" and "hx-history-restore-request" not in headers
 
 
-PAGES = ("/", "/1d", "/2d", "/3d", "/channels", "/backprop", "/matrix", "/transposed", "/docs",
-         "/tour")
+PAGES = ("/", "/1d", "/2d", "/3d", "/channels", "/backprop", "/matrix", "/transposed",
+         "/network", "/docs", "/tour")
 
 
 def not_found(request: Request) -> Response:
@@ -329,3 +330,9 @@ async def page_1d(request: Request) -> Response:
     """The 1D page, its scene fragment, or one step's changes."""
     return await _render(request, "page_1d.html", "1d", parse_view_1d, Scene1D,
                    {"signals": {k: (t, None) for k, t in SIGNALS_1D.items()}})
+
+
+@router.get("/network")
+async def page_network(request: Request) -> Response:
+    """The digits CNN, trained from its URL (app/web/network_page.py), or its scene fragment."""
+    return await network_response(request)

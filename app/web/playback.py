@@ -32,6 +32,9 @@ TOPS = {
     # the transposed page: not measured yet with bench/playback.py; the other grid pages' top
     # (its scenes are at most page_max_cells, as theirs, but a scatter step re-sends the output)
     "transposed": 24,
+    # set, not measured by bench/playback.py: a /network step is a compute-process call and
+    # the whole backward row drawn again (20-40 ms here)
+    "network": 4,
 }
 """Each page's fastest speed, in steps per second (the reasons, from bench/playback.py)."""
 

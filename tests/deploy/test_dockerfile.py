@@ -82,6 +82,9 @@ def test_the_image_recipe_starts_a_server_that_answers(image: Path) -> None:
         assert health.json() == {"status": "ok"}
         page = httpx.get(f"http://127.0.0.1:{port}/2d")
         assert page.status_code == 200 and "A kernel sliding over a grid" in page.text
+        # the digits ship in the wheel (package data): the network trains on them
+        network = httpx.get(f"http://127.0.0.1:{port}/network?steps=2", timeout=60)
+        assert network.status_code == 200 and 'data-steps="2"' in network.text
         assert httpx.get(f"http://127.0.0.1:{port}/static/css/app.css").status_code == 200
         assert "server" not in health.headers
     finally:

@@ -21,6 +21,8 @@ PAGES = {
                 "dilation", "padding_mode", "mode", "step", "prev", "speed"],
     "/transposed": ["input", "x", "kernel", "w", "stride", "padding", "output_padding",
                     "dilation", "show", "step", "prev", "speed"],
+    "/network": ["seed", "lr", "batch", "steps", "train", "digit", "panel", "step", "prev",
+                 "speed", "draw"],
 }
 values = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=10),
