@@ -50,6 +50,9 @@ STOPS = (
     Stop("backprop", "Backpropagation through a convolution", "/backprop",
          "Use the upstream derivatives as the kernel and slide them over the input: the "
          "kernel's gradients."),
+    Stop("pooling", "Pooling: max and average", "/pool?part=backward",
+         "A max pool sends each δ back to its window's winner alone; a tie goes to the first "
+         "maximum in window order."),
 )
 
 

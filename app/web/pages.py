@@ -1,5 +1,5 @@
-"""The pages: ``/`` (the lesson as a path of stops), ``/1d``, ``/2d``, ``/3d``, ``/channels``
-and ``/backprop``.
+"""The pages: ``/`` (the lesson as a path of stops), ``/1d``, ``/2d``, ``/3d``, ``/channels``,
+``/backprop`` and ``/pool``.
 
 One URL serves a page and its fragments: a plain request gets the whole page; an HTMX request
 gets the ``scene`` block (after a parameter change) or, when the player asks for a step
@@ -54,9 +54,11 @@ from .scene2d import Scene2D
 from .scene3d import Scene3D
 from .scene_backprop import SceneBackprop
 from .scene_channels import SceneChannels
+from .scene_pool import ScenePool
 from .scenes import Budget, Explained, GridScene, TooBig, explain, is_built
 from .templating import templates
 from .upload import UploadError, grey_pixels, image_bytes, read_body
+from .view_pool import CONV_KERNELS, INPUTS, parse_view_pool
 from .views import View2D
 
 router = APIRouter(include_in_schema=False)
@@ -67,7 +69,7 @@ def _wants_fragment(request: Request) -> bool:
     return headers.get("hx-request") == "true" and "hx-history-restore-request" not in headers
 
 
-PAGES = ("/", "/1d", "/2d", "/3d", "/channels", "/backprop", "/docs", "/tour")
+PAGES = ("/", "/1d", "/2d", "/3d", "/channels", "/backprop", "/pool", "/docs", "/tour")
 
 
 def not_found(request: Request) -> Response:
@@ -307,3 +309,10 @@ async def page_1d(request: Request) -> Response:
     """The 1D page, its scene fragment, or one step's changes."""
     return await _render(request, "page_1d.html", "1d", parse_view_1d, Scene1D,
                    {"signals": {k: (t, None) for k, t in SIGNALS_1D.items()}})
+
+
+@router.get("/pool")
+async def page_pool(request: Request) -> Response:
+    """The pool page, its scene fragment, or one step's changes."""
+    return await _render(request, "page_pool.html", "pool", parse_view_pool, ScenePool,
+                         {"inputs": INPUTS, "conv_kernels": CONV_KERNELS})

@@ -433,8 +433,9 @@ def explain(build: type[Scene], view, budget: Budget) -> Explained:
     except ValueError as exc:  # ConvolutionError, or a δ or target of the wrong size
         if not isinstance(exc, ConvolutionError):
             return Explained(None, str(exc))
-        try:
-            formulas = formulas_of(view, *view.sizes())
+        try:  # a page with its own formula (the pool's) says it
+            formulas = build.formulas_for(view) if hasattr(build, "formulas_for") else \
+                formulas_of(view, *view.sizes())
         except ConvolutionError:
             formulas = []
         return Explained(None, exc.message, tuple(formulas))

@@ -77,7 +77,8 @@ def test_a_tour_stop_shows_its_number_caption_and_neighbours(client: httpx.Clien
     ("/3d?volume=edge", "Cross-correlation vs convolution", "The worked example"),
     ("/2d?input=digit&kernel=sobel-x&stride=2&padding=1&step=3", "The worked example",
      "Many channels, one kernel"),
-    ("/backprop?part=input", "Many channels, many kernels", None),
+    ("/backprop?part=input", "Many channels, many kernels", "Pooling: max and average"),
+    ("/pool?kind=avg", "Backpropagation through a convolution", None),
 ])
 def test_every_page_links_to_the_stops_either_side(client: httpx.Client, url: str,
                                                    previous: str | None,

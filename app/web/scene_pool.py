@@ -1,0 +1,450 @@
+"""What the pool page draws, from the engine: the input as the windows see it (padding, and a
+``ceil_mode`` window's overhang past it), the window sliding with its max marked (ties too)
+or its mean written out, the output filling in; backward, each δ going to its window's
+winner or spread over the window, the input's gradient adding up where windows overlap;
+beside the pool, a strided convolution of the same input over the same windows.
+
+One channel, 2-D: the input (H, W) goes to the engine as (1, H, W). Every number is the
+engine's: :func:`~app.engine.max_pool` / ``avg_pool`` and their backward passes, the traces of
+:mod:`app.engine.pool_trace` (one step per window), :func:`~app.engine.forward` for the
+convolution.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine import forward, plan
+from ..engine.cost import Cost, forward_cost, pool_backward_cost, pool_forward_cost
+from ..engine.errors import ParameterError
+from ..engine.pool import avg_pool, avg_pool_backward, max_pool, max_pool_backward
+from ..engine.pool_geometry import pool_plan, pool_size_formulas
+from ..engine.pool_trace import PoolBackwardTrace, PoolTrace
+from ..presets import KERNELS_2D
+from .cells import Cell, badge, bucket, fit
+from .formatting import format_full, format_number
+from .scenes import Budget, Stepped, shared, stepwise
+
+
+@dataclass(frozen=True)
+class PoolCell(Cell):
+    """A cell with the pool's marks: ``winner`` (the max that wins its window), ``tie`` (a
+    cell equal to it that loses the tie), ``outside`` (past the padding: no cell at all)."""
+
+    mark: str | None = None
+
+    @property
+    def classes(self) -> str:
+        return super().classes + (f" {self.mark}" if self.mark else "")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One cell of the step's window as the arithmetic writes it."""
+
+    tap: int
+    text: str
+    mark: str | None = None  # winner, tie, or pad (a padding cell)
+
+
+class ScenePool(Stepped):
+    """One view of the pool page. Raises :class:`~app.engine.ConvolutionError` when the
+    pool (or the convolution beside it) is impossible, :class:`~app.web.scenes.TooBig` over
+    the page budget, before anything is computed."""
+
+    def __init__(self, view, budget: Budget) -> None:
+        super().__init__()
+        self.view = view
+        self.x = np.asarray(view.input_values, dtype=np.float64)  # (H, W)
+        params = view.pool_params()
+        if params["dilation"] == (1, 1):
+            params["dilation"] = 1
+        self.params = params
+        self.kernel = list(view.kernel_size)
+        self.geom = pool_plan((1, *self.x.shape), view.kind, self.kernel, **params)
+        self.w = self._conv_kernel() if view.compare else None
+        conv_geom = None
+        if self.w is not None:
+            conv_geom = plan((1, 1, *self.x.shape), (1, 1, *self.w.shape), **self.conv_params)
+        budget.check(cells=self.cells(conv_geom), cost=self.cost(conv_geom))
+        x = self.x[None]
+        if view.kind == "max":
+            self.output = max_pool(x, self.kernel, stride=params["stride"],
+                                   padding=params["padding"], dilation=params["dilation"],
+                                   ceil_mode=params["ceil_mode"])[0]
+        else:
+            self.output = avg_pool(x, self.kernel, stride=params["stride"],
+                                   padding=params["padding"], ceil_mode=params["ceil_mode"],
+                                   count_include_pad=params["count_include_pad"])[0]
+        self.conv_output = None
+        if self.w is not None:
+            self.conv_output = forward(x[None], self.w[None, None], **self.conv_params)[0, 0]
+        if self.backward:
+            #: δ = ∂L/∂y: 1, 2, 3, ... in C order, so that each δ can be followed to the cells
+            #: it reaches (L = Σ δ·y)
+            self.delta = np.arange(1, self.output.size + 1, dtype=np.float64).reshape(
+                self.output.shape)
+            if view.kind == "max":
+                self.grad = max_pool_backward(x, self.delta[None], self.kernel,
+                                              stride=params["stride"],
+                                              padding=params["padding"],
+                                              dilation=params["dilation"],
+                                              ceil_mode=params["ceil_mode"])[0]
+            else:
+                self.grad = avg_pool_backward(x, self.delta[None], self.kernel,
+                                              stride=params["stride"],
+                                              padding=params["padding"],
+                                              ceil_mode=params["ceil_mode"],
+                                              count_include_pad=params["count_include_pad"])[0]
+            self.trace = PoolBackwardTrace(x[None], self.delta[None, None], view.kind,
+                                           self.kernel, **params)
+        else:
+            self.delta = self.grad = None
+            self.trace = PoolTrace(x[None], view.kind, self.kernel, **params)
+        self.steps = len(self.trace)
+        self.step = min(view.step, self.steps)
+
+    # --- the pipeline ---------------------------------------------------------------------
+    @property
+    def backward(self) -> bool:
+        return self.view.part == "backward"
+
+    @property
+    def conv_params(self) -> dict:
+        """The convolution beside the pool: the pool's stride, padding (zeros) and dilation."""
+        g = self.geom
+        return {"stride": g.stride, "padding": g.padding, "dilation": g.dilation}
+
+    def _conv_kernel(self) -> np.ndarray:
+        """The convolution's kernel: the window's mean, or a 2D page kernel of its size."""
+        kh, kw = self.geom.kernel
+        if self.view.conv == "mean":
+            return np.full((kh, kw), 1 / (kh * kw))
+        title, values = KERNELS_2D[self.view.conv]
+        w = np.asarray(values, dtype=np.float64)
+        if w.shape != (kh, kw):
+            raise ParameterError("conv", f"the {title.lower()} kernel is {w.shape[0]}×"
+                                         f"{w.shape[1]}, and the pool's window {kh}×{kw}: to "
+                                         "compare them over the same windows choose a kernel "
+                                         "of the window's size, or the mean")
+        return w
+
+    def cells(self, conv_geom=None) -> int:
+        """The values the page draws: the input as the windows see it and the window, the
+        output; backward δ and the gradient too; the convolution's kernel and output."""
+        (top, bottom), (left, right) = self.extent
+        total = (bottom - top) * (right - left) + 2 * math.prod(self.geom.out_spatial) + \
+            math.prod(self.geom.kernel)
+        if self.backward:
+            total += 2 * math.prod(self.geom.out_spatial) + self.x.size
+        if conv_geom is not None:
+            total += math.prod(conv_geom.kernel) + math.prod(conv_geom.out_spatial)
+        return total
+
+    def cost(self, conv_geom=None) -> Cost:
+        """What the scene will compute, in the engine's cost model."""
+        cost = pool_forward_cost(self.geom)
+        if self.backward:
+            cost = cost + pool_backward_cost(self.geom)
+        if conv_geom is not None:
+            cost = cost + forward_cost(conv_geom)
+        return cost
+
+    @classmethod
+    def formulas_for(cls, view) -> list[str]:
+        """The output-size formulas of a view whose pool is impossible (the page says why)."""
+        sizes, kernel = view.sizes()
+        return pool_size_formulas(sizes, kernel, stride=view.stride, padding=view.padding,
+                                  dilation=view.dilation, ceil_mode=view.ceil_mode)
+
+    # --- what the page shows ----------------------------------------------------------------
+    @shared
+    def formulas(self) -> list[str]:
+        """The output-size formula of each axis, its numbers filled in (floor, or ceil)."""
+        g = self.geom
+        return pool_size_formulas(g.in_spatial, g.kernel, stride=g.stride, padding=g.padding,
+                                  dilation=g.dilation, ceil_mode=g.ceil_mode)
+
+    @shared
+    def extent(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Per axis, the positions drawn, [from, to): the padding before the input, and after
+        it the padding or a ``ceil_mode`` window's overhang, whichever reaches further."""
+        g = self.geom
+        return tuple(
+            (-p, max(i + p, (o - 1) * s + (k - 1) * d - p + 1))
+            for i, k, s, p, d, o in zip(g.in_spatial, g.kernel, g.stride, g.padding,
+                                        g.dilation, g.out_spatial, strict=True))
+
+    @shared
+    def input_note(self) -> str:
+        """The input's caption: its size, and what is drawn around it."""
+        g = self.geom
+        (top, bottom), (left, right) = self.extent
+        note = f"{g.in_spatial[0]}×{g.in_spatial[1]}"
+        around = []
+        if any(g.padding):
+            around.append(f"padding {self.pad_text}")
+        if (bottom, right) != tuple(i + p for i, p in zip(g.in_spatial, g.padding, strict=True)):
+            around.append("the overhang of ceil_mode")
+        if around:
+            note += f", drawn {bottom - top}×{right - left} with " + " and ".join(around)
+        return note
+
+    @shared
+    def input_scale(self) -> float:
+        return float(np.abs(self.x).max())
+
+    @shared
+    def output_scale(self) -> float:
+        return float(np.abs(self.output).max())
+
+    @property
+    def pad_text(self) -> str:
+        """What a padding cell holds for this pool: −∞ (never the max) or 0."""
+        return "−∞" if self.view.kind == "max" else "0"
+
+    def _where(self, r: int, c: int) -> str:
+        """``input``, ``padding`` or ``outside`` (past the padding) for position (r, c)."""
+        (h, w), (ph, pw) = self.geom.in_spatial, self.geom.padding
+        if 0 <= r < h and 0 <= c < w:
+            return "input"
+        if -ph <= r < h + ph and -pw <= c < w + pw:
+            return "padding"
+        return "outside"
+
+    # --- the current step ---------------------------------------------------------------
+    @stepwise
+    def current(self) -> tuple[int, int] | None:
+        """(row, column) of the output (or δ) of this step; None at step 0."""
+        if self.step == 0:
+            return None
+        index = self.record().index
+        return int(index[-2]), int(index[-1])
+
+    @stepwise
+    def marks(self) -> dict[tuple[int, int], tuple[int, str | None, str | None]]:
+        """The window's cells at this step: position -> (tap, badge, mark). Forward: the
+        winner badged ``max`` and the tied cells ``tie``; backward: each cell reached badged
+        with what it receives."""
+        if self.step == 0:
+            return {}
+        rec = self.record()
+        out = {}
+        winner = int(rec.winner)
+        for t, pos in enumerate(rec.position.tolist()):
+            if rec.outside[t]:
+                continue
+            mark = text = None
+            if self.view.kind == "max" and winner >= 0:
+                value = self._value_at(*pos)
+                best = self._value_at(*rec.position[winner].tolist())
+                if t == winner:
+                    mark, text = "winner", "max"
+                elif not rec.padding[t] and value == best:
+                    mark, text = "tie", "tie"
+            if self.backward:
+                share = float(rec.shares[t])
+                if rec.reaches[t] and (self.view.kind == "avg" or t == winner):
+                    text = "+" + format_number(share)[:7]
+                elif self.view.kind == "max":
+                    text = "tie" if mark == "tie" else None
+            out[tuple(pos)] = (t, text, mark)
+        return out
+
+    def _value_at(self, r: int, c: int) -> float:
+        return float(self.x[r, c]) if self._where(r, c) == "input" else -math.inf
+
+    @shared
+    def _side(self) -> int:
+        (top, bottom), (left, right) = self.extent
+        return max(bottom - top, right - left)
+
+    @stepwise
+    def input_rows(self) -> list[list[PoolCell]]:
+        """The input as the windows see it, padding and overhang included, the window's
+        cells marked with their tap (window order), the winner and the ties."""
+        marks = self.marks()
+        (top, bottom), (left, right) = self.extent
+        rows = []
+        for r in range(top, bottom):
+            row = []
+            for c in range(left, right):
+                where = self._where(r, c)
+                tap, text, mark = marks.get((r, c), (None, None, None))
+                if where == "input":
+                    value = float(self.x[r, c])
+                    cell_text, exact, level = fit(value, self._side), format_full(value), \
+                        bucket(value, self.input_scale)
+                else:
+                    cell_text = self.pad_text if where == "padding" else ""
+                    exact, level = None, 0
+                    mark = mark or ("outside" if where == "outside" else None)
+                row.append(PoolCell(
+                    id=f"in-{r - top}-{c - left}", text=cell_text, exact=exact, bucket=level,
+                    row=r - top, col=c - left, ghost=where != "input", tap=tap, badge=text,
+                    mark=mark))
+            rows.append(row)
+        return rows
+
+    @shared
+    def window_rows(self) -> list[list[Cell]]:
+        """The window, each tap numbered in window order (C order: row by row), the order in
+        which a tie is settled; a dilated window's gaps are not taps."""
+        kh, kw = self.geom.kernel
+        return [[Cell(id=f"win-{r}-{c}", text=str(r * kw + c + 1), bucket=0, row=r, col=c,
+                      tap=r * kw + c) for c in range(kw)] for r in range(kh)]
+
+    def _grid(self, prefix: str, array: np.ndarray, made: int | None, current, scale: float,
+              receives: dict | None = None) -> list[list[Cell]]:
+        """A grid of ``array``: the first ``made`` values in C order shown (all for None),
+        ``current`` marked, ``receives`` (index -> (tap, badge)) badged."""
+        side = max(array.shape)
+        rows = []
+        for r in range(array.shape[0]):
+            row = []
+            for c in range(array.shape[1]):
+                flat = r * array.shape[1] + c
+                shown = made is None or flat < made
+                value = float(array[r, c])
+                tap, text = (receives or {}).get((r, c), (None, None))
+                row.append(Cell(id=f"{prefix}-{r}-{c}", text=fit(value, side) if shown else "",
+                                exact=format_full(value) if shown else None,
+                                bucket=bucket(value, scale) if shown else 0, row=r, col=c,
+                                empty=not shown, current=(r, c) == current, tap=tap,
+                                badge=text))
+            rows.append(row)
+        return rows
+
+    @stepwise
+    def output_rows(self) -> list[list[Cell]]:
+        """The pool's output: forward, the values made so far; backward, all of it, the
+        window of this step's δ marked."""
+        made = None if self.backward else self.step
+        return self._grid("out", self.output, made, self.current(), self.output_scale)
+
+    @stepwise
+    def conv_rows(self) -> list[list[Cell]]:
+        """The convolution's output, made in step with the pool's where they share windows."""
+        if self.conv_output is None:
+            return []
+        made = min(self.step, self.conv_output.size) if self.conv_output.shape == \
+            self.output.shape else None
+        return self._grid("conv", self.conv_output, made, self.current() if made is not None
+                          else None, float(np.abs(self.conv_output).max()))
+
+    @shared
+    def conv_kernel_rows(self) -> list[list[Cell]]:
+        if self.w is None:
+            return []
+        return self._grid("ck", self.w, None, None, float(np.abs(self.w).max()))
+
+    @stepwise
+    def delta_rows(self) -> list[list[Cell]]:
+        """δ = ∂L/∂y, the step's marked."""
+        return self._grid("d", self.delta, None, self.current(), float(self.delta.max()))
+
+    @stepwise
+    def gradient(self) -> np.ndarray:
+        """∂L/∂x after this step's δ: every share the steps so far sent (the trace's)."""
+        grad = np.zeros_like(self.x)
+        if self.step:
+            steps = self.trace.steps(0, self.step)
+            step, term = np.nonzero(steps.reaches)
+            pos = steps.position[step, term]
+            np.add.at(grad, (pos[:, 0], pos[:, 1]), steps.shares[step, term])
+        return grad
+
+    @stepwise
+    def gradient_rows(self) -> list[list[Cell]]:
+        """∂L/∂x so far, the cells this step's δ reaches badged with their share."""
+        receives = {}
+        if self.step:
+            rec = self.record()
+            for t, pos in enumerate(rec.position.tolist()):
+                if rec.reaches[t] and (float(rec.shares[t]) != 0 or t == int(rec.winner)):
+                    receives[tuple(pos)] = (t, badge(float(rec.shares[t])).replace("×", "+"))
+        scale = float(np.abs(self.grad).max())
+        return self._grid("g", self.gradient(), None, None, scale, receives)
+
+    # --- the step's arithmetic --------------------------------------------------------------
+    @stepwise
+    def terms(self) -> list[Term]:
+        """The window's values in window order: for a max every cell in the padded input
+        (padding −∞), for a mean those it divides by (padding 0)."""
+        rec = self.record()
+        marks = self.marks()
+        counted = rec.shares != 0 if self.backward else rec.counted  # backward: δ is never 0
+        out = []
+        for t, pos in enumerate(rec.position.tolist()):
+            if rec.outside[t]:
+                continue
+            if self.view.kind == "avg" and not counted[t]:
+                continue
+            if rec.padding[t]:
+                out.append(Term(t, self.pad_text, "pad"))
+            else:
+                out.append(Term(t, format_number(self.x[pos[0], pos[1]]),
+                                marks.get(tuple(pos), (0, None, None))[2]))
+        return out
+
+    @stepwise
+    def ties(self) -> int:
+        """How many cells of this step's window tie with its winner (max only)."""
+        return sum(1 for t in self.terms() if t.mark == "tie")
+
+    @stepwise
+    def winner_position(self) -> tuple[int, int] | None:
+        """(row, column) in the input of this step's winner (max), None for none."""
+        rec = self.record()
+        if int(rec.winner) < 0:
+            return None
+        r, c = rec.position[int(rec.winner)].tolist()
+        return int(r), int(c)
+
+    @stepwise
+    def sentence(self) -> str:
+        """Backward: where this step's δ goes, and what the gradient there now is."""
+        rec = self.record()
+        r, c = self.current()
+        delta = format_number(float(rec.delta))
+        name = f"δ({r + 1},{c + 1}) = {delta}"
+        before, after = self.at(self.step - 1).gradient(), self.gradient()
+        if self.view.kind == "max":
+            win = self.winner_position()
+            if win is None:
+                return f"{name} is lost: its window holds padding alone."
+            i, j = win
+            was, now = format_number(before[i, j]), format_number(after[i, j])
+            return (f"{name} goes to the window's maximum, all of it: ∂L/∂x({i + 1},{j + 1}) = "
+                    f"{was} + {delta} = {now}")
+        divisor = self.trace_divisor(rec)
+        share = format_number(float(rec.delta) / divisor)
+        lost = int(np.sum(rec.padding & (rec.shares != 0)))
+        text = f"{name} is shared: {delta} / {divisor} = {share} to each of its {divisor} cells"
+        if lost:
+            text += f"; the {lost} in the padding lose theirs"
+        return text
+
+    @staticmethod
+    def trace_divisor(rec) -> int:
+        """The mean's divisor at a backward step: the cells its δ is shared between (δ is
+        never 0 here: 1, 2, 3, ...)."""
+        return int(np.count_nonzero(rec.shares)) or 1
+
+    # --- comparison ---------------------------------------------------------------------------
+    @property
+    def conv_title(self) -> str:
+        return "the window's mean" if self.view.conv == "mean" else \
+            KERNELS_2D[self.view.conv][0].lower()
+
+    @shared
+    def agreement(self) -> float | None:
+        """Average pooling with count_include_pad against the mean convolution: their
+        largest difference (they are the same sum), None where they do not compare."""
+        if self.conv_output is None or self.view.kind != "avg" or self.view.conv != "mean" \
+                or self.conv_output.shape != self.output.shape:
+            return None
+        return float(np.abs(self.conv_output - self.output).max())
