@@ -26,7 +26,9 @@ from app.web.scene2d import Scene2D
 from app.web.scene3d import Scene3D
 from app.web.scene_backprop import SceneBackprop
 from app.web.scene_channels import SceneChannels
+from app.web.scene_pool import ScenePool
 from app.web.scenes import Budget, explain
+from app.web.view_pool import INPUTS, parse_view_pool
 
 PAGES = {  # page: its protocol, how its view is read, its scene, the templates that read it
     "1d": (contract.Scene1DContract, parse_view_1d, Scene1D, ("page_1d.html", "plots_1d.html")),
@@ -36,6 +38,8 @@ PAGES = {  # page: its protocol, how its view is read, its scene, the templates 
                  ("page_channels.html", "channels_parts.html")),
     "backprop": (contract.SceneBackpropContract, parse_view_backprop, SceneBackprop,
                  ("page_backprop.html", "backprop_parts.html")),
+    "pool": (contract.ScenePoolContract, parse_view_pool, ScenePool,
+             ("page_pool.html", "pool_parts.html")),
 }
 
 #: each page's default view and every preset it has
@@ -50,6 +54,8 @@ VIEWS += [("channels", {})] + [("channels", {"preset": name}) for name in preset
 VIEWS += [("backprop", {})] + [("backprop", {"preset": name, "part": part})
                                 for name in presets.BACKPROP
                                 for part in ("weight", "input", "bias")]
+VIEWS += [("pool", {"input": name, "kind": kind, "part": part, "compare": "1"})
+          for name in INPUTS for kind in ("max", "avg") for part in ("forward", "backward")]
 
 SETTINGS = Settings()
 

@@ -18,10 +18,12 @@ from app.web.parsing import (
     parse_view_backprop,
     parse_view_channels,
 )
+from app.web.view_pool import parse_view_pool
 from tests.web.html import Page
 
 PARSERS = {"/1d": parse_view_1d, "/2d": parse_view_2d, "/3d": parse_view_3d,
-           "/channels": parse_view_channels, "/backprop": parse_view_backprop}
+           "/channels": parse_view_channels, "/backprop": parse_view_backprop,
+           "/pool": parse_view_pool}
 
 
 def stop_links(client: httpx.Client) -> dict[str, list[str]]:
@@ -56,7 +58,7 @@ def test_tour_starts_at_the_first_stop_and_keeps_projector_mode(client: httpx.Cl
     reply = client.get("/tour?stop=5&projector=1", follow_redirects=False)
     assert reply.headers["location"] == \
         "/2d?input=digit&kernel=sobel-x&stride=2&padding=1&projector=1&tour=5"
-    for bad in ("0", "9", "two"):
+    for bad in ("0", str(len(STOPS) + 1), "two"):
         reply = client.get(f"/tour?stop={bad}", follow_redirects=False)
         assert reply.status_code == 404, bad
         assert 'href="/tour"' in reply.text

@@ -16,13 +16,16 @@ PAGES = {
                   "step", "prev"],
     "/backprop": ["preset", "loss", "delta", "target", "part", "eta", "epoch", "stride",
                   "padding", "dilation", "padding_mode", "step", "prev"],
+    "/pool": ["input", "kind", "kernel", "stride", "padding", "dilation", "ceil_mode",
+              "count_include_pad", "part", "compare", "conv", "step", "prev", "speed"],
     "/backprop/verify": ["preset", "loss", "delta", "part", "padding", "stride"],
 }
 values = st.one_of(
     st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=10),
     st.integers(-3, 120).map(str),
     st.sampled_from(["same", "full", "valid", "1,2", "1,2,3", "0", "reflect", "convolution",
-                     "mse", "input", "1e400", "nan", "-1", "1 2 3", "box", "lesson"]),
+                     "mse", "input", "1e400", "nan", "-1", "1 2 3", "box", "lesson", "avg",
+                     "backward", "inf", "", "99999999999999999999", "sobel-x", "ties"]),
 )
 
 
