@@ -24,7 +24,7 @@ from ..engine.pool import avg_pool, avg_pool_backward, max_pool, max_pool_backwa
 from ..engine.pool_geometry import pool_plan, pool_size_formulas
 from ..engine.pool_trace import PoolBackwardTrace, PoolTrace
 from ..presets import KERNELS_2D
-from .cells import Cell, badge, bucket, fit
+from .cells import Cell, bucket, fit
 from .formatting import format_full, format_number
 from .scenes import Budget, Stepped, shared, stepwise
 
@@ -359,13 +359,14 @@ class ScenePool(Stepped):
 
     @stepwise
     def gradient_rows(self) -> list[list[Cell]]:
-        """∂L/∂x so far, the cells this step's δ reaches badged with their share."""
+        """∂L/∂x so far, the cells this step's δ reaches in its taps' colours (their shares
+        are badged on the input's window, which an overfull stage keeps in view)."""
         receives = {}
         if self.step:
             rec = self.record()
             for t, pos in enumerate(rec.position.tolist()):
                 if rec.reaches[t] and (float(rec.shares[t]) != 0 or t == int(rec.winner)):
-                    receives[tuple(pos)] = (t, badge(float(rec.shares[t])).replace("×", "+"))
+                    receives[tuple(pos)] = (t, None)
         scale = float(np.abs(self.grad).max())
         return self._grid("g", self.gradient(), None, None, scale, receives)
 
