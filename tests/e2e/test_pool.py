@@ -75,3 +75,28 @@ def test_the_kernel_stepper_keeps_the_stride_on_the_kernel(page: Page) -> None:
     page.get_by_role("textbox", name="Padding").press("Enter")
     page.expected_errors.append("422")
     expect(page.locator("#scene")).to_contain_text("padding must be at most half of kernel_size")
+
+
+def test_the_keys_work_after_choosing_with_the_mouse(page: Page) -> None:
+    page.goto("/pool")
+    status = page.locator("#step-status")
+    page.get_by_role("radio", name="Average pooling").click()
+    expect(page).to_have_url(re.compile(r"kind=avg"))
+    page.keyboard.press("ArrowRight")
+    expect(status).to_have_text("Step 1 of 4")
+    page.keyboard.press("End")
+    expect(status).to_have_text("Step 4 of 4")
+    page.keyboard.press("Home")
+    expect(status).to_have_text("Step 0 of 4")
+    preset = page.get_by_role("combobox", name="Preset")
+    preset.click()
+    page.keyboard.press("Escape")
+    preset.select_option("smiley")
+    expect(status).to_have_text("Step 0 of 16")
+    page.keyboard.press(" ")  # plays, whatever has the focus
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    page.keyboard.press(" ")
+    page.keyboard.press("ArrowLeft")
+    expect(preset).to_have_value("smiley")
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog")).to_be_visible()
