@@ -136,10 +136,10 @@ class ScenePool(Stepped):
         """The values the page draws: the input as the windows see it and the window, the
         output; backward δ and the gradient too; the convolution's kernel and output."""
         (top, bottom), (left, right) = self.extent
-        total = (bottom - top) * (right - left) + 2 * math.prod(self.geom.out_spatial) + \
-            math.prod(self.geom.kernel)
+        out = math.prod(self.geom.out_spatial)
+        total = (bottom - top) * (right - left) + math.prod(self.geom.kernel) + out
         if self.backward:
-            total += 2 * math.prod(self.geom.out_spatial) + self.x.size
+            total += out + self.x.size
         if conv_geom is not None:
             total += math.prod(conv_geom.kernel) + math.prod(conv_geom.out_spatial)
         return total
