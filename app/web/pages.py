@@ -189,7 +189,8 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
             previous = min(max(int(query["prev"]), 0), scene.steps)
         except ValueError:
             previous = 0
-        if isinstance(scene, GridScene):  # the others re-draw their small plots whole
+        if isinstance(scene, GridScene) or hasattr(scene, "changed_cells"):  # the others
+            # re-draw their small plots (or passes) whole
             context["changed_inputs"], context["changed_outputs"] = \
                 scene.changed_cells(previous)
         return templates.TemplateResponse(request, template, context, headers=headers,

@@ -13,6 +13,7 @@ convolution.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,9 @@ from ..presets import KERNELS_2D
 from .cells import Cell, bucket, fit
 from .formatting import format_full, format_number
 from .scenes import Budget, Stepped, shared, stepwise
+
+#: the input gradients at a step a scene keeps (the latest): a 28x28 one is 6 kB
+GRADIENTS_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -262,32 +266,31 @@ class ScenePool(Stepped):
         (top, bottom), (left, right) = self.extent
         return max(bottom - top, right - left)
 
+    def input_cell(self, r: int, c: int, marks: dict) -> PoolCell:
+        """Position (r, c) of the input as the windows see it, marked as ``marks`` says."""
+        (top, _), (left, _) = self.extent
+        where = self._where(r, c)
+        tap, text, mark = marks.get((r, c), (None, None, None))
+        if where == "input":
+            value = float(self.x[r, c])
+            cell_text, exact, level = fit(value, self._side), format_full(value), \
+                bucket(value, self.input_scale)
+        else:
+            cell_text = self.pad_text if where == "padding" else ""
+            exact, level = None, 0
+            mark = mark or ("outside" if where == "outside" else None)
+        return PoolCell(id=f"in-{r - top}-{c - left}", text=cell_text, exact=exact,
+                        bucket=level, row=r - top, col=c - left, ghost=where != "input",
+                        tap=tap, badge=text, mark=mark)
+
     @stepwise
     def input_rows(self) -> list[list[PoolCell]]:
         """The input as the windows see it, padding and overhang included, the window's
         cells marked with their tap (window order), the winner and the ties."""
         marks = self.marks()
         (top, bottom), (left, right) = self.extent
-        rows = []
-        for r in range(top, bottom):
-            row = []
-            for c in range(left, right):
-                where = self._where(r, c)
-                tap, text, mark = marks.get((r, c), (None, None, None))
-                if where == "input":
-                    value = float(self.x[r, c])
-                    cell_text, exact, level = fit(value, self._side), format_full(value), \
-                        bucket(value, self.input_scale)
-                else:
-                    cell_text = self.pad_text if where == "padding" else ""
-                    exact, level = None, 0
-                    mark = mark or ("outside" if where == "outside" else None)
-                row.append(PoolCell(
-                    id=f"in-{r - top}-{c - left}", text=cell_text, exact=exact, bucket=level,
-                    row=r - top, col=c - left, ghost=where != "input", tap=tap, badge=text,
-                    mark=mark))
-            rows.append(row)
-        return rows
+        return [[self.input_cell(r, c, marks) for c in range(left, right)]
+                for r in range(top, bottom)]
 
     @shared
     def window_rows(self) -> list[list[Cell]]:
@@ -297,43 +300,63 @@ class ScenePool(Stepped):
         return [[Cell(id=f"win-{r}-{c}", text=str(r * kw + c + 1), bucket=0, row=r, col=c,
                       tap=r * kw + c) for c in range(kw)] for r in range(kh)]
 
+    @staticmethod
+    def _cell(prefix: str, array: np.ndarray, r: int, c: int, made: int | None, current,
+              scale: float, receives: dict | None = None) -> Cell:
+        """Cell (r, c) of a grid of ``array``: shown if among the first ``made`` values in C
+        order (always for None), marked ``current``, coloured with its tap in ``receives``."""
+        shown = made is None or r * array.shape[1] + c < made
+        value = float(array[r, c])
+        tap, text = (receives or {}).get((r, c), (None, None))
+        return Cell(id=f"{prefix}-{r}-{c}", text=fit(value, max(array.shape)) if shown else "",
+                    exact=format_full(value) if shown else None,
+                    bucket=bucket(value, scale) if shown else 0, row=r, col=c,
+                    empty=not shown, current=(r, c) == current, tap=tap, badge=text)
+
     def _grid(self, prefix: str, array: np.ndarray, made: int | None, current, scale: float,
               receives: dict | None = None) -> list[list[Cell]]:
-        """A grid of ``array``: the first ``made`` values in C order shown (all for None),
-        ``current`` marked, ``receives`` (index -> (tap, badge)) badged."""
-        side = max(array.shape)
-        rows = []
-        for r in range(array.shape[0]):
-            row = []
-            for c in range(array.shape[1]):
-                flat = r * array.shape[1] + c
-                shown = made is None or flat < made
-                value = float(array[r, c])
-                tap, text = (receives or {}).get((r, c), (None, None))
-                row.append(Cell(id=f"{prefix}-{r}-{c}", text=fit(value, side) if shown else "",
-                                exact=format_full(value) if shown else None,
-                                bucket=bucket(value, scale) if shown else 0, row=r, col=c,
-                                empty=not shown, current=(r, c) == current, tap=tap,
-                                badge=text))
-            rows.append(row)
-        return rows
+        """Every cell of a grid of ``array`` (see :meth:`_cell`)."""
+        return [[self._cell(prefix, array, r, c, made, current, scale, receives)
+                 for c in range(array.shape[1])] for r in range(array.shape[0])]
+
+    @stepwise
+    def _grid_states(self) -> dict[str, tuple]:
+        """What each grid but the input is at this step: its array, the values shown, the
+        cell marked current, its scale and the cells coloured with a tap. The stage draws
+        every cell of them; a step update only those that change (:meth:`changed_cells`)."""
+        current = self.current()
+        states = {"out": (self.output, None if self.backward else self.step, current,
+                          self.output_scale, None)}
+        if self.backward:
+            states["d"] = (self.delta, None, current, float(self.delta.max()), None)
+            states["g"] = (self.gradient(), None, None, self._grad_scale, self._receives())
+        elif self.conv_output is not None:
+            same = self.conv_output.shape == self.output.shape
+            states["conv"] = (self.conv_output, min(self.step, self.conv_output.size)
+                              if same else None, current if same else None,
+                              self._conv_scale, None)
+        return states
+
+    @shared
+    def _grad_scale(self) -> float:
+        return float(np.abs(self.grad).max())
+
+    @shared
+    def _conv_scale(self) -> float:
+        return float(np.abs(self.conv_output).max())
 
     @stepwise
     def output_rows(self) -> list[list[Cell]]:
         """The pool's output: forward, the values made so far; backward, all of it, the
         window of this step's δ marked."""
-        made = None if self.backward else self.step
-        return self._grid("out", self.output, made, self.current(), self.output_scale)
+        return self._grid("out", *self._grid_states()["out"])
 
     @stepwise
     def conv_rows(self) -> list[list[Cell]]:
         """The convolution's output, made in step with the pool's where they share windows."""
         if self.conv_output is None:
             return []
-        made = min(self.step, self.conv_output.size) if self.conv_output.shape == \
-            self.output.shape else None
-        return self._grid("conv", self.conv_output, made, self.current() if made is not None
-                          else None, float(np.abs(self.conv_output).max()))
+        return self._grid("conv", *self._grid_states()["conv"])
 
     @shared
     def conv_kernel_rows(self) -> list[list[Cell]]:
@@ -344,31 +367,83 @@ class ScenePool(Stepped):
     @stepwise
     def delta_rows(self) -> list[list[Cell]]:
         """δ = ∂L/∂y, the step's marked."""
-        return self._grid("d", self.delta, None, self.current(), float(self.delta.max()))
+        return self._grid("d", *self._grid_states()["d"])
 
     @stepwise
     def gradient(self) -> np.ndarray:
-        """∂L/∂x after this step's δ: every share the steps so far sent (the trace's)."""
+        """∂L/∂x after this step's δ: every share the steps so far sent (the trace's). The
+        latest few are kept for every clone: a step update reads this step's and the one
+        before, twice each."""
+        kept = self._shared.setdefault("gradients", OrderedDict())
+        if self.step in kept:
+            kept.move_to_end(self.step)
+            return kept[self.step]
         grad = np.zeros_like(self.x)
         if self.step:
             steps = self.trace.steps(0, self.step)
             step, term = np.nonzero(steps.reaches)
             pos = steps.position[step, term]
             np.add.at(grad, (pos[:, 0], pos[:, 1]), steps.shares[step, term])
+        grad.setflags(write=False)
+        kept[self.step] = grad
+        while len(kept) > GRADIENTS_KEPT:
+            kept.popitem(last=False)
         return grad
 
     @stepwise
-    def gradient_rows(self) -> list[list[Cell]]:
-        """∂L/∂x so far, the cells this step's δ reaches in its taps' colours (their shares
-        are badged on the input's window, which an overfull stage keeps in view)."""
+    def _receives(self) -> dict[tuple[int, int], tuple[int, None]]:
+        """The input cells this step's δ reaches, each with its tap (their shares are badged
+        on the input's window, which an overfull stage keeps in view)."""
         receives = {}
         if self.step:
             rec = self.record()
             for t, pos in enumerate(rec.position.tolist()):
                 if rec.reaches[t] and (float(rec.shares[t]) != 0 or t == int(rec.winner)):
                     receives[tuple(pos)] = (t, None)
-        scale = float(np.abs(self.grad).max())
-        return self._grid("g", self.gradient(), None, None, scale, receives)
+        return receives
+
+    @stepwise
+    def gradient_rows(self) -> list[list[Cell]]:
+        """∂L/∂x so far, the cells this step's δ reaches in its taps' colours."""
+        return self._grid("g", *self._grid_states()["g"])
+
+    def changed_cells(self, previous: int) -> tuple[list[Cell], list[Cell]]:
+        """The cells that look different at this step than at step ``previous``: what a step
+        update swaps. Only cells that can differ are made (both steps' windows and current
+        cells, the outputs made and the gradient's cells reached in between), and of those
+        the ones that do differ are sent."""
+        then = self.at(previous)
+        lo, hi = sorted((previous, self.step))
+        cells: list[Cell] = []
+        marks_now, marks_then = self.marks(), then.marks()
+        for r, c in sorted(set(marks_now) | set(marks_then)):
+            cell = self.input_cell(r, c, marks_now)
+            if cell != then.input_cell(r, c, marks_then):
+                cells.append(cell)
+        now_states, then_states = self._grid_states(), then._grid_states()
+        made = {tuple(map(int, np.unravel_index(i - 1, self.output.shape)))
+                for i in range(max(lo, 1), hi + 1)}
+        for prefix, state in now_states.items():
+            old = then_states[prefix]
+            spots = {state[2], old[2]} - {None}
+            if state[1] is not None:  # values made in between (forward)
+                spots |= {(r, c) for r, c in made
+                          if r < state[0].shape[0] and c < state[0].shape[1]}
+            if prefix == "g":
+                spots |= set(state[4]) | set(old[4]) | self._reached(lo, hi)
+            for r, c in sorted(spots):
+                cell = self._cell(prefix, state[0], r, c, *state[1:])
+                if cell != self._cell(prefix, old[0], r, c, *old[1:]):
+                    cells.append(cell)
+        return cells, []
+
+    def _reached(self, lo: int, hi: int) -> set[tuple[int, int]]:
+        """The input cells the δs of steps lo + 1 .. hi reach."""
+        if hi <= lo:
+            return set()
+        steps = self.trace.steps(lo, hi - lo)
+        step, term = np.nonzero(steps.reaches)
+        return {tuple(p) for p in steps.position[step, term].tolist()}
 
     # --- the step's arithmetic --------------------------------------------------------------
     @stepwise

@@ -191,3 +191,29 @@ def test_the_stride_follows_the_kernel_until_it_is_set(client: httpx.Client) -> 
     assert "not stride" in page.attrs["kernel-field"]["hx-params"]
     assert "stride-field" in Page(client.get("/pool?stride=1").text).attrs
     assert "hx-params" not in Page(client.get("/pool?stride=1").text).attrs["kernel-field"]
+
+
+CELL = re.compile(r'(<div id="((?:in|out|d|g|conv)-\d+-\d+)"[^>]*>.*?</div>)')
+
+
+def cells(text: str) -> dict[str, str]:
+    """Every stepped grid's cell, by id, as written (its hx-swap-oob aside)."""
+    return {ident: tag.replace(' hx-swap-oob="true"', "") for tag, ident in CELL.findall(text)}
+
+
+@pytest.mark.parametrize("query", ["input=digit&kind=max&kernel=3&stride=1&padding=1",
+                                   "input=peak&kernel=3&stride=1&part=backward",
+                                   "input=edge&kind=avg&padding=1&part=backward",
+                                   "input=digit&kind=avg&compare=1&ceil_mode=1&kernel=3&stride=2"])
+def test_a_step_update_turns_one_step_into_another(client: httpx.Client, query: str) -> None:
+    """A player's step update sends only the cells that change: put into the page at step
+    ``prev``, they make exactly the page at the new step, forward or back, one step or many."""
+    for prev, step in ((0, 1), (1, 2), (2, 9), (9, 3), (5, 0), (3, 3)):
+        page = cells(client.get(f"/pool?{query}&step={prev}").text)
+        update = client.get(f"/pool?{query}&step={step}&prev={prev}",
+                            headers={"HX-Request": "true"}).text
+        sent = cells(update)
+        assert set(sent) <= set(page)
+        page.update(sent)
+        assert page == cells(client.get(f"/pool?{query}&step={step}").text), (prev, step)
+        assert len(sent) < len(page) / 2 or prev == 0 or step == 0, (prev, step, len(sent))
