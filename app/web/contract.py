@@ -388,3 +388,7 @@ class ScenePoolContract(SceneContract, Protocol):
 
     def sentence(self, step: int | None = None) -> str:
         """Backward: where the step's δ goes, and the gradient it makes there."""
+
+    def changed_cells(self, previous: int) -> tuple[list[Cell], list[Cell]]:
+        """The cells that differ between step ``previous`` and this one: what a step update
+        swaps (:mod:`app.web.pages` reads it)."""

@@ -27,8 +27,8 @@ TOPS = {
     "channels": 24,
     # learn-sobel kept 30 (0.96), missed 45 (0.83)
     "backprop": 24,
-    # not measured yet with bench/playback.py: the pool's stage is re-sent whole at each step,
-    # as backprop's pass is, so it takes backprop's top
+    # a step sends only the cells it changes, as the grid pages do; backprop's top, see the
+    # README ("Playback") for what bench/playback.py measured on a busy machine
     "pool": 24,
 }
 """Each page's fastest speed, in steps per second (the reasons, from bench/playback.py)."""
