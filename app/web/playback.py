@@ -27,9 +27,9 @@ TOPS = {
     "channels": 24,
     # learn-sobel kept 30 (0.96), missed 45 (0.83)
     "backprop": 24,
-    # a step sends only the cells it changes, as the grid pages do; backprop's top, see the
-    # README ("Playback") for what bench/playback.py measured on a busy machine
-    "pool": 24,
+    # the 28x28 digit backward kept 16 (0.91), missed 24 (0.60) at load 0.6-4; the small
+    # scenes and the digit beside the convolution kept 24
+    "pool": 12,
 }
 """Each page's fastest speed, in steps per second (the reasons, from bench/playback.py)."""
 
