@@ -34,7 +34,7 @@ import numpy as np
 
 from .cache import bounded_cache
 from .errors import ParameterError, ShapeError, describe
-from .geometry import Spatial, _int_param, _per_axis, geometry_class
+from .geometry import Spatial, _int_param, _per_axis, axis_names, geometry_class
 
 POOL_KINDS = ("max", "avg")
 
@@ -248,6 +248,43 @@ def pool_output_shape(input_shape: tuple[int, ...], kernel_size: object, *,
     ``avg_pool``, which has ``dilation=1``): ``(N, C, *O)``, or ``(C, *O)`` unbatched."""
     return pool_plan(input_shape, "max", kernel_size, stride=stride, padding=padding,
                      dilation=dilation, ceil_mode=ceil_mode).output_shape
+
+
+def pool_size_formulas(in_spatial: tuple[int, ...], kernel: tuple[int, ...], *,
+                       stride: object = None, padding: object = 0, dilation: object = 1,
+                       ceil_mode: bool = False) -> list[str]:
+    """The output-size formula of every spatial axis of a pool, the numbers filled in:
+    ``O_H = ⌊(8 + 2×0 − 1×(2 − 1) − 1) / 2⌋ + 1 = 4``; with ``ceil_mode``, ``⌈…⌉`` and what
+    the floor would give, and PyTorch's rule when it drops a last window that would start in
+    the right padding. Parameters are checked (a :class:`ParameterError` names the bad one),
+    sizes are not: an axis whose window is longer than its padded input says so instead.
+    """
+    ndim = len(kernel)
+    stride_t = tuple(kernel) if stride is None else _per_axis(stride, ndim, "stride", 1)
+    pad_t = _per_axis(padding, ndim, "padding", 0)
+    dilation_t = _per_axis(dilation, ndim, "dilation", 1)
+    lines = []
+    for name, i, k, s, p, d in zip(axis_names(ndim), in_spatial, kernel, stride_t, pad_t,
+                                   dilation_t, strict=True):
+        span = i + 2 * p - d * (k - 1) - 1
+        inner = f"({i} + 2×{p} − {d}×({k} − 1) − 1) / {s}"
+        if span < 0:
+            lines.append(f"O_{name} = ⌊{inner}⌋ + 1 = {span // s + 1}: no output, the window "
+                         f"spans {d * (k - 1) + 1} cells but the padded input has only "
+                         f"{i + 2 * p}")
+            continue
+        floor = span // s + 1
+        if not ceil_mode:
+            lines.append(f"O_{name} = ⌊{inner}⌋ + 1 = {floor}")
+            continue
+        ceil = -(-span // s) + 1
+        line = f"O_{name} = ⌈{inner}⌉ + 1 = {ceil}"
+        if (ceil - 1) * s >= i + p:
+            line += (f", less the last window, which would start in the right padding "
+                     f"({ceil - 1}×{s} ≥ {i} + {p}): {ceil - 1}")
+        lines.append(line + (f" (floor: {floor})" if _output_size(i, k, s, p, d, True) != floor
+                             else " (floor gives the same)"))
+    return lines
 
 
 # ----------------------------------------------------------------------------- per axis

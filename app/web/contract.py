@@ -525,3 +525,57 @@ class SceneNetworkContract(Protocol):
 
     def shown(self, item: Any, step: int | None = None) -> bool:
         """Whether the backward row's ``item`` is filled in at the step."""
+
+
+@runtime_checkable
+class ScenePoolContract(SceneContract, Protocol):
+    """``page_pool.html`` and ``pool_parts.html``: max or average pooling of one 2-D channel,
+    forward or backward, and a strided convolution of the same windows beside it."""
+
+    #: The pool's output, (O_H, O_W); the convolution's, or None without ``compare``.
+    output: np.ndarray
+    conv_output: np.ndarray | None
+    #: The output-size formula of each axis, its numbers filled in (floor or ceil).
+    formulas: list[str]
+    #: The input's caption: its size, and the padding or overhang drawn around it.
+    input_note: str
+    #: What a padding cell holds: −∞ (max) or 0 (average).
+    pad_text: str
+    #: The window's taps numbered in window order (the order a tie is settled in).
+    window_rows: list[list[Cell]]
+    #: The convolution's kernel cells (empty without ``compare``), and its name in words.
+    conv_kernel_rows: list[list[Cell]]
+    conv_title: str
+    #: Average pooling against the mean convolution: their largest difference, or None.
+    agreement: float | None
+
+    def input_rows(self, step: int | None = None) -> list[list[Cell]]:
+        """The input with padding and overhang, the window's cells marked (winner, ties)."""
+
+    def output_rows(self, step: int | None = None) -> list[list[Cell]]:
+        """The pool's output: forward, the values made so far; backward, all of it."""
+
+    def conv_rows(self, step: int | None = None) -> list[list[Cell]]:
+        """The convolution's output, made in step with the pool's where the shapes agree."""
+
+    def delta_rows(self, step: int | None = None) -> list[list[Cell]]:
+        """δ = ∂L/∂y (1, 2, 3, ...), the step's marked."""
+
+    def gradient_rows(self, step: int | None = None) -> list[list[Cell]]:
+        """∂L/∂x so far, the cells the step's δ reaches badged with their share."""
+
+    def current(self, step: int | None = None) -> tuple[int, int] | None:
+        """(row, column) of the output or δ of the step; None at step 0."""
+
+    def terms(self, step: int | None = None) -> list[Any]:
+        """The window's values in window order, each with its tap and mark."""
+
+    def ties(self, step: int | None = None) -> int:
+        """How many cells tie with the step's winner (max)."""
+
+    def sentence(self, step: int | None = None) -> str:
+        """Backward: where the step's δ goes, and the gradient it makes there."""
+
+    def changed_cells(self, previous: int) -> tuple[list[Cell], list[Cell]]:
+        """The cells that differ between step ``previous`` and this one: what a step update
+        swaps (:mod:`app.web.pages` reads it)."""

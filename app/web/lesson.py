@@ -56,6 +56,9 @@ STOPS = (
     Stop("transposed", "Transposed convolution", "/transposed?input=ones4&kernel=k3&stride=2",
          "Each input cell stamps the kernel, scaled by its value; where stamps overlap they add "
          "up. Kernel 3 with stride 2: a checkerboard."),
+    Stop("pooling", "Pooling: max and average", "/pool?part=backward",
+         "A max pool sends each δ back to its window's winner alone; a tie goes to the first "
+         "maximum in window order."),
     Stop("network", "A small CNN, learning", "/network?panel=backward",
          "The same operations, stacked: step the gradient back from the softmax to conv1, "
          "or train it live."),

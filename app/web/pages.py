@@ -1,5 +1,5 @@
 """The pages: ``/`` (the lesson as a path of stops), ``/1d``, ``/2d``, ``/3d``, ``/channels``,
-``/backprop`` and ``/matrix``.
+``/backprop``, ``/matrix``, ``/transposed``, ``/pool`` and ``/network``.
 
 One URL serves a page and its fragments: a plain request gets the whole page; an HTMX request
 gets the ``scene`` block (after a parameter change) or, when the player asks for a step
@@ -56,10 +56,12 @@ from .scene3d import Scene3D
 from .scene_backprop import SceneBackprop
 from .scene_channels import SceneChannels
 from .scene_matrix import MATRICES, SceneMatrix, parse_view_matrix, small_inputs, small_kernels
+from .scene_pool import ScenePool
 from .scene_transposed import SceneTransposed
 from .scenes import Budget, Explained, TooBig, explain, is_built
 from .templating import templates
 from .upload import UploadError, grey_pixels, image_bytes, read_body
+from .view_pool import CONV_KERNELS, INPUTS, parse_view_pool
 from .view_transposed import INPUTS_T, KERNELS_T, parse_view_transposed
 from .views import View2D
 
@@ -72,7 +74,7 @@ def _wants_fragment(request: Request) -> bool:
 
 
 PAGES = ("/", "/1d", "/2d", "/3d", "/channels", "/backprop", "/matrix", "/transposed",
-         "/network", "/docs", "/tour")
+         "/pool", "/network", "/docs", "/tour")
 
 
 def not_found(request: Request) -> Response:
@@ -330,6 +332,13 @@ async def page_1d(request: Request) -> Response:
     """The 1D page, its scene fragment, or one step's changes."""
     return await _render(request, "page_1d.html", "1d", parse_view_1d, Scene1D,
                    {"signals": {k: (t, None) for k, t in SIGNALS_1D.items()}})
+
+
+@router.get("/pool")
+async def page_pool(request: Request) -> Response:
+    """The pool page, its scene fragment, or one step's changes."""
+    return await _render(request, "page_pool.html", "pool", parse_view_pool, ScenePool,
+                         {"inputs": INPUTS, "conv_kernels": CONV_KERNELS})
 
 
 @router.get("/network")

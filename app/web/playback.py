@@ -35,6 +35,9 @@ TOPS = {
     # set, not measured by bench/playback.py: a /network step is a compute-process call and
     # the whole backward row drawn again (20-40 ms here)
     "network": 4,
+    # the 28x28 digit backward kept 16 (0.91), missed 24 (0.60) at load 0.6-4; the small
+    # scenes and the digit beside the convolution kept 24
+    "pool": 12,
 }
 """Each page's fastest speed, in steps per second (the reasons, from bench/playback.py)."""
 

@@ -436,8 +436,10 @@ def explain(build: type[Scene], view, budget: Budget) -> Explained:
         if not isinstance(exc, ConvolutionError):
             return Explained(None, str(exc))
         try:
-            # a page whose sizes follow another rule (the transposed page's) says it itself
+            # a page whose sizes follow another rule says it itself: the transposed page's
+            # view, or the pool's scene
             formulas = view.size_formulas() if hasattr(view, "size_formulas") else \
+                build.formulas_for(view) if hasattr(build, "formulas_for") else \
                 formulas_of(view, *view.sizes())
         except ConvolutionError:
             formulas = []

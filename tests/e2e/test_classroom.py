@@ -83,11 +83,11 @@ def test_every_link_carries_projector_mode_and_htmx_requests_too(page: Page) -> 
     page.goto("/backprop")
     page.keyboard.press("p")
     nav = page.locator('nav[aria-label="Pages"] a')  # hidden in projector mode, still links
-    expect(nav).to_have_count(10)
+    expect(nav).to_have_count(11)
     assert nav.evaluate_all("links => links.map(a => a.getAttribute('href'))") == [
         "/?projector=1", "/1d?projector=1", "/2d?projector=1", "/3d?projector=1",
         "/channels?projector=1", "/backprop?projector=1", "/matrix?projector=1",
-        "/transposed?projector=1", "/network?projector=1", "/docs"]
+        "/transposed?projector=1", "/pool?projector=1", "/network?projector=1", "/docs"]
     page.get_by_role("link", name=re.compile("full convolution of δ")).click()  # an htmx link
     expect(page).to_have_url(re.compile(r"/backprop\?(?=.*\bpart=input\b)(?=.*\bprojector=1\b)"))
     page.reload()

@@ -141,7 +141,7 @@ def test_a_slider_reaches_a_setting_the_page_explains(page: Page) -> None:
 
 
 @pytest.mark.parametrize("url", ["/2d?input=digit28", "/3d", "/1d", "/channels",
-                                 "/2d?input=digit28&projector=1"])
+                                 "/2d?input=digit28&projector=1", "/pool?projector=1"])
 def test_the_controls_are_accessible(page: Page, axe, url: str) -> None:
     page.set_viewport_size({"width": 1024, "height": 768})
     page.goto(url)

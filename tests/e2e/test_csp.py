@@ -17,7 +17,9 @@ LISTEN = ("window.cspViolations = [];"
 # (the backprop pages take loss=sum so that any stride has a δ)
 PLAYED = ["/1d", "/1d?view=discrete", "/2d", "/3d", "/channels", "/backprop?loss=sum",
           "/backprop?preset=learn-sobel&part=input&loss=sum", "/transposed",
-          "/transposed?input=ones4&kernel=k3&stride=2&show=gather"]
+          "/transposed?input=ones4&kernel=k3&stride=2&show=gather",
+          "/pool?input=digit&kernel=3&compare=1",
+          "/pool?input=digit&kernel=3&part=backward&kind=avg"]
 
 
 def violations(page: Page) -> list[str]:

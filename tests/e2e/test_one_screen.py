@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOLUMES
+from app.web.view_pool import INPUTS as POOL_INPUTS
 from app.web.view_transposed import INPUTS_T, KERNELS_T
 from tests.e2e.conftest import screenshot
 
@@ -38,6 +39,10 @@ URLS = (
     + [f"/transposed?input=ramp3&kernel={name}" for name in KERNELS_T]
     + ["/transposed?input=ones4&kernel=bilinear&stride=2&padding=1&show=gather",
        "/transposed?input=ones4&kernel=k4&stride=2"]
+    + [f"/pool?input={name}&{extra}" for name in POOL_INPUTS
+       for extra in ("kind=max", "kind=avg&compare=1", "part=backward")]
+    + ["/pool?input=digit&kernel=3&stride=2&padding=1&ceil_mode=1&dilation=2",
+       "/pool?input=peak&kernel=3&stride=1&part=backward&kind=avg&padding=1"]
 )
 
 # Where each part of the scene is, and whether it is in view: the boxes of every grid or plot

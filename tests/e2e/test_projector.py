@@ -13,7 +13,7 @@ from tests.e2e.conftest import screenshot, serious_violations
 
 # each page's default preset and a few others, at step 2 (the window and its badges shown)
 URLS = ["/1d", "/2d", "/3d", "/channels", "/backprop", "/2d?input=digit28",
-        "/channels?preset=three-kernels", "/backprop?preset=learn-sobel"]
+        "/channels?preset=three-kernels", "/backprop?preset=learn-sobel", "/pool?part=backward"]
 
 # font sizes in px of the page's own elements, as the browser computed them
 MEASURE = """() => {

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import screenshot
 
 # each page's own default speed, in steps per second (a reload without `speed` shows it)
-DEFAULTS = {"/1d": 24, "/2d": 4, "/3d": 2, "/channels": 2, "/backprop": 2}
+DEFAULTS = {"/1d": 24, "/2d": 4, "/3d": 2, "/channels": 2, "/backprop": 2, "/pool": 2}
 
 
 def params(page: Page) -> dict[str, list[str]]:

@@ -27,8 +27,10 @@ from app.web.scene3d import Scene3D
 from app.web.scene_backprop import SceneBackprop
 from app.web.scene_channels import SceneChannels
 from app.web.scene_matrix import SceneMatrix, parse_view_matrix
+from app.web.scene_pool import ScenePool
 from app.web.scene_transposed import SceneTransposed
 from app.web.scenes import Budget, explain
+from app.web.view_pool import INPUTS, parse_view_pool
 from app.web.view_transposed import INPUTS_T, KERNELS_T, parse_view_transposed
 
 PAGES = {  # page: its protocol, how its view is read, its scene, the templates that read it
@@ -43,6 +45,8 @@ PAGES = {  # page: its protocol, how its view is read, its scene, the templates 
                  ("page_backprop.html", "backprop_parts.html")),
     "transposed": (contract.SceneTransposedContract, parse_view_transposed, SceneTransposed,
                    ("page_transposed.html", "transposed_parts.html")),
+    "pool": (contract.ScenePoolContract, parse_view_pool, ScenePool,
+             ("page_pool.html", "pool_parts.html")),
 }
 
 #: each page's default view and every preset it has
@@ -63,6 +67,8 @@ VIEWS += [("backprop", {})] + [("backprop", {"preset": name, "part": part})
 VIEWS += [("transposed", {"input": name, "show": show}) for name in INPUTS_T
           for show in ("scatter", "gather")]
 VIEWS += [("transposed", {"kernel": name}) for name in KERNELS_T]
+VIEWS += [("pool", {"input": name, "kind": kind, "part": part, "compare": "1"})
+          for name in INPUTS for kind in ("max", "avg") for part in ("forward", "backward")]
 
 SETTINGS = Settings()
 

@@ -20,13 +20,14 @@ from app.web.parsing import (
 )
 from app.web.scene_matrix import parse_view_matrix
 from app.web.scene_network import parse_view_network
+from app.web.view_pool import parse_view_pool
 from app.web.view_transposed import parse_view_transposed
 from tests.web.html import Page
 
 PARSERS = {"/1d": parse_view_1d, "/2d": parse_view_2d, "/3d": parse_view_3d,
            "/channels": parse_view_channels, "/backprop": parse_view_backprop,
            "/matrix": parse_view_matrix, "/transposed": parse_view_transposed,
-           "/network": parse_view_network}
+           "/pool": parse_view_pool, "/network": parse_view_network}
 
 
 def stop_links(client: httpx.Client) -> dict[str, list[str]]:
@@ -83,8 +84,9 @@ def test_a_tour_stop_shows_its_number_caption_and_neighbours(client: httpx.Clien
     ("/2d?input=digit&kernel=sobel-x&stride=2&padding=1&step=3", "The worked example",
      "Many channels, one kernel"),
     ("/backprop?part=input", "Many channels, many kernels", "The convolution as a matrix"),
-    ("/transposed", "The convolution as a matrix", "A small CNN, learning"),
-    ("/network?steps=3", "Transposed convolution", None),
+    ("/transposed", "The convolution as a matrix", "Pooling: max and average"),
+    ("/pool?kind=avg", "Transposed convolution", "A small CNN, learning"),
+    ("/network?steps=3", "Pooling: max and average", None),
 ])
 def test_every_page_links_to_the_stops_either_side(client: httpx.Client, url: str,
                                                    previous: str | None,

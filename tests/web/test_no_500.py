@@ -16,6 +16,8 @@ PAGES = {
                   "step", "prev"],
     "/backprop": ["preset", "loss", "delta", "target", "part", "eta", "epoch", "stride",
                   "padding", "dilation", "padding_mode", "step", "prev"],
+    "/pool": ["input", "kind", "kernel", "stride", "padding", "dilation", "ceil_mode",
+              "count_include_pad", "part", "compare", "conv", "step", "prev", "speed"],
     "/backprop/verify": ["preset", "loss", "delta", "part", "padding", "stride"],
     "/matrix": ["input", "x", "kernel", "w", "delta", "matrix", "stride", "padding",
                 "dilation", "padding_mode", "mode", "step", "prev", "speed"],
@@ -29,7 +31,8 @@ values = st.one_of(
     st.integers(-3, 120).map(str),
     st.sampled_from(["same", "full", "valid", "1,2", "1,2,3", "0", "reflect", "convolution",
                      "mse", "input", "1e400", "nan", "-1", "1 2 3", "box", "lesson", "Wt",
-                     "im2col", "random", "1;2", "circular"]),
+                     "im2col", "random", "1;2", "circular",
+                     "avg", "backward", "inf", "", "99999999999999999999", "sobel-x", "ties"]),
 )
 
 

@@ -101,3 +101,11 @@ def test_the_finite_difference_check_keeps_to_the_budget(tight: httpx.Client) ->
     response = tight.get("/backprop/verify?preset=lesson-1d&loss=mse")
     assert response.status_code == 413
     assert "needs 144 multiply-adds" in html.unescape(response.text)
+
+
+def test_the_pool_page_keeps_to_the_page_limits(tight: httpx.Client) -> None:
+    """The ties grid backward draws 16 input cells, 4 taps, the output and δ (4 each) and
+    the gradient (16): 44 of TIGHT's 61; the 8x8 smiley forward 64 + 4 + 16 = 84."""
+    assert tight.get("/pool?part=backward").status_code == 200
+    refused(tight, "/pool?input=smiley",
+            "would draw 84 values, and a page draws at most 61 (page_max_cells)")

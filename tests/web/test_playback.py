@@ -11,7 +11,7 @@ import pytest
 from app.web import playback
 from tests.web.html import Page
 
-PAGES = ["/1d", "/2d", "/3d", "/channels", "/backprop"]
+PAGES = ["/1d", "/2d", "/3d", "/channels", "/backprop", "/pool"]
 
 
 def slider(client: httpx.Client, url: str) -> tuple[list[float], str, dict]:
