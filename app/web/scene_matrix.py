@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from .. import presets
 from ..config import Settings
 from ..engine import backward
 from ..engine.cost import Cost, backward_cost, forward_cost
@@ -30,7 +29,7 @@ from .formatting import format_exact, format_full, format_matrix
 from .parsing import _choice, _common, _preset, parse_matrix, parse_vector
 from .scene2d import Scene2D
 from .scenes import TooBig, shared, stepwise
-from .views import View
+from .views import GridValues, View
 
 #: the page's three views of the matrix, as the toggle names them
 MATRICES = {"im2col": "im2col: patches × kernel", "W": "W · vec(x)", "Wt": "Wᵀ · vec(δ)"}
@@ -46,7 +45,7 @@ def small_kernels(side: int) -> dict:
 
 
 @dataclass(frozen=True)
-class ViewMatrix(View):
+class ViewMatrix(GridValues, View):
     """Everything the matrix page shows, as the URL says it."""
 
     input: str = "lesson"
@@ -64,16 +63,6 @@ class ViewMatrix(View):
     speed: float = 2
     projector: bool = False
     tour: int = 0
-
-    @property
-    def input_values(self) -> list[list[float]]:
-        return [list(r) for r in self.x] if self.x is not None else \
-            [list(map(float, r)) for r in presets.IMAGES_2D[self.input][1]]
-
-    @property
-    def kernel_values(self) -> list[list[float]]:
-        return [list(r) for r in self.w] if self.w is not None else \
-            [list(map(float, r)) for r in presets.KERNELS_2D[self.kernel][1]]
 
 
 def parse_view_matrix(query: Mapping[str, str], limits: Settings) -> ViewMatrix:

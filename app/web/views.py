@@ -140,8 +140,27 @@ SHOWS = ("numbers", "picture")
 SCALES = ("shared", "input", "each")
 
 
+class GridValues:
+    """A 2-D page's input and kernel values: typed in (``x``, ``w``) or its presets'."""
+
+    x: tuple | None
+    w: tuple | None
+    input: str
+    kernel: str
+
+    @property
+    def input_values(self) -> list[list[float]]:
+        return [list(r) for r in self.x] if self.x is not None else \
+            [list(map(float, r)) for r in presets.IMAGES_2D[self.input][1]]
+
+    @property
+    def kernel_values(self) -> list[list[float]]:
+        return [list(r) for r in self.w] if self.w is not None else \
+            [list(map(float, r)) for r in presets.KERNELS_2D[self.kernel][1]]
+
+
 @dataclass(frozen=True)
-class View2D(View):
+class View2D(GridValues, View):
     """Everything the 2D page shows, as the URL says it; ``show`` and ``scale`` say how
     (:data:`SHOWS`, :data:`SCALES`)."""
 
@@ -161,16 +180,6 @@ class View2D(View):
     speed: float = 4
     projector: bool = False
     tour: int = 0  # the stop shown in the lesson's tour (app.web.lesson), 0 for none
-
-    @property
-    def input_values(self) -> list[list[float]]:
-        return [list(r) for r in self.x] if self.x is not None else \
-            [list(map(float, r)) for r in presets.IMAGES_2D[self.input][1]]
-
-    @property
-    def kernel_values(self) -> list[list[float]]:
-        return [list(r) for r in self.w] if self.w is not None else \
-            [list(map(float, r)) for r in presets.KERNELS_2D[self.kernel][1]]
 
 
 @dataclass(frozen=True)
