@@ -46,12 +46,20 @@
   function largest(box, stage, room, max) {
     if (fits(box, stage, max, room)) return max;
     if (!fits(box, stage, MIN, room)) return 0;
-    let lo = MIN, hi = max;
+    return between(box, stage, room, MIN, max);
+  }
+
+  // The largest quarter px from `lo` (which fits) up to `hi` (which does not): halving, then
+  // the quarter px between the last two tried, so the answer does not depend on where the
+  // search started (a played scene's shrunk cells and a fresh load's are the same size).
+  function between(box, stage, room, lo, hi) {
     while (hi - lo > 0.25) {
       const mid = (lo + hi) / 2;
       if (fits(box, stage, mid, room)) lo = mid; else hi = mid;
     }
-    return Math.floor(lo * 4) / 4;
+    let best = Math.floor(lo * 4) / 4;
+    while (best + 0.25 < hi && fits(box, stage, best + 0.25, room)) best += 0.25;
+    return best;
   }
 
   // The largest cell below `from` (which does not fit) at which the stage fits, found from
@@ -63,7 +71,7 @@
     let a = from, sa = size();  // `fits` left the stage laid out at `from`
     let b = Math.max(MIN, Math.floor(from * Math.min(room[0] / sa[0], room[1] / sa[1]) * 4) / 4);
     for (let tries = 0; tries < 4 && b >= MIN; tries++) {
-      if (fits(box, stage, b, room)) return b;
+      if (fits(box, stage, b, room)) return b;  // a drag's last scene is fitted afresh after
       const sb = size();
       const guess = Math.min(...[0, 1].map((d) => {
         const slope = (sa[d] - sb[d]) / (a - b);
