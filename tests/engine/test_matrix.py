@@ -88,7 +88,9 @@ def test_w_is_the_matrix_of_forward(case):
     y = forward(case.x, case.weight, **case.kwargs)
     assert m.shape == (y.size, case.x.size)
     np.testing.assert_allclose(m @ case.x.ravel(), y.ravel(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_array_equal(m, _by_unit_vectors(case))
+    # taps folded onto one edge cell (reflect, replicate) are summed in another order than
+    # forward sums them: the same entries, to the last bits
+    np.testing.assert_allclose(m, _by_unit_vectors(case), rtol=1e-12, atol=1e-15)
 
 
 @FAST
