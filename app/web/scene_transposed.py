@@ -96,6 +96,10 @@ class SceneTransposed(Stepped):
     def one_d(self) -> bool:
         return self.x.ndim == 1
 
+    @classmethod
+    def formulas_for(cls, view) -> list[str]:
+        return view.size_formulas()
+
     @shared
     def formulas(self) -> list[str]:
         """The transposed output-size formula of every axis, the numbers filled in."""

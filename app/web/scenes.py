@@ -195,6 +195,13 @@ class Scene(Stepped):
         (1, *spatial) and (1, 1, *kernel), and ``output`` is its one channel."""
         return self.view.channel_axes == 0
 
+    @classmethod
+    def formulas_for(cls, view) -> list[str]:
+        """The output-size formulas of ``view``, the numbers filled in: what its page says
+        when the geometry is impossible (a page whose sizes follow another rule, the
+        transposed convolution's or a pool's, says its own)."""
+        return formulas_of(view, *view.sizes())
+
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """The input, the kernel and the bias as the page shows them (float64): the view's
         values, and its bias where it has one (a bias of 0 is none)."""
@@ -436,11 +443,7 @@ def explain(build: type[Scene], view, budget: Budget) -> Explained:
         if not isinstance(exc, ConvolutionError):
             return Explained(None, str(exc))
         try:
-            # a page whose sizes follow another rule says it itself: the transposed page's
-            # view, or the pool's scene
-            formulas = view.size_formulas() if hasattr(view, "size_formulas") else \
-                build.formulas_for(view) if hasattr(build, "formulas_for") else \
-                formulas_of(view, *view.sizes())
+            formulas = build.formulas_for(view)
         except ConvolutionError:
             formulas = []
         return Explained(None, exc.message, tuple(formulas))
