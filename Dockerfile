@@ -5,7 +5,10 @@ FROM python:3.11.11-slim-bookworm AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# the Korean catalogues are compiled here (their .po files are the source; no .mo is committed)
+RUN pip install --no-cache-dir babel==2.19.0 \
+    && pybabel -q compile -d app/locale -D "pages app" \
+    && pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11.11-slim-bookworm
 # uvicorn reads these itself: UVICORN_PORT, WEB_CONCURRENCY (workers), FORWARDED_ALLOW_IPS

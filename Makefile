@@ -6,7 +6,7 @@ CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx
 WRK ?= /usr/bin/wrk
 
-.PHONY: run test bench load faults lint browser nginx clean
+.PHONY: run test bench load faults lint browser nginx clean locale messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,23 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
+# The Korean catalogues: compiled from their .po sources (app/i18n.py), never committed.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard app/locale/*/LC_MESSAGES/*.po))
+locale: $(CATALOGUES)
+%.mo: %.po | $(VENV)/.installed-run
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+# `make messages`: extract every marked string again and add the new ones to each .po
+messages: $(VENV)/.installed-run
+	for domain in pages app; do \
+	  $(BIN)/pybabel -q extract -F app/locale/$$domain.cfg -k N_ --no-location --sort-output \
+	    -o app/locale/$$domain.pot . && \
+	  $(BIN)/pybabel -q update -D $$domain -i app/locale/$$domain.pot -d app/locale \
+	    --no-fuzzy-matching --ignore-obsolete && rm app/locale/$$domain.pot; \
+	done
+
 # `make run PORT=8011` (or HOST=0.0.0.0) serves elsewhere; CONVSCOPE_PORT works too.
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed-run $(CATALOGUES)
 	$(BIN)/convscope serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 # $(call apt-install,PROGRAM,PACKAGE,VARIABLE,WHO): install Debian's PACKAGE with apt-get
@@ -52,10 +67,10 @@ lint: $(VENV)/.installed-test
 	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/*.yaml
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yaml
 
-test: lint browser nginx
+test: lint browser nginx $(CATALOGUES)
 	CONVSCOPE_CHROMIUM=$(CHROMIUM) CONVSCOPE_NGINX=$(NGINX) $(BIN)/python -m pytest
 
-bench: $(VENV)/.installed-test browser
+bench: $(VENV)/.installed-test browser $(CATALOGUES)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/web.py
@@ -64,11 +79,11 @@ bench: $(VENV)/.installed-test browser
 	$(BIN)/python bench/network.py
 
 # Load and faults on loopback (README, "Running in production"): a few minutes each.
-load: $(VENV)/.installed-test
+load: $(VENV)/.installed-test $(CATALOGUES)
 	$(call apt-install,$(WRK),wrk,WRK,the load test)
 	$(BIN)/python bench/load.py
 
-faults: $(VENV)/.installed-test nginx
+faults: $(VENV)/.installed-test nginx $(CATALOGUES)
 	$(BIN)/python bench/faults.py
 	$(BIN)/python bench/costs.py
 

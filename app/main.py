@@ -14,6 +14,7 @@ from .api.bodylimit import BodyLimitMiddleware
 from .api.errors import install_error_handlers
 from .config import Settings, get_settings
 from .head import HeadAsGetMiddleware
+from .i18n import LocaleMiddleware, check_compiled
 from .paths import STATIC
 from .security import SecurityHeadersMiddleware
 from .web import pages
@@ -39,6 +40,7 @@ Every error has the same shape: `{"error": ..., "field": ..., "code": ...}`.
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app: static files, routers, error handlers, limits."""
     settings = settings or get_settings()
+    check_compiled()  # a catalogue not compiled stops the start, with the command to run
     application = FastAPI(
         title="ConvScope",
         version=__version__,
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                exempt=(pages.UPLOAD_2D,))
     application.add_middleware(SecurityHeadersMiddleware,
                                frame_ancestors=settings.frame_ancestors)
+    application.add_middleware(LocaleMiddleware)  # the request's language (app.i18n)
     application.add_middleware(HeadAsGetMiddleware)  # outermost: HEAD is GET to the rest
     install_error_handlers(application, page_not_found=pages.not_found)
     application.add_exception_handler(UploadError, pages.upload_refused)

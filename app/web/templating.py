@@ -8,6 +8,7 @@ import re
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup, escape
 
+from .. import i18n
 from ..paths import TEMPLATES
 from .cells import grid_size
 from .controls import slider_ranges, slider_value
@@ -15,6 +16,10 @@ from .formatting import SUBSCRIPTS, format_exact, format_factor, format_number
 from .scene1d import BOTTOM, HEIGHT, LEFT, TOP, WIDTH
 
 templates = Jinja2Blocks(directory=str(TEMPLATES))
+templates.env.add_extension("jinja2.ext.i18n")
+# {% trans %} and _() in templates: the request's language (app.i18n), escaped as Jinja2's
+# new-style gettext does (a translation with %(name)s takes its values as keywords)
+templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
 
 
 def _size_class(rows: list) -> str:
@@ -47,6 +52,8 @@ templates.env.globals.update(
     slider_ranges=slider_ranges,
     slider_value=slider_value,
     zip=zip,
+    lang=i18n.current,  # lang(): the request's language, for <html lang>
+    lang_in_url=i18n.in_url,
     width=WIDTH, height=HEIGHT, left=LEFT, top=TOP, bottom=BOTTOM,
 )
 

@@ -1,0 +1,23 @@
+"""A page's scene in another form than HTML: ``?format=NAME`` on any page URL (``png`` and
+``gif``, the picture and the animation; ``numpy`` and ``torch``, a script that computes the
+same numbers). Each form is a function registered here by its module; the pages answer an
+unknown one with a 422 naming the field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+#: form name -> what makes it: (request, page, view, scene) -> response
+FORMATS: dict[str, Callable[[Request, str, Any, Any], Response]] = {}
+
+
+def register(name: str):
+    """Register the decorated function as the maker of ``?format=name``."""
+    def decorate(function):
+        FORMATS[name] = function
+        return function
+    return decorate
