@@ -11,7 +11,7 @@ allocated (:mod:`.export`).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -196,15 +196,20 @@ def plan(panels: list[Panel], texts: list[str]) -> Layout:
     return layout
 
 
+@lru_cache(maxsize=1024)
+def _size_for(longest: str, cell: int) -> int | None:
+    size = min(int(cell * 0.42), 40)
+    while size >= NUMBER_MIN and longest and text_width(longest, size) > cell - 8:
+        size -= 1
+    return size if size >= NUMBER_MIN else None
+
+
 def _number_size(grid: Grid, cell: int) -> int | None:
     """The type size of a grid's numbers: as big as the cell takes for its longest text, or
     None when that is under :data:`NUMBER_MIN` (the grid is then drawn as colours only, its
     numbers never clipped)."""
     longest = max((c.text for row in grid.rows for c in row), key=len, default="")
-    size = min(int(cell * 0.42), 40)
-    while size >= NUMBER_MIN and longest and text_width(longest, size) > cell - 8:
-        size -= 1
-    return size if size >= NUMBER_MIN else None
+    return _size_for(longest, cell)
 
 
 class Painter:
@@ -215,7 +220,8 @@ class Painter:
         self._tiles: dict = {}
 
     def tile(self, cell: Cell, side: int, size: int | None) -> Image.Image:
-        key = (replace(cell, id="", row=0, col=0), side, size)
+        key = (cell.text, cell.bucket, cell.ghost, cell.current, cell.empty, cell.tap,
+               cell.badge, cell.grey, cell.name, side, size)
         tile = self._tiles.get(key)
         if tile is None:
             tile = self._tiles[key] = _tile(cell, side, size)
