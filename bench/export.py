@@ -21,14 +21,14 @@ from app.web.scenes import Budget
 
 SETTINGS = Settings()
 BUDGET = Budget.of(SETTINGS)
-GRID = ";".join(",".join(str((r * 7 + c * 3) % 11 - 5) for c in range(9)) for r in range(9))
+GRID = ";".join(",".join(str((r * 7 + c * 3) % 11 - 5) for c in range(8)) for r in range(9))
 CASES = {
     # 1D frames are always 1024x768: the most pixels a frame has
-    "1d, stride 6 (frames of 1024x768)": (Scene1D, parse_view_1d, {"stride": "6"}),
-    "2d, 9x9 input, 3x3 kernel": (Scene2D, parse_view_2d,
+    "1d, stride 7 (frames of 1024x768)": (Scene1D, parse_view_1d, {"stride": "7"}),
+    "2d, 9x8 input, 3x3 kernel": (Scene2D, parse_view_2d,
                                              {"x": GRID, "w": "1,0,-1;2,0,-2;1,0,-1",
                                               }),
-    "2d, picture, 9x9 input": (Scene2D, parse_view_2d,
+    "2d, picture, 9x8 input": (Scene2D, parse_view_2d,
                                           {"x": GRID, "w": "1,2,1;2,4,2;1,2,1",
                                            "show": "picture"}),
     "3d, the default volume": (Scene3D, parse_view_3d, {}),
