@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 
 #: form name -> what makes it: (request, page, view, scene) -> response
 FORMATS: dict[str, Callable[[Request, str, Any, Any], Response]] = {}
@@ -21,3 +21,17 @@ def register(name: str):
         FORMATS[name] = function
         return function
     return decorate
+
+
+def formatted(request: Request, page: str, view, scene, error: str | None,
+              status: int) -> Response:
+    """``?format=NAME``: the scene in that form, or why not as a plain-text 4xx."""
+    name = request.query_params["format"]
+    make = FORMATS.get(name)
+    if make is None:
+        known = ", ".join(sorted(FORMATS)) or "none"
+        return PlainTextResponse(f"format: {name[:40]!r} is not a form of this page; it has "
+                                 f"{known}.", status_code=422)
+    if scene is None:
+        return PlainTextResponse(f"{error}", status_code=status)
+    return make(request, page, view, scene)

@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from ..engine.errors import ConvolutionError
 from ..engine.training import advance
 from ..workers import in_process, in_worker
+from .formats import formatted
 from .forms import Form, parse_leniently
 from .lesson import place
 from .scene_network import SceneNetwork, ViewNetwork, parse_view_network, request_budget
@@ -67,6 +68,8 @@ def _render(request: Request, view: ViewNetwork, trained, error, limit, status,
             errors) -> Response:
     settings = request.app.state.settings
     scene = SceneNetwork(view, trained) if trained is not None else None
+    if "format" in request.query_params:  # the scene as a picture (app/web/formats.py)
+        return formatted(request, "network", view, scene, error, status)
     form = Form.of(request.query_params, errors)
     shown = scene.shown_query() if scene else view.query()
     context = {

@@ -29,16 +29,17 @@ from dataclasses import replace
 
 import numpy as np
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 
 from ..engine import PADDING_MODES
 from ..engine.cost import forward_cost
 from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOLUMES
 from ..workers import in_worker
+from . import export as _export  # noqa: F401  (registers ?format=png and gif)
 from . import playback
 from .controls import slider_ranges
-from .formats import FORMATS
+from .formats import formatted
 from .forms import Form, parse_leniently
 from .lesson import STOPS, place, tour_url
 from .network_page import network_response
@@ -175,7 +176,7 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
     view, (scene, error, formulas, limit), status, errors = _view_and_scene(request, parse,
                                                                             scene_class)
     if "format" in query:  # the scene as a picture or a script (app/web/formats.py)
-        return _formatted(request, page, view, scene, error, status)
+        return formatted(request, page, view, scene, error, status)
     speeds = playback.speeds(page)
     if scene is not None:  # the step the player shows, not one past its end; a speed it lists
         view = replace(view, step=scene.step, speed=playback.playable(view.speed, speeds))
@@ -220,20 +221,6 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
     context["trigger"] = trigger
     return templates.TemplateResponse(request, template, context, status_code=status,
                                       headers=headers, block_name="scene")
-
-
-def _formatted(request: Request, page: str, view, scene, error: str | None,
-               status: int) -> Response:
-    """``?format=NAME``: the scene in that form, or why not as a plain-text 4xx."""
-    name = request.query_params["format"]
-    make = FORMATS.get(name)
-    if make is None:
-        known = ", ".join(sorted(FORMATS)) or "none"
-        return PlainTextResponse(f"format: {name[:40]!r} is not a form of this page; it has "
-                                 f"{known}.", status_code=422)
-    if scene is None:
-        return PlainTextResponse(f"{error}", status_code=status)
-    return make(request, page, view, scene)
 
 
 @router.get("/2d")
