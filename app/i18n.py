@@ -51,9 +51,8 @@ def translations(locale: str) -> NullTranslations:
     for domain in DOMAINS:
         po = LOCALE_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
         mo = po.with_suffix(".mo")
-        if not po.exists():
-            continue
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        # a checkout has the .po (the .mo compiled from it); an installed package, the .mo alone
+        if not mo.exists() or (po.exists() and mo.stat().st_mtime < po.stat().st_mtime):
             raise CatalogueNotCompiled(
                 f"{mo} is missing or older than {po.name}: compile the catalogues with "
                 "`make locale` (make run and make test do it).")
