@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import anyio
 from starlette.requests import Request
 
+from . import i18n
+
 T = TypeVar("T")
 
 
@@ -63,10 +65,18 @@ def _follow_parent(parent: int) -> None:
 PARENT_CHECK_SECONDS = 0.5
 
 
+def _in_locale(locale: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """In the compute process: ``function(*args, **kwargs)`` in the language ``locale`` (a
+    context variable does not cross into another process), so its errors are said in the
+    request's language. The process runs one call at a time, each setting its own."""
+    i18n.set_locale(locale)
+    return function(*args, **kwargs)
+
+
 def in_process(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """``function(*args, **kwargs)`` in the compute process; arguments and result are
-    pickled. If that process has died, a new one is started for the next call and this one
-    runs here."""
+    """``function(*args, **kwargs)`` in the compute process, in the request's language;
+    arguments and result are pickled. If that process has died, a new one is started for the
+    next call and this one runs here."""
     global _process_pool
     with _process_lock:
         if _process_pool is None:
@@ -75,7 +85,7 @@ def in_process(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
                 initializer=_follow_parent, initargs=(os.getpid(),))
         pool = _process_pool
     try:
-        return pool.submit(function, *args, **kwargs).result()
+        return pool.submit(_in_locale, i18n.current(), function, *args, **kwargs).result()
     except BrokenProcessPool:
         with _process_lock:
             if _process_pool is pool:

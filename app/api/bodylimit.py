@@ -10,13 +10,13 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_response
+from ..i18n import gettext
+from .errors import body_too_large, error_response
 
 
 def too_large(limit: int):
     return error_response(
-        413, f"the request body is larger than {limit} bytes (limit max_body_bytes={limit})",
-        code="too_large", limit="max_body_bytes", limit_value=limit,
+        413, body_too_large(limit), code="too_large", limit="max_body_bytes", limit_value=limit,
     )
 
 
@@ -59,7 +59,7 @@ class BodyLimitMiddleware:
         declared = content_length(scope["headers"])
         if declared == -1:
             await error_response(
-                400, "the Content-Length header must be one whole number of bytes",
+                400, gettext("the Content-Length header must be one whole number of bytes"),
                 code="invalid_header")(scope, receive, send)
             return
         if declared is not None and declared > self.max_bytes:

@@ -16,6 +16,7 @@ from ..engine.cost import trace_terms_per_step, transposed_trace_terms_per_step
 from ..engine.geometry import size_formulas
 from ..engine.trace import BackwardTrace, ForwardTrace, result_shape
 from ..engine.transposed_trace import GatherTrace, ScatterTrace
+from ..i18n import gettext
 from . import pool
 from .errors import BODY_ERRORS, ApiError, ErrorBody
 from .limits import (
@@ -109,18 +110,21 @@ def _only_for(op: str, body: TraceRequest, fields: dict[str, object]) -> None:
     """Fields that belong to another operation are refused unless left at their default."""
     for field, default in fields.items():
         if field in body.model_fields_set and getattr(body, field) != default:
-            raise ApiError(422, f"{field} applies to op '{op}' only, not to op '{body.op}'",
-                           field=field)
+            raise ApiError(422, gettext("%(field)s applies to op '%(op)s' only, not to op "
+                                        "'%(given)s'") % {"field": field, "op": op,
+                                                          "given": body.op}, field=field)
 
 
 def _with_weight(body: TraceRequest) -> None:
     """A convolution's trace (either kind) has a weight, and no pool's fields."""
     for name in POOL_ONLY:
         if getattr(body, name) is not None:
-            raise ApiError(422, f"{name} is for op 'max_pool' and 'avg_pool' only (a "
-                                "convolution's kernel is its weight)", field=name)
+            raise ApiError(422, gettext("%(field)s is for op 'max_pool' and 'avg_pool' only "
+                                        "(a convolution's kernel is its weight)")
+                           % {"field": name}, field=name)
     if body.weight is None:
-        raise ApiError(422, f"weight is required (for op '{body.op}')", field="weight")
+        raise ApiError(422, gettext("weight is required (for op '%(op)s')") % {"op": body.op},
+                       field="weight")
 
 
 def _conv_trace(body: TraceRequest, settings: Settings) -> dict[str, Any]:
@@ -155,8 +159,9 @@ def _transposed_trace(body: TraceRequest, settings: Settings) -> dict[str, Any]:
     _only_for("conv", body, {"padding_mode": "zeros", "mode": "cross-correlation"})
     _with_weight(body)
     if body.part != "forward":
-        raise ApiError(422, f"op 'transposed' traces its forward pass (part 'forward', view "
-                            f"'scatter' or 'gather'), got part '{body.part}'", field="part")
+        raise ApiError(422, gettext("op 'transposed' traces its forward pass (part 'forward', "
+                                    "view 'scatter' or 'gather'), got part '%(part)s'")
+                       % {"part": body.part}, field="part")
     view = body.view or "scatter"
     params = {"stride": 1 if body.stride is None else body.stride, "padding": body.padding,
               "output_padding": 0 if body.output_padding is None else body.output_padding,
@@ -305,8 +310,9 @@ def shape_endpoint(
     is impossible, ``valid`` is false and ``explanation`` says why in words."""
     size, kernel = _ints(input_size), _ints(kernel_size)
     if len(size) != len(kernel):
-        raise ApiError(422, f"input_size has {len(size)} axes but kernel_size has "
-                            f"{len(kernel)}", field="kernel_size")
+        raise ApiError(422, gettext("input_size has %(size)s axes but kernel_size has "
+                                    "%(kernel)s") % {"size": len(size), "kernel": len(kernel)},
+                       field="kernel_size")
     pad: Any = padding if padding in ("valid", "same", "full") else _scalar_or_list(
         _ints(padding))
     params = {"stride": _scalar_or_list(_ints(stride)), "padding": pad,
@@ -315,8 +321,8 @@ def shape_endpoint(
     try:
         formulas = size_formulas(tuple(size), tuple(kernel), **params)
         if in_channels % groups:
-            raise ApiError(422, f"in_channels ({in_channels}) must be divisible by groups "
-                                f"({groups})")
+            raise ApiError(422, gettext("in_channels (%(c_in)s) must be divisible by groups "
+                                        "(%(groups)s)") % {"c_in": in_channels, "groups": groups})
         geom = plan((batch, in_channels, *size), (out_channels, in_channels // groups, *kernel),
                     groups=groups, padding_mode=padding_mode, **params)
     except (ConvolutionError, ApiError) as exc:

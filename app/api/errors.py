@@ -4,6 +4,11 @@ Every error body is ``{"error": message, "field": name-or-null, "code": kind}`` 
 limits, ``"limit"`` and ``"limit_value"``. A message may quote a short piece of what the client
 sent (a value, an unknown key, a media type: at most 40 characters, through
 :func:`~app.engine.errors.describe`), and only inside this JSON body.
+
+The message is in the request's language (:mod:`app.i18n`: ``lang=``, else
+``Accept-Language``), English by default; ``field``, ``code`` and the status never change with
+it, so a client tells errors apart by those, never by the words. pydantic's own messages are
+said again in Korean by their error ``type`` (:data:`_PYDANTIC_KO`), keeping their numbers.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .. import i18n
 from ..engine import ConvolutionError
+from ..i18n import N_, gettext
 from ..security import security_headers
 from .responses import FastJSONResponse
-from .schemas import PATTERN_WORDS
+from .schemas import MAX_PARAMETER, PATTERN_WORDS
 
 
 class ErrorBody(BaseModel):
@@ -60,8 +67,15 @@ class LimitExceeded(ApiError):
     """A request asks for more than a configured limit allows (413)."""
 
     def __init__(self, message: str, *, field: str | None, limit: str, value: int) -> None:
-        super().__init__(413, f"{message} (limit {limit}={value})", field=field,
+        super().__init__(413, gettext("%(message)s (limit %(limit)s=%(value)s)")
+                         % {"message": message, "limit": limit, "value": value}, field=field,
                          code="too_large", limit=limit, limit_value=value)
+
+
+def body_too_large(limit: int) -> str:
+    """The message of a body over ``max_body_bytes``."""
+    return gettext("the request body is larger than %(limit)s bytes (limit "
+                   "max_body_bytes=%(limit)s)") % {"limit": limit}
 
 
 def error_response(status: int, message: str, *, field: str | None = None,
@@ -72,13 +86,60 @@ def error_response(status: int, message: str, *, field: str | None = None,
     return FastJSONResponse(body, status_code=status, headers=headers)
 
 
-# pydantic's error types, said the way our own messages say things
-_PYDANTIC_WORDS = {
-    "missing": "is required",
-    "extra_forbidden": "is not a known field",
-    "model_attributes_type": "the body must be a JSON object",
-    "dict_type": "must be a JSON object",
+# pydantic's error types, said the way our own messages say things: each reads on from the
+# field's name ("input_size is required"), but the body's own
+_PYDANTIC_WORDS: dict[str, str] = {
+    "missing": N_("%(field)s is required"),
+    "extra_forbidden": N_("%(field)s is not a known field"),
+    "model_attributes_type": N_("the body must be a JSON object"),
+    "dict_type": N_("%(field)s must be a JSON object"),
 }
+
+# pydantic's own messages of the types a person meets, by type, as templates of the error's
+# ``ctx`` values: the Korean is the translation of these (the English stays pydantic's own
+# ``msg``, word for word); a type not here keeps pydantic's English message.
+_PYDANTIC_KO = {
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+    "float_parsing": N_("Input should be a valid number, unable to parse string as a number"),
+    "float_type": N_("Input should be a valid number"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "string_type": N_("Input should be a valid string"),
+    "list_type": N_("Input should be a valid list"),
+    "greater_than": N_("Input should be greater than %(gt)s"),
+    "greater_than_equal": N_("Input should be greater than or equal to %(ge)s"),
+    "less_than": N_("Input should be less than %(lt)s"),
+    "less_than_equal": N_("Input should be less than or equal to %(le)s"),
+    "too_short": N_("%(field_type)s should have at least %(min_length)s items after "
+                    "validation, not %(actual_length)s"),
+    "too_long": N_("%(field_type)s should have at most %(max_length)s items after "
+                   "validation, not %(actual_length)s"),
+    "string_too_short": N_("String should have at least %(min_length)s characters"),
+    "string_too_long": N_("String should have at most %(max_length)s characters"),
+    "literal_error": N_("Input should be %(expected)s"),
+    "string_pattern_mismatch": N_("String should match pattern '%(pattern)s'"),
+    "union_tag_invalid": N_("Input tag %(tag)s found using %(discriminator)s does not match "
+                            "any of the expected tags: %(expected_tags)s"),
+}
+
+
+def _pydantic_words(error: dict[str, Any]) -> str:
+    """pydantic's message of ``error`` in the request's language (its English otherwise)."""
+    english = str(error.get("msg", "is invalid"))
+    template = _PYDANTIC_KO.get(error.get("type", ""))
+    if template is None or i18n.current() == i18n.DEFAULT:
+        return english
+    values = {k: v if isinstance(v, int | float) else _short(str(v))
+              for k, v in (error.get("ctx") or {}).items()}
+    values.setdefault("field_type", "List")
+    if error.get("type") == "literal_error":  # "'max' or 'avg'": the "or" is pydantic's
+        values["expected"] = str(values.get("expected", "")).replace(" or ", ", ")
+    try:
+        return gettext(template) % values
+    except (KeyError, TypeError, ValueError):  # a ctx without a value the template names
+        return english
 
 
 _FIELD_KEY = re.compile(r'"([A-Za-z_]{1,200})"\s*:')
@@ -93,15 +154,26 @@ def _json_error(exc: RequestValidationError) -> tuple[int, str, str | None]:
     reason = str(first.get("ctx", {}).get("error", "malformed"))
     keys = _FIELD_KEY.findall(doc[:pos])
     field = _short_field(keys[-1]) if keys else None
-    where = f"{field} " if field else "the body "
     rest = doc[max(pos - 1, 0):pos + 9]
     if "infinity" in reason or "NaN" in rest or "Infinity" in rest:
-        return 422, f"{where}must hold finite numbers: NaN, Infinity and numbers beyond " \
-                    "1.8e308 are not allowed", field
+        message = (gettext("%(field)s must hold finite numbers: NaN, Infinity and numbers "
+                           "beyond 1.8e308 are not allowed") if field else
+                   gettext("the body must hold finite numbers: NaN, Infinity and numbers "
+                           "beyond 1.8e308 are not allowed"))
+        return 422, message % {"field": field}, field
     if "depth" in reason:
-        return 422, f"{where}is nested too deeply", field
+        message = (gettext("%(field)s is nested too deeply") if field else
+                   gettext("the body is nested too deeply"))
+        return 422, message % {"field": field}, field
     line = doc.count("\n", 0, pos) + 1
-    return 400, f"the body is not valid JSON: {reason} (line {line}, character {pos})", None
+    return 400, gettext("the body is not valid JSON: %(reason)s (line %(line)s, character "
+                        "%(character)s)") % {"reason": reason, "line": line,
+                                             "character": pos}, None
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """A ``ctx`` value as a translated message quotes it (the schema's, or a client's tag)."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _short_field(name: str) -> str:
@@ -114,14 +186,23 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
     loc = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
     field = _short_field(".".join(loc)) or None
     kind = first.get("type", "")
-    words = _PYDANTIC_WORDS.get(kind) or str(first.get("msg", "is invalid"))
-    if kind == "string_pattern_mismatch":
-        words = PATTERN_WORDS.get(first.get("ctx", {}).get("pattern"), words)
+    if kind in _PYDANTIC_WORDS:
+        if field is None:  # the body itself: "the body must be a JSON object"
+            return gettext(_PYDANTIC_WORDS[kind]) % {"field": gettext("the body")}, None
+        return gettext(_PYDANTIC_WORDS[kind]) % {"field": field}, field
+    pattern = PATTERN_WORDS.get(first.get("ctx", {}).get("pattern"))
+    if kind == "string_pattern_mismatch" and pattern is not None:
+        words, joined = gettext(pattern) % {"most": f"{MAX_PARAMETER}"}, True
+    else:
+        # "array": our own words (app.api.schemas), already in the request's language
+        words, joined = _pydantic_words(first), kind == "array"
     if field is None:
         return words, None
-    # our own words read on from the field's name: "input_size must be ..."
-    joined = kind in _PYDANTIC_WORDS or kind == "array" or words in PATTERN_WORDS.values()
-    return f"{field} {words}" if joined else f"{field}: {words}", field
+    # our own words read on from the field's name: "input_size must be ..." (in Korean, as
+    # pydantic's do, after a colon: a name cannot take the particle its word would need)
+    if joined:
+        return gettext("%(field)s %(words)s") % {"field": field, "words": words}, field
+    return gettext("%(field)s: %(words)s") % {"field": field, "words": words}, field
 
 
 def install_error_handlers(app: FastAPI,
@@ -154,7 +235,8 @@ def install_error_handlers(app: FastAPI,
         # exception is logged by the server after this answer is sent.
         settings = request.app.state.settings
         return error_response(
-            500, "internal error: the server failed to answer this request", code="internal",
+            500, gettext("internal error: the server failed to answer this request"),
+            code="internal",
             headers=security_headers(settings.frame_ancestors, request.url.path))
 
     @app.exception_handler(StarletteHTTPException)
@@ -164,9 +246,14 @@ def install_error_handlers(app: FastAPI,
             return page_not_found(request)
         if exc.status_code == 413:
             limit = request.app.state.settings.max_body_bytes
-            return error_response(
-                413, f"the request body is larger than {limit} bytes (limit "
-                     f"max_body_bytes={limit})", code="too_large", limit="max_body_bytes",
-                limit_value=limit)
-        return error_response(exc.status_code, str(exc.detail), code="http_error",
+            return error_response(413, body_too_large(limit), code="too_large",
+                                  limit="max_body_bytes", limit_value=limit)
+        detail = str(exc.detail)
+        if _HTTP_PHRASES.get(exc.status_code) == detail:  # Starlette's words for the status
+            detail = gettext(detail)
+        return error_response(exc.status_code, detail, code="http_error",
                               headers=exc.headers)
+
+
+# The details Starlette gives an HTTPException raised without one (its status's phrase)
+_HTTP_PHRASES = {404: N_("Not Found"), 405: N_("Method Not Allowed")}

@@ -20,6 +20,7 @@ from ..engine.cost import (
 from ..engine.errors import describe
 from ..engine.loss import loss_and_delta
 from ..engine.pool_geometry import empty_window
+from ..i18n import gettext
 from .errors import ApiError, LimitExceeded
 from .schemas import (
     MAX_PARAMETER,
@@ -39,7 +40,8 @@ def to_array(array: NestedArray, field: str, settings: Settings) -> np.ndarray:
     """Convert a checked nested list to float64, after checking its size."""
     size = math.prod(array.shape)
     if size > settings.max_array_elements:
-        raise LimitExceeded(f"{field} has {size} elements", field=field,
+        raise LimitExceeded(gettext("%(field)s has %(size)s elements")
+                            % {"field": field, "size": size}, field=field,
                             limit="max_array_elements", value=settings.max_array_elements)
     out = np.empty(array.shape, dtype=np.float64)
     _fill(out, array.value)
@@ -79,8 +81,10 @@ def check_parameters(body: ConvParams | TransposedParams | PoolParams) -> None:
                 stack.extend(item)
             elif isinstance(item, int) and not isinstance(item, bool) and \
                     abs(item) > MAX_PARAMETER:
-                raise ApiError(422, f"{field} must be at most {MAX_PARAMETER:,} in size, got "
-                                    f"{describe(item)}", field=field)
+                raise ApiError(422, gettext("%(field)s must be at most %(most)s in size, got "
+                                            "%(value)s")
+                               % {"field": field, "most": f"{MAX_PARAMETER:,}",
+                                  "value": describe(item)}, field=field)
 
 
 def check_cost(body: ConvParams, settings: Settings, *, forward_pass: bool,
@@ -100,11 +104,13 @@ def check_cost(body: ConvParams, settings: Settings, *, forward_pass: bool,
                 bias_shape=None if body.bias is None else body.bias.shape)
     output = geom.n * geom.c_out * math.prod(geom.out_spatial)
     if output > settings.max_output_elements:
-        raise LimitExceeded(f"the output would have {output} elements", field="padding",
+        raise LimitExceeded(gettext("the output would have %(size)s elements")
+                            % {"size": output}, field="padding",
                             limit="max_output_elements", value=settings.max_output_elements)
     padded = geom.n * geom.c_in * math.prod(geom.padded)
     if padded > settings.max_padded_elements:
-        raise LimitExceeded(f"the padded input would have {padded} elements", field="padding",
+        raise LimitExceeded(gettext("the padded input would have %(size)s elements")
+                            % {"size": padded}, field="padding",
                             limit="max_padded_elements", value=settings.max_padded_elements)
     cost = Cost(0, 0, 0, 0)
     if forward_pass:
@@ -118,25 +124,28 @@ def check_cost(body: ConvParams, settings: Settings, *, forward_pass: bool,
 def check_spatial_dims(body: ConvParams | TransposedParams, settings: Settings) -> None:
     """At most ``max_spatial_dims`` kernel axes (a 422 naming the weight)."""
     if len(body.weight.shape) - 2 > settings.max_spatial_dims:
-        raise ApiError(422, f"weight has {len(body.weight.shape) - 2} spatial dimensions; at "
-                            f"most {settings.max_spatial_dims} are supported (limit "
-                            f"max_spatial_dims={settings.max_spatial_dims})", field="weight",
-                       limit="max_spatial_dims", limit_value=settings.max_spatial_dims)
+        raise ApiError(422, gettext("weight has %(ndim)s spatial dimensions; at most %(most)s "
+                                    "are supported (limit max_spatial_dims=%(most)s)")
+                       % {"ndim": len(body.weight.shape) - 2, "most": settings.max_spatial_dims},
+                       field="weight", limit="max_spatial_dims",
+                       limit_value=settings.max_spatial_dims)
 
 
 def check_compute(cost: Cost, settings: Settings) -> None:
     """The arithmetic, memory and Python-level iterations of ``cost`` within the limits (a
     413 naming the limit)."""
     if cost.macs > settings.max_macs:
-        raise LimitExceeded(f"this request needs {cost.macs} multiply-accumulates", field=None,
-                            limit="max_macs", value=settings.max_macs)
+        raise LimitExceeded(gettext("this request needs %(macs)s multiply-accumulates")
+                            % {"macs": cost.macs}, field=None, limit="max_macs",
+                            value=settings.max_macs)
     if cost.peak_bytes > settings.max_work_bytes:
-        raise LimitExceeded(f"this request would allocate {cost.peak_bytes} bytes of working "
-                            "memory", field=None, limit="max_work_bytes",
-                            value=settings.max_work_bytes)
+        raise LimitExceeded(gettext("this request would allocate %(bytes)s bytes of working "
+                                    "memory") % {"bytes": cost.peak_bytes}, field=None,
+                            limit="max_work_bytes", value=settings.max_work_bytes)
     if cost.loops > settings.max_loops:
-        raise LimitExceeded(f"this request needs {cost.loops} Python-level iterations",
-                            field=None, limit="max_loops", value=settings.max_loops)
+        raise LimitExceeded(gettext("this request needs %(loops)s Python-level iterations")
+                            % {"loops": cost.loops}, field=None, limit="max_loops",
+                            value=settings.max_loops)
 
 
 def check_transposed_cost(body: ConvParams | TransposedParams, params: dict, settings: Settings,
@@ -151,12 +160,14 @@ def check_transposed_cost(body: ConvParams | TransposedParams, params: dict, set
                            bias_shape=None if body.bias is None else body.bias.shape)
     output = geom.n * geom.c_out * math.prod(geom.out_spatial)
     if output > settings.max_output_elements:
-        raise LimitExceeded(f"the output would have {output} elements", field=None,
+        raise LimitExceeded(gettext("the output would have %(size)s elements")
+                            % {"size": output}, field=None,
                             limit="max_output_elements", value=settings.max_output_elements)
     uncropped = geom.n * geom.c_out * math.prod(geom.uncropped)
     if uncropped > settings.max_padded_elements:
-        raise LimitExceeded(f"the output before the padding crops it would have {uncropped} "
-                            "elements", field="padding", limit="max_padded_elements",
+        raise LimitExceeded(gettext("the output before the padding crops it would have "
+                                    "%(size)s elements") % {"size": uncropped},
+                            field="padding", limit="max_padded_elements",
                             value=settings.max_padded_elements)
     cost = Cost(0, 0, 0, 0)
     if forward_pass:
@@ -174,23 +185,26 @@ def check_pool_cost(body: PoolParams | TraceRequest, kind: str, settings: Settin
     kernel = body.kernel_size
     ndim = len(kernel) if isinstance(kernel, list) else max(len(body.input.shape) - 2, 1)
     if ndim > settings.max_spatial_dims:
-        raise ApiError(422, f"the pool has {ndim} spatial dimensions; at most "
-                            f"{settings.max_spatial_dims} are supported (limit "
-                            f"max_spatial_dims={settings.max_spatial_dims})",
+        raise ApiError(422, gettext("the pool has %(ndim)s spatial dimensions; at most "
+                                    "%(most)s are supported (limit max_spatial_dims=%(most)s)")
+                       % {"ndim": ndim, "most": settings.max_spatial_dims},
                        field="kernel_size", limit="max_spatial_dims",
                        limit_value=settings.max_spatial_dims)
     check_parameters(body)
     geom = pool_plan(body.input.shape, kind, kernel, **body.pool_params())
     output = geom.planes * math.prod(geom.out_spatial)
     if output > settings.max_output_elements:
-        raise LimitExceeded(f"the output would have {output} elements", field="stride",
+        raise LimitExceeded(gettext("the output would have %(size)s elements")
+                            % {"size": output}, field="stride",
                             limit="max_output_elements", value=settings.max_output_elements)
     empty = empty_window(geom)
     if empty is not None:
         axis, position = empty
-        raise ApiError(422, f"the window at output {position} of spatial axis {axis} covers "
-                            "only padding, no input cell: its max is -inf (as in PyTorch), "
-                            "which JSON cannot carry; use less padding or dilation",
+        raise ApiError(422, gettext("the window at output %(position)s of spatial axis "
+                                    "%(axis)s covers only padding, no input cell: its max is "
+                                    "-inf (as in PyTorch), which JSON cannot carry; use less "
+                                    "padding or dilation")
+                       % {"position": position, "axis": axis},
                        field="dilation")
     cost = Cost(0, 0, 0, 0)
     if forward_pass:
@@ -207,15 +221,17 @@ def trace_window(total: int, terms_per_step: int, body: TraceRequest,
     ``max_trace_steps`` and ``max_trace_terms`` (a step of more terms than that is a 413)."""
     start = body.start
     if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < total:
-        raise ApiError(422, f"start must be an integer from 0 to {total - 1} (there are "
-                            f"{total} steps)", field="start")
+        raise ApiError(422, gettext("start must be an integer from 0 to %(last)s (there are "
+                                    "%(total)s steps)") % {"last": total - 1, "total": total},
+                       field="start")
     count = body.count
     if count is not None and (isinstance(count, bool) or not isinstance(count, int)
                               or not 1 <= count <= MAX_PARAMETER):
-        raise ApiError(422, f"count must be a positive integer, at most {MAX_PARAMETER}",
-                       field="count")
+        raise ApiError(422, gettext("count must be a positive integer, at most %(most)s")
+                       % {"most": MAX_PARAMETER}, field="count")
     if terms_per_step > settings.max_trace_terms:
-        raise LimitExceeded(f"one step has up to {terms_per_step} terms", field="input",
+        raise LimitExceeded(gettext("one step has up to %(terms)s terms")
+                            % {"terms": terms_per_step}, field="input",
                             limit="max_trace_terms", value=settings.max_trace_terms)
     wanted = total - start if count is None else min(count, total - start)
     return start, min(wanted, settings.max_trace_steps,
@@ -232,8 +248,9 @@ def run_quietly(function, *args, **kwargs):
 def finite_or_error(result: np.ndarray | np.floating, field: str) -> np.ndarray:
     """Results that overflowed are an error, never serialised as NaN or null."""
     if not np.isfinite(result).all():
-        raise ApiError(422, f"{field} overflowed (a value is too large to represent); "
-                            "scale the inputs down", field=field, code="overflow")
+        raise ApiError(422, gettext("%(field)s overflowed (a value is too large to "
+                                    "represent); scale the inputs down") % {"field": field},
+                       field=field, code="overflow")
     return result
 
 
@@ -242,20 +259,22 @@ def grad_output(body, settings: Settings, output) -> tuple[np.ndarray, dict]:
     ('sum', or 'mse' against ``target``) on the forward output ``output()`` computes, which
     is then returned with the loss as ``{"loss": ..., "output": ...}``."""
     if (body.grad_output is None) == (body.loss is None):
-        raise ApiError(422, "give exactly one of grad_output (dL/dy) or loss ('sum' or 'mse')",
-                       field="grad_output")
+        raise ApiError(422, gettext("give exactly one of grad_output (dL/dy) or loss ('sum' "
+                                    "or 'mse')"), field="grad_output")
     if body.grad_output is not None:
         return to_array(body.grad_output, "grad_output", settings), {}
     y = finite_or_error(output(), "output")
     target = None
     if body.loss == "mse":
         if body.target is None:
-            raise ApiError(422, "loss 'mse' needs a target with the output's shape",
+            raise ApiError(422, gettext("loss 'mse' needs a target with the output's shape"),
                            field="target")
         target = to_array(body.target, "target", settings)
         if target.shape != y.shape:
-            raise ApiError(422, f"target must have the output's shape {list(y.shape)}, got "
-                                f"{list(target.shape)}", field="target")
+            raise ApiError(422, gettext("target must have the output's shape %(shape)s, got "
+                                        "%(got)s") % {"shape": list(y.shape),
+                                                      "got": list(target.shape)},
+                           field="target")
     loss, delta = loss_and_delta(y, body.loss, target)
     return finite_or_error(delta, "grad_output"), {"loss": finite_or_error(loss, "loss"),
                                                    "output": y}

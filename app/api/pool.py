@@ -13,6 +13,7 @@ from ..config import Settings, SettingsDep
 from ..engine import avg_pool, avg_pool_backward, max_pool, max_pool_backward
 from ..engine.cost import pool_trace_terms_per_step
 from ..engine.pool_trace import PoolBackwardTrace, PoolTrace
+from ..i18n import gettext
 from .errors import BODY_ERRORS, ApiError
 from .limits import (
     check_pool_cost,
@@ -98,12 +99,15 @@ def _refuse_conv_fields(body: TraceRequest) -> None:
     for name in CONV_ONLY:
         value, default = getattr(body, name), TraceRequest.model_fields[name].default
         if value is not default and (type(value) is not type(default) or value != default):
-            raise ApiError(422, f"{name} is for op 'conv' only: a pool has no "
-                                f"{'weight' if name in ('weight', 'bias') else name}",
+            raise ApiError(422, gettext("%(field)s is for op 'conv' only: a pool has no "
+                                        "%(what)s")
+                           % {"field": name,
+                              "what": "weight" if name in ("weight", "bias") else name},
                            field=name)
     for name in ("view", "output_padding"):
         if getattr(body, name) is not None:
-            raise ApiError(422, f"{name} is for op 'transposed' only, not for op '{body.op}'",
+            raise ApiError(422, gettext("%(field)s is for op 'transposed' only, not for op "
+                                        "'%(op)s'") % {"field": name, "op": body.op},
                            field=name)
 
 
@@ -114,13 +118,15 @@ def trace(body: TraceRequest, settings: Settings) -> dict[str, Any]:
     kind = body.op.removesuffix("_pool")
     _refuse_conv_fields(body)
     if body.part not in ("forward", "grad_input"):
-        raise ApiError(422, f"part must be 'forward' or 'grad_input' for op {body.op!r} (a pool "
-                            f"has no weight or bias), got {body.part!r}", field="part")
+        raise ApiError(422, gettext("part must be 'forward' or 'grad_input' for op %(op)s (a "
+                                    "pool has no weight or bias), got %(part)s")
+                       % {"op": repr(body.op), "part": repr(body.part)}, field="part")
     if body.kernel_size is None:
-        raise ApiError(422, f"kernel_size is required for op {body.op!r}", field="kernel_size")
+        raise ApiError(422, gettext("kernel_size is required for op %(op)s")
+                       % {"op": repr(body.op)}, field="kernel_size")
     if kind == "max" and body.count_include_pad is not None:
-        raise ApiError(422, "count_include_pad is for op 'avg_pool' only: a max counts no "
-                            "cells", field="count_include_pad")
+        raise ApiError(422, gettext("count_include_pad is for op 'avg_pool' only: a max counts "
+                                    "no cells"), field="count_include_pad")
     backward = body.part == "grad_input"
     geom = check_pool_cost(body, kind, settings, forward_pass=backward and body.loss is not None,
                            backward_pass=False)

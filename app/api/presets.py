@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ..engine.errors import describe
+from ..i18n import gettext
 from ..presets import PRESETS
 from .errors import ApiError, ErrorBody
 from .schemas import Preset, PresetSummary
@@ -24,6 +25,7 @@ def get_preset(name: str) -> Preset:
     """One preset; examples carry a request ``body`` ready to POST to their ``endpoint``."""
     preset = PRESETS.get(name)
     if preset is None:
-        raise ApiError(404, f"no preset is named {describe(name)}; GET /api/v1/presets lists "
-                            "them", field="name", code="not_found")
+        raise ApiError(404, gettext("no preset is named %(name)s; GET /api/v1/presets lists "
+                                    "them") % {"name": describe(name)}, field="name",
+                       code="not_found")
     return Preset(**{k: v for k, v in preset.__dict__.items() if k != "tags"})

@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from ..engine.errors import describe
+from ..i18n import gettext
 from ..workers import in_worker
 from .errors import ApiError
 
@@ -73,14 +74,15 @@ class StrictJSONRoute(APIRoute):
                 return await handler(request)
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if media != "application/json":
-                got = describe(media) if media else "none"
-                raise ApiError(415, "the body must be JSON, sent with Content-Type: "
-                                    f"application/json (got {got})",
+                got = describe(media) if media else gettext("none")
+                raise ApiError(415, gettext("the body must be JSON, sent with Content-Type: "
+                                            "application/json (got %(got)s)") % {"got": got},
                                code="unsupported_media_type")
             try:
                 await request.body()  # read on the loop; the handler finds it cached
             except ClientDisconnect:  # as FastAPI answers it: nobody is left to read it
-                raise HTTPException(400, "the client left before the body ended") from None
+                raise HTTPException(400, gettext("the client left before the body ended")) \
+                    from None
             return await in_worker(request, lambda: run_to_completion(handler(request)))
 
         return strict_handler

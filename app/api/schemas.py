@@ -16,6 +16,7 @@ from typing_extensions import TypeAliasType
 
 from ..engine import MODES, PADDING_MODES, POOL_KINDS
 from ..engine.transposed_trace import VIEWS
+from ..i18n import N_, gettext
 
 MAX_RANK = 6  # (N, C, *spatial) with at most 4 spatial dimensions; the limit is lower
 MAX_PARAMETER = 1_000_000_000  # kernel_size, stride, dilation, padding, groups, start, count:
@@ -46,15 +47,17 @@ def _check_rows(value: list, shape: tuple[int, ...], depth: int) -> None:
             *(set(map(type, value[i:i + PIECE])) for i in range(0, len(value), PIECE)))
         if not kinds <= {int, float}:
             bad = sorted(k.__name__ for k in kinds - {int, float})
-            names = {"bool": "booleans", "str": "strings", "NoneType": "nulls",
-                     "list": "lists nested deeper than their siblings", "dict": "objects"}
-            raise _fail("must hold only numbers, found "
-                        + ", ".join(names.get(b, b) for b in bad))
+            names = {"bool": N_("booleans"), "str": N_("strings"), "NoneType": N_("nulls"),
+                     "list": N_("lists nested deeper than their siblings"),
+                     "dict": N_("objects")}
+            raise _fail(gettext("must hold only numbers, found %(kinds)s") % {
+                "kinds": ", ".join(gettext(names[b]) if b in names else b for b in bad)})
         return
     for row in value:
         if not isinstance(row, list) or len(row) != shape[depth + 1]:
-            raise _fail(f"is ragged: every list at depth {depth + 1} must have "
-                        f"{shape[depth + 1]} items (it must be rectangular)")
+            raise _fail(gettext("is ragged: every list at depth %(depth)s must have %(items)s "
+                                "items (it must be rectangular)")
+                        % {"depth": depth + 1, "items": shape[depth + 1]})
         _check_rows(row, shape, depth + 1)
 
 
@@ -68,17 +71,19 @@ def parse_nested(value: Any, min_ndim: int = 1, max_ndim: int = MAX_RANK) -> Nes
     while isinstance(probe, list):
         shape.append(len(probe))
         if len(shape) > max_ndim:
-            raise _fail(f"has too many dimensions (at most {max_ndim})")
+            raise _fail(gettext("has too many dimensions (at most %(most)s)")
+                        % {"most": max_ndim})
         if not probe:  # [] says nothing of the sizes below it, so N = 0 cannot travel
-            raise _fail("has an empty dimension: every list needs at least one item (a "
-                        "nested list cannot carry the sizes inside an empty one, so an empty "
-                        "batch, N = 0, cannot be sent)")
+            raise _fail(gettext("has an empty dimension: every list needs at least one item "
+                                "(a nested list cannot carry the sizes inside an empty one, so "
+                                "an empty batch, N = 0, cannot be sent)"))
         probe = probe[0]
     if not shape:
-        raise _fail("must be an array (a nested list of numbers)")
+        raise _fail(gettext("must be an array (a nested list of numbers)"))
     if len(shape) < min_ndim:
-        raise _fail(f"must have at least {min_ndim} dimensions, got {len(shape)} "
-                    f"(shape {shape})")
+        raise _fail(gettext("must have at least %(least)s dimensions, got %(ndim)s (shape "
+                            "%(shape)s)") % {"least": min_ndim, "ndim": len(shape),
+                                             "shape": shape})
     _check_rows(value, tuple(shape), 0)
     return NestedArray(value, tuple(shape))
 
@@ -151,11 +156,12 @@ _POSITIVE = f"(?:[1-9][0-9]{{0,8}}|{MAX_PARAMETER})"  # 1 to MAX_PARAMETER, no l
 _NATURAL = f"(?:0|{_POSITIVE})"
 POSITIVE_LIST = f"^{_POSITIVE}(?:,{_POSITIVE}){{0,7}}$"
 PADDING_LIST = f"^(?:valid|same|full|{_NATURAL}(?:,{_NATURAL}){{0,7}})$"
-PATTERN_WORDS = {  # what a string that fails the pattern should have been
-    POSITIVE_LIST: f"must be 1 to 8 integers from 1 to {MAX_PARAMETER}, separated by commas "
-                   "(e.g. 28,28)",
-    PADDING_LIST: f"must be 1 to 8 integers from 0 to {MAX_PARAMETER}, separated by commas "
-                  "(e.g. 1,1), or 'valid', 'same' or 'full'",
+PATTERN_WORDS = {  # what a string that fails the pattern should have been (%(most)s:
+    # MAX_PARAMETER); translated where it is shown (app.api.errors)
+    POSITIVE_LIST: N_("must be 1 to 8 integers from 1 to %(most)s, separated by commas "
+                      "(e.g. 28,28)"),
+    PADDING_LIST: N_("must be 1 to 8 integers from 0 to %(most)s, separated by commas "
+                     "(e.g. 1,1), or 'valid', 'same' or 'full'"),
 }
 
 LESSON_INPUT = [[[[0, 1, 2], [3, 4, 5], [6, 7, 8]]]]

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..i18n import gettext
 from .cache import OBJECT_BYTES, bounded_cache
 from .errors import ShapeError, ValueRangeError
 from .geometry import Geometry, padded_sources, plan
@@ -27,13 +28,15 @@ def as_real_array(value: object, field: str) -> np.ndarray:
     Complex, string, object and date arrays are refused."""
     arr = value if isinstance(value, np.ndarray) else _from_nested(value, field)
     if arr.dtype.kind not in "biuf":
-        raise ValueRangeError(field, f"{field} must hold real numbers, got dtype {arr.dtype}")
+        raise ValueRangeError(field, gettext("%(field)s must hold real numbers, got dtype "
+                                             "%(dtype)s") % {"field": field, "dtype": arr.dtype})
     if arr.dtype != np.float32 and arr.dtype != np.float64:
         # a float32 in the other byte order is still float32 (dtype('>f4') != float32)
         arr = arr.astype(np.float32 if arr.dtype.kind == "f" and arr.dtype.itemsize == 4
                          else np.float64)
     if not np.isfinite(arr).all():
-        raise ValueRangeError(field, f"{field} must hold finite numbers (no NaN or infinity)")
+        raise ValueRangeError(field, gettext("%(field)s must hold finite numbers (no NaN or "
+                                             "infinity)") % {"field": field})
     return arr
 
 
@@ -42,7 +45,8 @@ def _from_nested(value: object, field: str) -> np.ndarray:
         return np.asarray(value, dtype=np.float64)
     except (ValueError, TypeError, OverflowError) as exc:
         raise ValueRangeError(
-            field, f"{field} must be a rectangular array of real numbers ({exc})"
+            field, gettext("%(field)s must be a rectangular array of real numbers "
+                           "(%(reason)s)") % {"field": field, "reason": exc}
         ) from None
 
 
@@ -97,8 +101,8 @@ def prepare_backward(x: object, weight: object, grad_output: object, **params) -
     if dy.shape != geom.output_shape:
         raise ShapeError(
             "grad_output",
-            f"grad_output must have the output's shape {list(geom.output_shape)}, "
-            f"got {list(dy.shape)}",
+            gettext("grad_output must have the output's shape %(shape)s, got %(got)s")
+            % {"shape": list(geom.output_shape), "got": list(dy.shape)},
         )
     dy = dy.astype(prepared.x.dtype, copy=False)
     return prepared, (dy if geom.batched else dy[None])

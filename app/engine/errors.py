@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reprlib
 
+from ..i18n import gettext
+
 
 class ConvolutionError(ValueError):
     """Invalid arguments to a convolution.
@@ -16,6 +18,11 @@ class ConvolutionError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+    def __reduce__(self) -> tuple:
+        # pickled whole, so an error raised in the compute process (app.workers) reaches the
+        # caller as itself (the default pickles only the message, and then cannot rebuild it)
+        return type(self), (self.field, self.message)
 
 
 class ShapeError(ConvolutionError):
@@ -42,6 +49,8 @@ def describe(value: object, limit: int = 40) -> str:
     integer cannot even be written: Python refuses past 4,300 digits)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
         digits = int(abs(value).bit_length() * 0.30103) + 1
-        return f"{'a negative' if value < 0 else 'an'} integer of about {digits} digits"
+        about = (gettext("a negative integer of about %(digits)s digits") if value < 0
+                 else gettext("an integer of about %(digits)s digits"))
+        return about % {"digits": digits}
     text = _SHORT.repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..i18n import N_, gettext, ngettext
 from .errors import ParameterError, ShapeError, describe
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -142,7 +143,8 @@ class Geometry(Grouped):
 
 def _int_param(value: object, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ParameterError(field, f"{field} must be an integer, got {describe(value)}")
+        raise ParameterError(field, gettext("%(field)s must be an integer, got %(value)s")
+                             % {"field": field, "value": describe(value)})
     return int(value)
 
 
@@ -153,9 +155,10 @@ def _per_axis(value: object, ndim: int, field: str, minimum: int) -> tuple[int, 
         if len(value) not in (1, ndim):
             raise ParameterError(
                 field,
-                f"{field} must be an integer or a list of {_one_or(ndim, 'integer')} (one "
-                f"per spatial dimension, or one for all of them), got {len(value)} values: "
-                f"{describe(value)}",
+                gettext("%(field)s must be an integer or a list of %(count)s (one per spatial "
+                        "dimension, or one for all of them), got %(got)s values: %(value)s")
+                % {"field": field, "count": _one_or(ndim, *INTEGERS), "got": len(value),
+                   "value": describe(value)},
             )
         values = tuple(_int_param(v, field) for v in value)
         values = values * ndim if len(values) == 1 else values
@@ -163,14 +166,21 @@ def _per_axis(value: object, ndim: int, field: str, minimum: int) -> tuple[int, 
         values = (_int_param(value, field),) * ndim
     for v in values:
         if v < minimum:
-            what = "positive" if minimum == 1 else "non-negative"
-            raise ParameterError(field, f"{field} must be {what}, got {v}")
+            message = (gettext("%(field)s must be positive, got %(value)s") if minimum == 1
+                       else gettext("%(field)s must be non-negative, got %(value)s"))
+            raise ParameterError(field, message % {"field": field, "value": v})
     return values
 
 
-def _one_or(ndim: int, noun: str) -> str:
-    """How many items a per-axis list may have: ``"1 or 3 integers"``, or ``"1 integer"``."""
-    return f"1 {noun}" if ndim == 1 else f"1 or {ndim} {noun}s"
+#: how a per-axis list's length is said (:func:`_one_or`)
+INTEGERS = (N_("1 integer"), N_("1 or %(ndim)s integers"))
+PAIRS = (N_("1 (before, after) pair"), N_("1 or %(ndim)s (before, after) pairs"))
+
+
+def _one_or(ndim: int, one: str, many: str) -> str:
+    """How many items a per-axis list may have: ``"1 or 3 integers"``, or ``"1 integer"``
+    (``one`` and ``many`` are a pair such as :data:`INTEGERS`, in the request's language)."""
+    return gettext(one) if ndim == 1 else gettext(many) % {"ndim": ndim}
 
 
 def _padding_pairs(
@@ -188,8 +198,9 @@ def _padding_pairs(
             if any(s != 1 for s in stride):
                 raise ParameterError(
                     "padding",
-                    "padding='same' is not supported for strided convolutions "
-                    f"(stride is {list(stride)}); use stride 1 or a number",
+                    gettext("padding='same' is not supported for strided convolutions "
+                            "(stride is %(stride)s); use stride 1 or a number")
+                    % {"stride": list(stride)},
                 )
             pairs = []
             for k, d in zip(kernel, dilation, strict=True):
@@ -200,8 +211,8 @@ def _padding_pairs(
             return tuple((d * (k - 1),) * 2 for k, d in zip(kernel, dilation, strict=True))
         raise ParameterError(
             "padding",
-            f"padding must be a number, a list, or one of 'valid', 'same', 'full', "
-            f"got {describe(padding)}",
+            gettext("padding must be a number, a list, or one of 'valid', 'same', 'full', "
+                    "got %(value)s") % {"value": describe(padding)},
         )
     if isinstance(padding, tuple | list) and any(isinstance(p, tuple | list) for p in padding):
         # One pair is that pair on every axis, as one int in a list is that int on every
@@ -211,8 +222,9 @@ def _padding_pairs(
         ):
             raise ParameterError(
                 "padding",
-                f"padding as pairs must be {_one_or(ndim, '(before, after) pair')} (one per "
-                f"spatial dimension, or one for all of them), got {describe(padding)}",
+                gettext("padding as pairs must be %(count)s (one per spatial dimension, or "
+                        "one for all of them), got %(value)s")
+                % {"count": _one_or(ndim, *PAIRS), "value": describe(padding)},
             )
         pairs = tuple(
             (_int_param(b, "padding"), _int_param(a, "padding")) for b, a in padding
@@ -220,7 +232,9 @@ def _padding_pairs(
         pairs = pairs * ndim if len(pairs) == 1 else pairs
         for pair in pairs:
             if min(pair) < 0:
-                raise ParameterError("padding", f"padding must be non-negative, got {list(pair)}")
+                raise ParameterError("padding", gettext(
+                    "%(field)s must be non-negative, got %(value)s")
+                    % {"field": "padding", "value": list(pair)})
         return pairs
     return tuple((p, p) for p in _per_axis(padding, ndim, "padding", 0))
 
@@ -299,28 +313,35 @@ def check_shapes(input_shape: tuple[int, ...], weight_shape: tuple[int, ...], we
     for field, shape in (("input", input_shape), ("weight", weight_shape)):
         if not all(isinstance(d, int | np.integer) and not isinstance(d, bool) and d >= 0
                    for d in shape):
-            raise ShapeError(field, f"{field} shape must be non-negative integers, got "
-                                    f"{describe(list(shape))}")
+            raise ShapeError(field, gettext("%(field)s shape must be non-negative integers, "
+                                            "got %(value)s")
+                             % {"field": field, "value": describe(list(shape))})
     if len(weight_shape) < 3:
         raise ShapeError(
             "weight",
-            f"{weight} have at least 3 dimensions {layout}, got "
-            f"{len(weight_shape)} dimensions with shape {list(weight_shape)}",
+            gettext("%(weight)s must have at least 3 dimensions %(layout)s, got %(ndim)s "
+                    "dimensions with shape %(shape)s")
+            % {"weight": weight, "layout": layout, "ndim": len(weight_shape),
+               "shape": list(weight_shape)},
         )
     ndim = len(weight_shape) - 2
     if len(input_shape) not in (ndim + 1, ndim + 2):
         raise ShapeError(
             "input",
-            f"expected input with {ndim + 1} dimensions (C_in, *spatial) or {ndim + 2} "
-            f"dimensions (N, C_in, *spatial) for a weight with {ndim} spatial dimensions, "
-            f"got {len(input_shape)} dimensions with shape {list(input_shape)}",
+            gettext("expected input with %(unbatched)s dimensions (C_in, *spatial) or "
+                    "%(batched)s dimensions (N, C_in, *spatial) for a weight with %(ndim)s "
+                    "spatial dimensions, got %(got)s dimensions with shape %(shape)s")
+            % {"unbatched": ndim + 1, "batched": ndim + 2, "ndim": ndim,
+               "got": len(input_shape), "shape": list(input_shape)},
         )
     batched = len(input_shape) == ndim + 2
     if 0 in input_shape[batched:]:
-        raise ShapeError("input", f"input has an empty dimension: shape {list(input_shape)}; "
-                                  "only the batch dimension N may be 0")
+        raise ShapeError("input", gettext("input has an empty dimension: shape %(shape)s; "
+                                          "only the batch dimension N may be 0")
+                         % {"shape": list(input_shape)})
     if 0 in weight_shape:
-        raise ShapeError("weight", f"weight has an empty dimension: shape {list(weight_shape)}")
+        raise ShapeError("weight", gettext("weight has an empty dimension: shape %(shape)s")
+                         % {"shape": list(weight_shape)})
     return batched
 
 
@@ -335,18 +356,19 @@ def _plan(
     mode: object,
     bias_shape: tuple[int, ...] | None,
 ) -> Geometry:
-    batched = check_shapes(input_shape, weight_shape, "weight must",
+    batched = check_shapes(input_shape, weight_shape, "weight",
                            "(C_out, C_in/groups, *kernel)")
     ndim = len(weight_shape) - 2
     if padding_mode not in PADDING_MODES:
         raise ParameterError(
             "padding_mode",
-            f"padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
-            f"got {describe(padding_mode)}",
+            gettext("padding_mode must be one of %(choices)s, got %(value)s")
+            % {"choices": ", ".join(map(repr, PADDING_MODES)), "value": describe(padding_mode)},
         )
     if mode not in MODES:
         raise ParameterError(
-            "mode", f"mode must be one of {', '.join(map(repr, MODES))}, got {describe(mode)}"
+            "mode", gettext("mode must be one of %(choices)s, got %(value)s")
+            % {"choices": ", ".join(map(repr, MODES)), "value": describe(mode)}
         )
 
     n, c_in, *in_spatial = input_shape if batched else (1, *input_shape)
@@ -355,28 +377,33 @@ def _plan(
 
     groups_i = _int_param(groups, "groups")
     if groups_i < 1:
-        raise ParameterError("groups", f"groups must be positive, got {groups_i}")
+        raise ParameterError("groups", gettext("%(field)s must be positive, got %(value)s")
+                             % {"field": "groups", "value": groups_i})
     if c_in % groups_i:
-        raise ParameterError(
-            "groups", f"input channels ({c_in}) must be divisible by groups ({groups_i})"
-        )
+        raise ParameterError("groups", gettext(
+            "input channels (%(c_in)s) must be divisible by groups (%(groups)s)")
+            % {"c_in": c_in, "groups": groups_i})
     if c_out % groups_i:
         raise ParameterError(
             "groups",
-            f"output channels (weight's first dimension, {c_out}) must be divisible by "
-            f"groups ({groups_i})",
+            gettext("output channels (weight's first dimension, %(c_out)s) must be divisible "
+                    "by groups (%(groups)s)") % {"c_out": c_out, "groups": groups_i},
         )
     if c_in_group * groups_i != c_in:
         raise ShapeError(
             "weight",
-            f"weight expects {c_in_group} input channel{'s' * (c_in_group != 1)} per group "
-            f"(groups={groups_i}, so {c_in_group * groups_i} in all), input has {c_in}",
+            ngettext("weight expects %(num)s input channel per group (groups=%(groups)s, so "
+                     "%(total)s in all), input has %(c_in)s",
+                     "weight expects %(num)s input channels per group (groups=%(groups)s, so "
+                     "%(total)s in all), input has %(c_in)s", c_in_group)
+            % {"num": c_in_group, "groups": groups_i, "total": c_in_group * groups_i,
+               "c_in": c_in},
         )
     if bias_shape is not None and bias_shape != (c_out,):
         raise ShapeError(
             "bias",
-            f"bias must have shape [{c_out}] (one value per output channel), "
-            f"got shape {list(bias_shape)}",
+            gettext("bias must have shape [%(c_out)s] (one value per output channel), got "
+                    "shape %(shape)s") % {"c_out": c_out, "shape": list(bias_shape)},
         )
 
     stride_t = _per_axis(stride, ndim, "stride", 1)
@@ -387,14 +414,16 @@ def _plan(
         if padding_mode == "reflect" and max(before, after) >= size:
             raise ParameterError(
                 "padding",
-                f"reflect padding must be smaller than the input size: spatial axis {axis} "
-                f"has size {size}, padding ({before}, {after})",
+                gettext("reflect padding must be smaller than the input size: spatial axis "
+                        "%(axis)s has size %(size)s, padding (%(before)s, %(after)s)")
+                % {"axis": axis, "size": size, "before": before, "after": after},
             )
         if padding_mode == "circular" and max(before, after) > size:
             raise ParameterError(
                 "padding",
-                f"circular padding can wrap around at most once: spatial axis {axis} has "
-                f"size {size}, padding ({before}, {after})",
+                gettext("circular padding can wrap around at most once: spatial axis "
+                        "%(axis)s has size %(size)s, padding (%(before)s, %(after)s)")
+                % {"axis": axis, "size": size, "before": before, "after": after},
             )
 
     out = []
@@ -406,9 +435,9 @@ def _plan(
             extent = [dd * (kk - 1) + 1 for kk, dd in zip(kernel_t, dilation_t, strict=True)]
             raise ShapeError(
                 "weight",
-                f"Kernel size can't be greater than actual input size: padded input size "
-                f"{' x '.join(map(str, padded))}, dilated kernel size "
-                f"{' x '.join(map(str, extent))}",
+                gettext("Kernel size can't be greater than actual input size: padded input "
+                        "size %(padded)s, dilated kernel size %(extent)s")
+                % {"padded": " x ".join(map(str, padded)), "extent": " x ".join(map(str, extent))},
             )
         out.append((span - 1) // s + 1)
 
@@ -525,7 +554,8 @@ def size_formulas(
         pad = f"2×{b}" if b == a else f"{b} + {a}"
         span = i + b + a - d * (k - 1) - 1
         result = str(span // s + 1) if span >= 0 else (
-            f"{span // s + 1}: no output, the kernel spans {d * (k - 1) + 1} cells but the "
-            f"padded input has only {i + b + a}")
+            gettext("%(size)s: no output, the kernel spans %(extent)s cells but the padded "
+                    "input has only %(padded)s")
+            % {"size": span // s + 1, "extent": d * (k - 1) + 1, "padded": i + b + a})
         lines.append(f"O_{name} = ⌊({i} + {pad} − {d}×({k} − 1) − 1) / {s}⌋ + 1 = {result}")
     return lines

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..i18n import N_, gettext
 from .arrays import as_real_array, common_dtype
 from .errors import ShapeError, ValueRangeError, describe
 from .forward import all_finite, is_float_array
@@ -24,10 +25,14 @@ def _real(value: object, field: str) -> np.ndarray:
     return as_real_array(value, field)
 
 
+_SAME_SHAPE = {"input": N_("grad_output must have the input's shape %(shape)s, got %(got)s"),
+               "output": N_("grad_output must have the output's shape %(shape)s, got %(got)s")}
+
+
 def _same_shape(dy: np.ndarray, shape: tuple[int, ...], what: str) -> None:
     if dy.shape != shape:
-        raise ShapeError("grad_output", f"grad_output must have the {what}'s shape "
-                                        f"{list(shape)}, got {list(dy.shape)}")
+        raise ShapeError("grad_output", gettext(_SAME_SHAPE[what])
+                         % {"shape": list(shape), "got": list(dy.shape)})
 
 
 # ----------------------------------------------------------------------------- ReLU
@@ -57,21 +62,26 @@ def _linear_arguments(x, weight, bias, extra_field: str | None = None, extra=Non
     xa, wa = _real(x, "input"), _real(weight, "weight")
     ba = None if bias is None else _real(bias, "bias")
     if wa.ndim != 2:
-        raise ShapeError("weight", "weight must have 2 dimensions (F_out, F_in), got "
-                                   f"{wa.ndim} dimensions with shape {list(wa.shape)}")
+        raise ShapeError("weight", gettext("weight must have 2 dimensions (F_out, F_in), got "
+                                           "%(ndim)s dimensions with shape %(shape)s")
+                         % {"ndim": wa.ndim, "shape": list(wa.shape)})
     if xa.ndim not in (1, 2):
-        raise ShapeError("input", "expected input with 2 dimensions (N, F_in) or 1 (F_in,), "
-                                  f"got {xa.ndim} dimensions with shape {list(xa.shape)}")
+        raise ShapeError("input", gettext("expected input with 2 dimensions (N, F_in) or 1 "
+                                          "(F_in,), got %(ndim)s dimensions with shape "
+                                          "%(shape)s") % {"ndim": xa.ndim, "shape": list(xa.shape)})
     f_out, f_in = wa.shape
     if xa.shape[-1] != f_in:
-        raise ShapeError("input", f"input has {xa.shape[-1]} features (its last dimension) "
-                                  f"but weight expects {f_in} (weight is [{f_out}, {f_in}]: "
-                                  "F_out, F_in)")
+        raise ShapeError("input", gettext("input has %(got)s features (its last dimension) "
+                                          "but weight expects %(f_in)s (weight is [%(f_out)s, "
+                                          "%(f_in)s]: F_out, F_in)")
+                         % {"got": xa.shape[-1], "f_in": f_in, "f_out": f_out})
     if ba is not None and ba.shape != (f_out,):
-        raise ShapeError("bias", f"bias must have shape [{f_out}] (one value per output "
-                                 f"feature), got shape {list(ba.shape)}")
+        raise ShapeError("bias", gettext("bias must have shape [%(f_out)s] (one value per "
+                                         "output feature), got shape %(shape)s")
+                         % {"f_out": f_out, "shape": list(ba.shape)})
     if 0 in wa.shape:
-        raise ShapeError("weight", f"weight has an empty dimension: shape {list(wa.shape)}")
+        raise ShapeError("weight", gettext("weight has an empty dimension: shape %(shape)s")
+                         % {"shape": list(wa.shape)})
     return xa, wa, ba
 
 
@@ -113,18 +123,21 @@ def _labels(labels: object, n: int, classes: int) -> np.ndarray:
     try:
         arr = labels if isinstance(labels, np.ndarray) else np.asarray(labels)
     except (ValueError, TypeError, OverflowError):
-        raise ValueRangeError("labels", "labels must be a list of integers (class indices), "
-                                        f"got {describe(labels)}") from None
+        raise ValueRangeError("labels", gettext("labels must be a list of integers (class "
+                                                "indices), got %(value)s")
+                              % {"value": describe(labels)}) from None
     if arr.dtype.kind not in "iu":  # bool is its own kind, and refused
-        raise ValueRangeError("labels", f"labels must be integers (class indices), got dtype "
-                                        f"{arr.dtype}")
+        raise ValueRangeError("labels", gettext("labels must be integers (class indices), got "
+                                                "dtype %(dtype)s") % {"dtype": arr.dtype})
     if arr.shape != (n,):
-        raise ShapeError("labels", f"labels must have shape [{n}] (one class per sample), "
-                                   f"got shape {list(arr.shape)}")
+        raise ShapeError("labels", gettext("labels must have shape [%(n)s] (one class per "
+                                           "sample), got shape %(shape)s")
+                         % {"n": n, "shape": list(arr.shape)})
     bad = (arr < 0) | (arr >= classes)
     if bad.any():
-        raise ValueRangeError("labels", f"labels must be classes from 0 to {classes - 1}, "
-                                        f"got {describe(arr[bad][0].item())}")
+        raise ValueRangeError("labels", gettext("labels must be classes from 0 to %(last)s, "
+                                                "got %(value)s")
+                              % {"last": classes - 1, "value": describe(arr[bad][0].item())})
     return arr.astype(np.intp)
 
 
@@ -141,13 +154,15 @@ def softmax_cross_entropy(logits, labels) -> tuple[float, np.ndarray]:
     """
     z = _real(logits, "logits")
     if z.ndim != 2:
-        raise ShapeError("logits", "logits must have 2 dimensions (N, K): a score per sample "
-                                   f"and class, got {z.ndim} dimensions with shape "
-                                   f"{list(z.shape)}")
+        raise ShapeError("logits", gettext("logits must have 2 dimensions (N, K): a score per "
+                                           "sample and class, got %(ndim)s dimensions with "
+                                           "shape %(shape)s")
+                         % {"ndim": z.ndim, "shape": list(z.shape)})
     n, classes = z.shape
     if n == 0 or classes == 0:
-        raise ShapeError("logits", f"logits has an empty dimension: shape {list(z.shape)}; "
-                                   "a mean loss needs at least one sample and one class")
+        raise ShapeError("logits", gettext("logits has an empty dimension: shape %(shape)s; a "
+                                           "mean loss needs at least one sample and one class")
+                         % {"shape": list(z.shape)})
     y = _labels(labels, n, classes)
     shifted = z - z.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
@@ -166,8 +181,9 @@ def softmax(logits) -> np.ndarray:
     :func:`softmax_cross_entropy` does. logits : array_like, shape (N, K); returns its shape."""
     z = _real(logits, "logits")
     if z.ndim != 2:
-        raise ShapeError("logits", "logits must have 2 dimensions (N, K): a score per sample "
-                                   f"and class, got {z.ndim} dimensions with shape "
-                                   f"{list(z.shape)}")
+        raise ShapeError("logits", gettext("logits must have 2 dimensions (N, K): a score per "
+                                           "sample and class, got %(ndim)s dimensions with "
+                                           "shape %(shape)s")
+                         % {"ndim": z.ndim, "shape": list(z.shape)})
     exp = np.exp(z - z.max(axis=1, keepdims=True))
     return exp / exp.sum(axis=1, keepdims=True)

@@ -28,6 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..i18n import gettext
 from .arrays import as_real_array, pad
 from .errors import ShapeError
 from .geometry import Geometry, plan, source_index
@@ -75,8 +76,10 @@ def _check_size(geom: Geometry, max_entries: int) -> None:
         rows, cols = matrix_shape(geom)
         raise ShapeError(
             "input",
-            f"the convolution's matrix would have {entries:,} entries (W is {rows} x {cols}), "
-            f"and at most {max_entries:,} are built: a smaller input, kernel or padding fits",
+            gettext("the convolution's matrix would have %(entries)s entries (W is %(rows)s x "
+                    "%(cols)s), and at most %(max)s are built: a smaller input, kernel or "
+                    "padding fits")
+            % {"entries": f"{entries:,}", "rows": rows, "cols": cols, "max": f"{max_entries:,}"},
         )
 
 
@@ -161,8 +164,9 @@ def im2col(x, kernel_shape, *, stride=1, padding=0, dilation=1, padding_mode="ze
     xa = as_real_array(x, "input").astype(np.float64, copy=False)
     kernel = tuple(int(k) for k in kernel_shape)
     if xa.ndim != len(kernel) + 1:
-        raise ShapeError("input", f"im2col takes one sample, (C_in, *spatial) with "
-                                  f"{len(kernel)} spatial dimensions, got shape {list(xa.shape)}")
+        raise ShapeError("input", gettext("im2col takes one sample, (C_in, *spatial) with "
+                                          "%(ndim)s spatial dimensions, got shape %(shape)s")
+                         % {"ndim": len(kernel), "shape": list(xa.shape)})
     geom = matrix_plan(xa.shape, (1, xa.shape[0], *kernel), max_entries=max_entries,
                        stride=stride, padding=padding, dilation=dilation,
                        padding_mode=padding_mode)

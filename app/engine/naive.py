@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from ..i18n import gettext
 from .arrays import as_real_array, common_dtype, prepare, prepare_backward
 from .errors import ShapeError
 from .geometry import Geometry, source_index
@@ -193,8 +194,9 @@ def _pool_backward_arguments(x, grad_output, kind, kernel_size, params):
     dy = as_real_array(grad_output, "grad_output")
     xa, geom = _pool_arguments(x, kind, kernel_size, params)
     if dy.shape != geom.output_shape:
-        raise ShapeError("grad_output", f"grad_output must have the output's shape "
-                                        f"{list(geom.output_shape)}, got {list(dy.shape)}")
+        raise ShapeError("grad_output", gettext(
+            "grad_output must have the output's shape %(shape)s, got %(got)s")
+            % {"shape": list(geom.output_shape), "got": list(dy.shape)})
     dtype = common_dtype(xa, dy)
     dy = dy.astype(dtype, copy=False)
     return xa.astype(dtype, copy=False), (dy if geom.batched else dy[None]), geom

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..i18n import gettext
 from .arrays import as_real_array
 from .backward import backward
 from .errors import ParameterError, ShapeError, describe
@@ -128,11 +129,13 @@ class Network:
         """The lesson's CNN for (N, 1, 8, 8) digits, initialised as the module docstring
         says (``dtype`` float64, or float32 to compute in float32 throughout)."""
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-            raise ParameterError("seed", f"seed must be a non-negative integer, got "
-                                         f"{describe(seed)}")
+            raise ParameterError("seed", gettext("%(field)s must be a non-negative integer, "
+                                                 "got %(value)s")
+                                 % {"field": "seed", "value": describe(seed)})
         dt = np.dtype(dtype)
         if dt not in (np.float64, np.float32):
-            raise ParameterError("dtype", f"dtype must be float64 or float32, got {dt}")
+            raise ParameterError("dtype", gettext("dtype must be float64 or float32, got "
+                                                  "%(dtype)s") % {"dtype": dt})
         rng = np.random.default_rng(seed)
 
         def conv(name: str, c_in: int, c_out: int) -> Layer:
@@ -165,7 +168,9 @@ class Network:
             if layer.name == name:
                 return layer
         names = ", ".join(repr(layer.name) for layer in self.layers)
-        raise ParameterError("layer", f"layer must be one of {names}, got {describe(name)}")
+        raise ParameterError("layer", gettext("layer must be one of %(choices)s, got "
+                                              "%(value)s")
+                             % {"choices": names, "value": describe(name)})
 
     # --------------------------------------------------------------------- passes
 
@@ -173,8 +178,9 @@ class Network:
         xa = as_real_array(x, "input")
         if xa.ndim != len(self.input_shape) + 1 or xa.shape[1:] != self.input_shape:
             wanted = ", ".join(map(str, self.input_shape))
-            raise ShapeError("input", f"expected input of shape (N, {wanted}), got shape "
-                                      f"{list(xa.shape)}")
+            raise ShapeError("input", gettext("expected input of shape (N, %(wanted)s), got "
+                                              "shape %(shape)s")
+                             % {"wanted": wanted, "shape": list(xa.shape)})
         return xa
 
     def forward(self, x) -> np.ndarray:
@@ -209,19 +215,23 @@ class Network:
         """Plain SGD, in place: ``p ← p - lr * grads[name]`` for every parameter."""
         if isinstance(lr, bool) or not isinstance(lr, int | float | np.integer | np.floating) \
                 or not math.isfinite(lr) or lr < 0:
-            raise ParameterError("lr", f"lr must be a non-negative number, got {describe(lr)}")
+            raise ParameterError("lr", gettext("lr must be a non-negative number, got "
+                                               "%(value)s") % {"value": describe(lr)})
         params = dict(self.params())
         if not isinstance(grads, dict) or set(grads) != set(params):
             given = set(grads) if isinstance(grads, dict) else set()
             missing, extra = sorted(set(params) - given), sorted(given - set(params))
-            raise ParameterError("grads", "grads must have one array per parameter; "
-                                          f"missing {missing}, unknown {extra}")
+            raise ParameterError("grads", gettext("grads must have one array per parameter; "
+                                                  "missing %(missing)s, unknown %(extra)s")
+                                 % {"missing": missing, "extra": extra})
         checked = {}
         for name, value in params.items():
             grad = as_real_array(grads[name], "grads")
             if grad.shape != value.shape:
-                raise ShapeError("grads", f"grads[{name!r}] must have the parameter's shape "
-                                          f"{list(value.shape)}, got {list(grad.shape)}")
+                raise ShapeError("grads", gettext("grads[%(name)s] must have the parameter's "
+                                                  "shape %(shape)s, got %(got)s")
+                                 % {"name": repr(name), "shape": list(value.shape),
+                                    "got": list(grad.shape)})
             checked[name] = grad
         for name, value in params.items():  # only once every gradient is checked
             value -= (lr * checked[name]).astype(value.dtype, copy=False)
@@ -231,8 +241,8 @@ class Network:
     def records(self) -> list[LayerRecord]:
         """Per layer, in order, what the last forward (and backward) pass did."""
         if not self.activations:
-            raise ParameterError("records", "no forward pass yet: call forward() or "
-                                            "gradients() first")
+            raise ParameterError("records", gettext(
+                "no forward pass yet: call forward() or gradients() first"))
         backward_done = bool(self.deltas)
         return [
             LayerRecord(
@@ -268,7 +278,8 @@ class Network:
         each δ goes) for a pool; None for ReLU and flatten."""
         i, layer = self._recorded(name)
         if not self.deltas:
-            raise ParameterError("layer", "no backward pass yet: call gradients() first")
+            raise ParameterError("layer", gettext("no backward pass yet: call gradients() "
+                                                  "first"))
         x, delta, params = self.activations[i], self.deltas[i + 1], self.used[i]
         if layer.kind == "conv":
             return BackwardTrace(x, params["weight"], delta, part, **layer.options)
@@ -282,6 +293,6 @@ class Network:
     def _recorded(self, name: str) -> tuple[int, Layer]:
         layer = self.layer(name)
         if not self.activations:
-            raise ParameterError("layer", "no forward pass yet: call forward() or "
-                                          "gradients() first")
+            raise ParameterError("layer", gettext(
+                "no forward pass yet: call forward() or gradients() first"))
         return self.layers.index(layer), layer

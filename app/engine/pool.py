@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from ..i18n import gettext
 from .arrays import as_real_array, common_dtype
 from .cache import OBJECT_BYTES, bounded_cache
 from .cost import pool_method
@@ -127,8 +128,9 @@ def _prepare_backward(x, grad_output, *params) -> tuple[tuple[np.ndarray, PoolGe
     dy = _real(grad_output, "grad_output")
     x, geom = _prepare(x, *params)
     if dy.shape != geom.output_shape:
-        raise ShapeError("grad_output", f"grad_output must have the output's shape "
-                                        f"{list(geom.output_shape)}, got {list(dy.shape)}")
+        raise ShapeError("grad_output", gettext(
+            "grad_output must have the output's shape %(shape)s, got %(got)s")
+            % {"shape": list(geom.output_shape), "got": list(dy.shape)})
     dtype = common_dtype(x, dy)
     x, dy = x.astype(dtype, copy=False), dy.astype(dtype, copy=False)
     return (x, geom), (dy if geom.batched else dy[None])

@@ -32,6 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..i18n import gettext, ngettext
 from .cache import bounded_cache
 from .errors import ParameterError, ShapeError, describe
 from .geometry import Spatial, _int_param, _per_axis, axis_names, geometry_class
@@ -98,7 +99,8 @@ class PoolGeometry(Spatial):
 
 def _flag(value: object, field: str) -> bool:
     if not isinstance(value, bool | np.bool_):
-        raise ParameterError(field, f"{field} must be true or false, got {describe(value)}")
+        raise ParameterError(field, gettext("%(field)s must be true or false, got %(value)s")
+                             % {"field": field, "value": describe(value)})
     return bool(value)
 
 
@@ -106,14 +108,17 @@ def _kernel_sizes(kernel_size: object, input_ndim: int) -> tuple[int, ...]:
     """``kernel_size`` per spatial axis; one int is that size on every axis after (N, C)."""
     if isinstance(kernel_size, tuple | list):
         if not kernel_size:
-            raise ParameterError("kernel_size", "kernel_size must be an integer or a list of "
-                                                "one integer per spatial dimension, got []")
+            raise ParameterError("kernel_size", gettext(
+                "kernel_size must be an integer or a list of one integer per spatial dimension, "
+                "got []"))
         sizes = tuple(_int_param(k, "kernel_size") for k in kernel_size)
     else:
         sizes = (_int_param(kernel_size, "kernel_size"),) * max(input_ndim - 2, 1)
     for k in sizes:
         if k < 1:
-            raise ParameterError("kernel_size", f"kernel_size must be positive, got {k}")
+            raise ParameterError("kernel_size", gettext(
+                "%(field)s must be positive, got %(value)s") % {"field": "kernel_size",
+                                                                 "value": k})
     return sizes
 
 
@@ -168,52 +173,62 @@ def _pool_plan(input_shape: tuple[int, ...], kind: object, kernel_size: object,
                stride: object, padding: object, dilation: object, ceil_mode: object,
                count_include_pad: object) -> PoolGeometry:
     if kind not in POOL_KINDS:
-        raise ParameterError("kind", f"kind must be one of {', '.join(map(repr, POOL_KINDS))}, "
-                                     f"got {describe(kind)}")
+        raise ParameterError("kind", gettext("kind must be one of %(choices)s, got %(value)s")
+                             % {"choices": ", ".join(map(repr, POOL_KINDS)),
+                                "value": describe(kind)})
     if not all(isinstance(d, int | np.integer) and not isinstance(d, bool) and d >= 0
                for d in input_shape):
-        raise ShapeError("input", "input shape must be non-negative integers, got "
-                                  f"{describe(list(input_shape))}")
+        raise ShapeError("input", gettext("%(field)s shape must be non-negative integers, "
+                                          "got %(value)s")
+                         % {"field": "input", "value": describe(list(input_shape))})
     if len(input_shape) < 2:
-        raise ShapeError("input", "input must have at least 2 dimensions (C, *spatial), got "
-                                  f"{len(input_shape)} dimensions with shape "
-                                  f"{list(input_shape)}")
+        raise ShapeError("input", gettext("input must have at least 2 dimensions (C, "
+                                          "*spatial), got %(ndim)s dimensions with shape "
+                                          "%(shape)s")
+                         % {"ndim": len(input_shape), "shape": list(input_shape)})
     kernel = _kernel_sizes(kernel_size, len(input_shape))
     ndim = len(kernel)
     if len(input_shape) not in (ndim + 1, ndim + 2):
         raise ShapeError(
             "input",
-            f"expected input with {ndim + 1} dimensions (C, *spatial) or {ndim + 2} "
-            f"dimensions (N, C, *spatial) for a kernel_size of {ndim} spatial "
-            f"dimension{'s' * (ndim != 1)}, got {len(input_shape)} dimensions with shape "
-            f"{list(input_shape)}",
+            ngettext("expected input with %(unbatched)s dimensions (C, *spatial) or "
+                     "%(batched)s dimensions (N, C, *spatial) for a kernel_size of %(ndim)s "
+                     "spatial dimension, got %(got)s dimensions with shape %(shape)s",
+                     "expected input with %(unbatched)s dimensions (C, *spatial) or "
+                     "%(batched)s dimensions (N, C, *spatial) for a kernel_size of %(ndim)s "
+                     "spatial dimensions, got %(got)s dimensions with shape %(shape)s", ndim)
+            % {"unbatched": ndim + 1, "batched": ndim + 2, "ndim": ndim,
+               "got": len(input_shape), "shape": list(input_shape)},
         )
     batched = len(input_shape) == ndim + 2
     if 0 in input_shape[batched:]:
-        raise ShapeError("input", f"input has an empty dimension: shape {list(input_shape)}; "
-                                  "only the batch dimension N may be 0")
+        raise ShapeError("input", gettext("input has an empty dimension: shape %(shape)s; "
+                                          "only the batch dimension N may be 0")
+                         % {"shape": list(input_shape)})
     n, c, *spatial = input_shape if batched else (1, *input_shape)
     stride_t = kernel if stride is None else _per_axis(stride, ndim, "stride", 1)
     pad_t = _per_axis(padding, ndim, "padding", 0)
     if kind == "avg":
         if not (isinstance(dilation, int | np.integer) and not isinstance(dilation, bool)
                 and dilation == 1):
-            raise ParameterError("dilation", "average pooling has no dilation (it must be 1), "
-                                             f"got {describe(dilation)}")
+            raise ParameterError("dilation", gettext("average pooling has no dilation (it must "
+                                                     "be 1), got %(value)s")
+                                 % {"value": describe(dilation)})
         dilation_t = (1,) * ndim
     else:
         dilation_t = _per_axis(dilation, ndim, "dilation", 1)
     ceil = _flag(ceil_mode, "ceil_mode")
     include = _flag(count_include_pad, "count_include_pad")
     if kind == "max" and not include:
-        raise ParameterError("count_include_pad", "count_include_pad is for average pooling "
-                                                  "only: a max counts no cells")
+        raise ParameterError("count_include_pad", gettext(
+            "count_include_pad is for average pooling only: a max counts no cells"))
     for axis, (k, p) in enumerate(zip(kernel, pad_t, strict=True)):
         if p > k // 2:
             raise ParameterError(
-                "padding", f"padding must be at most half of kernel_size (padding <= "
-                           f"kernel_size // 2, as PyTorch requires): spatial axis {axis} has "
-                           f"kernel_size {k} and padding {p}")
+                "padding", gettext("padding must be at most half of kernel_size (padding <= "
+                                   "kernel_size // 2, as PyTorch requires): spatial axis "
+                                   "%(axis)s has kernel_size %(kernel_size)s and padding "
+                                   "%(padding)s") % {"axis": axis, "kernel_size": k, "padding": p})
     out = tuple(_output_size(i, k, s, p, d, ceil) for i, k, s, p, d in
                 zip(spatial, kernel, stride_t, pad_t, dilation_t, strict=True))
     if min(out) < 1:
@@ -221,9 +236,10 @@ def _pool_plan(input_shape: tuple[int, ...], kind: object, kernel_size: object,
         extent = [d * (k - 1) + 1 for k, d in zip(kernel, dilation_t, strict=True)]
         raise ShapeError(
             "kernel_size",
-            "Output size is too small: the (dilated) window spans "
-            f"{' x '.join(map(str, extent))} cells but the padded input has only "
-            f"{' x '.join(map(str, padded))} (output size {' x '.join(map(str, out))})",
+            gettext("Output size is too small: the (dilated) window spans %(extent)s cells but "
+                    "the padded input has only %(padded)s (output size %(out)s)")
+            % {"extent": " x ".join(map(str, extent)), "padded": " x ".join(map(str, padded)),
+               "out": " x ".join(map(str, out))},
         )
     return PoolGeometry(
         kind=kind, batched=batched, n=n, c=c, in_spatial=tuple(spatial), kernel=kernel,

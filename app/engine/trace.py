@@ -27,6 +27,7 @@ from typing import Literal
 
 import numpy as np
 
+from ..i18n import gettext
 from .arrays import prepare, prepare_backward
 from .errors import ParameterError
 from .geometry import Geometry, positions_holding, source_index
@@ -66,26 +67,32 @@ def _window(start: int, count: int | None, total: int) -> np.ndarray:
     """The step numbers of a window. A trace of an empty result (a batch of N = 0) has no
     steps: its only window is the empty one at start 0."""
     if isinstance(start, bool) or not isinstance(start, int | np.integer) or start < 0:
-        raise ParameterError("start", f"start must be a non-negative integer, got {start!r}")
+        raise ParameterError("start", gettext("%(field)s must be a non-negative integer, got "
+                                              "%(value)s") % {"field": "start",
+                                                              "value": repr(start)})
     if total == 0 and start > 0:
         raise ParameterError(
-            "start", f"start must be 0 for a trace with no steps (an empty batch), got {start}"
+            "start", gettext("start must be 0 for a trace with no steps (an empty batch), got "
+                             "%(value)s") % {"value": start}
         )
     if start >= total > 0:
         raise ParameterError(
-            "start", f"start must be below the number of steps ({total}), got {start}"
+            "start", gettext("start must be below the number of steps (%(total)s), got "
+                             "%(value)s") % {"total": total, "value": start}
         )
     if count is None:
         return np.arange(start, total)
     if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 1:
-        raise ParameterError("count", f"count must be a positive integer, got {count!r}")
+        raise ParameterError("count", gettext("count must be a positive integer, got "
+                                              "%(value)s") % {"value": repr(count)})
     return np.arange(start, min(total, start + count))
 
 
 def _one_step(trace: ForwardTrace | BackwardTrace, i: int):
     if len(trace) == 0:
-        raise ParameterError("start", f"there is no step {i!r}: this trace has no steps (its "
-                                      f"result, shape {list(trace.shape)}, is empty)")
+        raise ParameterError("start", gettext("there is no step %(step)s: this trace has no "
+                                              "steps (its result, shape %(shape)s, is empty)")
+                             % {"step": repr(i), "shape": list(trace.shape)})
     return trace.steps(i, 1).one(0)
 
 
@@ -298,7 +305,8 @@ class BackwardTrace:
     def __init__(self, x, weight, grad_output, part: Part = "weight", **params) -> None:
         if part not in PARTS:
             raise ParameterError(
-                "part", f"part must be one of {', '.join(map(repr, PARTS))}, got {part!r}"
+                "part", gettext("part must be one of %(choices)s, got %(value)s")
+                % {"choices": ", ".join(map(repr, PARTS)), "value": repr(part)}
             )
         (self.x, self.weight, _, self.geometry), self.grad_output = prepare_backward(
             x, weight, grad_output, **params

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..i18n import gettext
 from . import digits as digits_data
 from .errors import ParameterError, describe
 from .network import Network
@@ -52,17 +53,19 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ParameterError("seed", f"seed must be a non-negative integer, got "
-                                         f"{describe(self.seed)}")
+            raise ParameterError("seed", gettext("%(field)s must be a non-negative integer, "
+                                                 "got %(value)s")
+                                 % {"field": "seed", "value": describe(self.seed)})
         if isinstance(self.lr, bool) or not isinstance(self.lr, int | float) or \
                 not math.isfinite(self.lr) or not 0 < self.lr <= 1:
-            raise ParameterError("lr", f"lr must be a number in (0, 1], got "
-                                       f"{describe(self.lr)}")
+            raise ParameterError("lr", gettext("lr must be a number in (0, 1], got %(value)s")
+                                 % {"value": describe(self.lr)})
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or \
                 not 1 <= self.batch_size <= len(digits_data.split().train):
-            raise ParameterError("batch_size", "batch_size must be a whole number from 1 to "
-                                               f"{len(digits_data.split().train)}, got "
-                                               f"{describe(self.batch_size)}")
+            raise ParameterError("batch_size", gettext("batch_size must be a whole number from "
+                                                       "1 to %(most)s, got %(value)s")
+                                 % {"most": len(digits_data.split().train),
+                                    "value": describe(self.batch_size)})
 
     @property
     def steps_per_epoch(self) -> int:
@@ -218,8 +221,9 @@ class CheckpointCache:
         the nearest checkpoint at or before it reach; the state reached is kept as a
         checkpoint."""
         if isinstance(target, bool) or not isinstance(target, int) or target < 0:
-            raise ParameterError("steps", f"steps must be a non-negative integer, got "
-                                          f"{describe(target)}")
+            raise ParameterError("steps", gettext("%(field)s must be a non-negative integer, "
+                                                  "got %(value)s")
+                                 % {"field": "steps", "value": describe(target)})
         with self._lock:
             history, snaps = self._runs.pop(config, None) or (History(), OrderedDict())
             self._runs[config] = (history, snaps)

@@ -27,11 +27,13 @@ import math
 
 import numpy as np
 
+from ..i18n import gettext
 from .arrays import as_real_array, common_dtype, pad, unpad_grad, windows
 from .backward import input_gradient
 from .errors import ParameterError, ShapeError, describe
 from .forward import all_finite, fill, is_float_array, schedule
 from .geometry import (
+    INTEGERS,
     Geometry,
     Grouped,
     _cache_key,
@@ -99,8 +101,10 @@ def _output_padding(value: object, ndim: int, stride: tuple[int, ...],
         if op >= s and op >= d:
             raise ParameterError(
                 "output_padding",
-                f"output_padding must be smaller than either stride or dilation: spatial axis "
-                f"{axis} has output_padding {op}, stride {s}, dilation {d}",
+                gettext("output_padding must be smaller than either stride or dilation: "
+                        "spatial axis %(axis)s has output_padding %(output_padding)s, stride "
+                        "%(stride)s, dilation %(dilation)s")
+                % {"axis": axis, "output_padding": op, "stride": s, "dilation": d},
             )
     return values
 
@@ -110,10 +114,10 @@ def _padding(value: object, ndim: int) -> tuple[int, ...]:
                                   and any(isinstance(p, tuple | list) for p in value)):
         raise ParameterError(
             "padding",
-            f"padding of a transposed convolution must be an integer or a list of "
-            f"{_one_or(ndim, 'integer')} (cells cropped from both ends of each axis; "
-            f"PyTorch's conv_transpose takes no names or (before, after) pairs), got "
-            f"{describe(value)}",
+            gettext("padding of a transposed convolution must be an integer or a list of "
+                    "%(count)s (cells cropped from both ends of each axis; PyTorch's "
+                    "conv_transpose takes no names or (before, after) pairs), got %(value)s")
+            % {"count": _one_or(ndim, *INTEGERS), "value": describe(value)},
         )
     return _per_axis(value, ndim, "padding", 0)
 
@@ -166,7 +170,8 @@ def plan_transposed(
 
 def _plan(input_shape, weight_shape, stride, padding, output_padding, dilation, groups,
           bias_shape) -> TransposedGeometry:
-    batched = check_shapes(input_shape, weight_shape, "weight of a transposed convolution must",
+    batched = check_shapes(input_shape, weight_shape,
+                           gettext("weight of a transposed convolution"),
                            "(C_in, C_out/groups, *kernel)")
     ndim = len(weight_shape) - 2
     n, c_in, *in_spatial = input_shape if batched else (1, *input_shape)
@@ -174,23 +179,29 @@ def _plan(input_shape, weight_shape, stride, padding, output_padding, dilation, 
 
     groups_i = _int_param(groups, "groups")
     if groups_i < 1:
-        raise ParameterError("groups", f"groups must be positive, got {groups_i}")
+        raise ParameterError("groups", gettext("%(field)s must be positive, got %(value)s")
+                             % {"field": "groups", "value": groups_i})
     if w_in != c_in:
         raise ShapeError(
             "weight",
-            f"weight of a transposed convolution has one kernel per input channel (its first "
-            f"dimension, {w_in}), input has {c_in} channels",
+            gettext("weight of a transposed convolution has one kernel per input channel "
+                    "(its first dimension, %(w_in)s), input has %(c_in)s channels")
+            % {"w_in": w_in, "c_in": c_in},
         )
     if c_in % groups_i:
         raise ParameterError(
-            "groups", f"input channels ({c_in}) must be divisible by groups ({groups_i})"
+            "groups", gettext("input channels (%(c_in)s) must be divisible by groups "
+                              "(%(groups)s)") % {"c_in": c_in, "groups": groups_i}
         )
     c_out = c_out_group * groups_i
     if bias_shape is not None and bias_shape != (c_out,):
         raise ShapeError(
             "bias",
-            f"bias must have shape [{c_out}] (one value per output channel: weight's second "
-            f"dimension {c_out_group} x groups {groups_i}), got shape {list(bias_shape)}",
+            gettext("bias must have shape [%(c_out)s] (one value per output channel: "
+                    "weight's second dimension %(c_out_group)s x groups %(groups)s), got "
+                    "shape %(shape)s")
+            % {"c_out": c_out, "c_out_group": c_out_group, "groups": groups_i,
+               "shape": list(bias_shape)},
         )
 
     stride_t = _per_axis(stride, ndim, "stride", 1)
@@ -207,9 +218,10 @@ def _plan(input_shape, weight_shape, stride, padding, output_padding, dilation, 
     if min(out) < 1:
         raise ShapeError(
             "padding",
-            f"Output size is too small: input size {' x '.join(map(str, in_spatial))} gives "
-            f"an output of {' x '.join(map(str, out))} (per axis (I - 1) x stride - 2 x "
-            f"padding + dilation x (K - 1) + output_padding + 1); use less padding",
+            gettext("Output size is too small: input size %(size)s gives an output of "
+                    "%(out)s (per axis (I - 1) x stride - 2 x padding + dilation x (K - 1) + "
+                    "output_padding + 1); use less padding")
+            % {"size": " x ".join(map(str, in_spatial)), "out": " x ".join(map(str, out))},
         )
     adjoint = None
     if min(reached) >= 1:
@@ -296,8 +308,8 @@ def prepare_transposed(x, weight, bias, params: dict, grad_output=None):
     if dy is not None and dy.shape != geom.output_shape:
         raise ShapeError(
             "grad_output",
-            f"grad_output must have the output's shape {list(geom.output_shape)}, "
-            f"got {list(dy.shape)}",
+            gettext("grad_output must have the output's shape %(shape)s, got %(got)s")
+            % {"shape": list(geom.output_shape), "got": list(dy.shape)},
         )
     dtype = common_dtype(xa, wa, ba, dy)
     xa, wa = xa.astype(dtype, copy=False), wa.astype(dtype, copy=False)
