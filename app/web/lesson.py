@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from .links import with_lang
+
 
 @dataclass(frozen=True)
 class Stop:
@@ -66,11 +68,12 @@ STOPS = (
 
 
 def tour_url(number: int, projector: bool = False) -> str:
-    """The address of stop ``number`` (from 1) in the tour."""
+    """The address of stop ``number`` (from 1) in the tour (in the language the URL chose,
+    if it did)."""
     stop = STOPS[number - 1]
     extra = urlencode({"projector": 1} if projector else {})
     tail = "&".join(q for q in (stop.query, extra, f"tour={number}") if q)
-    return f"{stop.path}?{tail}"
+    return with_lang(f"{stop.path}?{tail}")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from ..workers import in_process, in_worker
 from .formats import formatted
 from .forms import Form, parse_leniently
 from .lesson import place
+from .links import with_lang
 from .scene_network import SceneNetwork, ViewNetwork, parse_view_network, request_budget
 from .templating import templates
 
@@ -87,6 +88,6 @@ def _render(request: Request, view: ViewNetwork, trained, error, limit, status,
                                           headers=headers, block_name="step")
     url = f"/network?{shown}" if shown else "/network"
     polled = request.headers.get("hx-trigger") == POLL_ID
-    headers["HX-Replace-Url" if polled or errors else "HX-Push-Url"] = url
+    headers["HX-Replace-Url" if polled or errors else "HX-Push-Url"] = with_lang(url)
     return templates.TemplateResponse(request, "page_network.html", context,
                                       status_code=status, headers=headers, block_name="scene")

@@ -42,6 +42,7 @@ from .controls import slider_ranges
 from .formats import formatted
 from .forms import Form, parse_leniently
 from .lesson import STOPS, place, tour_url
+from .links import with_lang
 from .network_page import network_response
 from .parsing import (
     StateError,
@@ -87,6 +88,8 @@ def not_found(request: Request) -> Response:
     suggestion = guess if guess in PAGES and guess != path else None
     if suggestion and request.url.query:
         suggestion += f"?{request.url.query}"
+    if suggestion:
+        suggestion = with_lang(suggestion)
     return templates.TemplateResponse(request, "not_found.html", {
         "page": None, "path": path, "suggestion": suggestion}, status_code=404)
 
@@ -186,7 +189,7 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
         "page": page, "view": view, "scene": scene, "error": error, "formulas": formulas,
         "limit": limit, "form": form, "field_errors": form.invalid,
         "padding_modes": PADDING_MODES, "speeds": speeds, "projector": view.projector,
-        "base": f"/{page}?{base}" if base else f"/{page}?",
+        "base": with_lang(f"/{page}?{base}" if base else f"/{page}?"),
         "place": place(f"/{page}", view.scene_query(), view.tour, view.projector), **extra,
     }
     headers = {"Vary": "HX-Request"}
@@ -208,7 +211,7 @@ def _rendered(request: Request, template: str, page: str, parse, scene_class,
     url = f"/{page}?{canonical}" if canonical else f"/{page}"
     # a typo keeps its address, bad value and all, and adds no history entry: Back still
     # goes where the person was
-    headers["HX-Replace-Url" if errors else "HX-Push-Url"] = url
+    headers["HX-Replace-Url" if errors else "HX-Push-Url"] = with_lang(url)
     # the sliders' ranges move with the input and the kernel (app/web/controls.py); app.js
     # sets them from this event, without touching the form a person may be dragging in
     headers["HX-Trigger"] = json.dumps({"convscope:ranges": slider_ranges(view)})
@@ -264,7 +267,7 @@ async def upload_2d(request: Request) -> Response:
         raise UploadError(f"This picture's address would be {len(query):,} bytes, and a page "
                           f"takes {settings.page_max_query_bytes:,} (page_max_query_bytes).",
                           413)
-    return RedirectResponse(f"/2d?{query}", status_code=303)
+    return RedirectResponse(with_lang(f"/2d?{query}"), status_code=303)
 
 
 async def upload_refused(request: Request, exc: UploadError) -> Response:

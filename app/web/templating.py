@@ -13,6 +13,7 @@ from ..paths import TEMPLATES
 from .cells import grid_size
 from .controls import slider_ranges, slider_value
 from .formatting import SUBSCRIPTS, format_exact, format_factor, format_number
+from .links import other_locale, switched, with_lang
 from .scene1d import BOTTOM, HEIGHT, LEFT, TOP, WIDTH
 
 templates = Jinja2Blocks(directory=str(TEMPLATES))
@@ -54,6 +55,8 @@ templates.env.globals.update(
     zip=zip,
     lang=i18n.current,  # lang(): the request's language, for <html lang>
     lang_in_url=i18n.in_url,
+    with_lang=with_lang,  # every link a page makes: lang= kept when the URL chose it
+    other_lang=other_locale, switched_url=switched,  # the top bar's language switcher
     width=WIDTH, height=HEIGHT, left=LEFT, top=TOP, bottom=BOTTOM,
 )
 

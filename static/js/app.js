@@ -6,6 +6,19 @@
 
   const root = document.documentElement;
 
+  // ---- words: what this script writes for people to read, in the page's language. The
+  // template puts them on <body data-texts> (base.html, translated there with the rest of
+  // the page); "{name}" in one is filled in by text(key, {name: value}).
+  let TEXTS = null;
+  function text(key, values) {
+    if (TEXTS === null) {
+      try { TEXTS = JSON.parse(document.body.dataset.texts || "{}"); } catch (e) { TEXTS = {}; }
+    }
+    let words = key in TEXTS ? TEXTS[key] : key;
+    for (const name in values || {}) words = words.split("{" + name + "}").join(String(values[name]));
+    return words;
+  }
+
   // ---- theme: the system's unless the person chose (set before the first paint by theme.js)
   function syncToggles() {
     const theme = document.getElementById("theme-toggle");
@@ -181,7 +194,7 @@
       const scrubber = document.getElementById("scrubber");
       if (scrubber) {
         scrubber.value = String(i);
-        scrubber.setAttribute("aria-valuetext", "step " + i + " of " + this.steps());
+        scrubber.setAttribute("aria-valuetext", text("step_of", { step: i, steps: this.steps() }));
       }
       const kept = document.querySelector('#controls input[name="step"]');
       if (kept) kept.value = String(i);  // a parameter change keeps the step
@@ -303,7 +316,7 @@
       document.body.classList.toggle("playing-fast", this.playing && this.speed() > 8);
       const button = document.querySelector('#player [data-action="play"]');
       if (!button) return;
-      button.setAttribute("aria-label", this.playing ? "Pause" : "Play");
+      button.setAttribute("aria-label", text(this.playing ? "pause" : "play"));
       button.classList.toggle("playing", this.playing);
     },
 
@@ -322,7 +335,7 @@
     const out = document.getElementById("speed-value");
     if (out) out.textContent = value + "/s";
     player.render();  // a fast speed skips the cells' transitions
-    s.setAttribute("aria-valuetext", value + " steps per second");
+    s.setAttribute("aria-valuetext", text("steps_per_second", { speed: value }));
     const hidden = document.querySelector('#controls input[name="speed"]');
     if (hidden) hidden.value = String(value);
     const p = player.el();
@@ -408,7 +421,7 @@
     const editor = document.createElement("input");
     Object.assign(editor, { type: "number", step: "any", value: cell.textContent.trim() });
     editor.className = "cell-editor";
-    editor.setAttribute("aria-label", (inputGrid ? "Input" : "Kernel") + " row " + (r + 1) + ", column " + (c + 1));
+    editor.setAttribute("aria-label", text(inputGrid ? "input_cell" : "kernel_cell", { row: r + 1, column: c + 1 }));
     const original = cell.textContent;
     cell.textContent = "";
     cell.appendChild(editor);
@@ -506,7 +519,7 @@
     label() {
       const button = document.getElementById("train");
       if (!button) return;
-      button.textContent = this.running ? "Pause" : "Train";
+      button.textContent = text(this.running ? "pause" : "train");
       button.setAttribute("aria-pressed", String(this.running));
     },
     async run() {
@@ -533,6 +546,10 @@
 
   // ---- events (delegated, so they survive htmx swaps) -----------------------------------
   document.addEventListener("click", (event) => {
+    // the language switcher goes to the address the page has come to (an edit or a step
+    // since it was drawn moved it), in its own language
+    const switcher = event.target.closest("#lang-switch");
+    if (switcher) switcher.setAttribute("href", setParam(location.href, "lang", switcher.getAttribute("hreflang")));
     const button = event.target.closest("button");
     if (!button) return;
     if (button.id === "theme-toggle") return toggleTheme();
@@ -592,7 +609,7 @@
   function blankScreen() {
     return overlay("blank", (dialog) => {
       dialog.className = "blank";
-      dialog.setAttribute("aria-label", "Blank screen: press any key or click to come back");
+      dialog.setAttribute("aria-label", text("blank"));
       dialog.addEventListener("click", () => dialog.close());
     });
   }
@@ -611,20 +628,20 @@
   function stepBy(delta) { player.pause(); player.by(delta); }
   const hasPlayer = () => Boolean(player.el());
   const KEYMAP = [
-    { keys: [" "], names: ["Space"], does: "Play or pause", when: hasPlayer, run: () => player.toggle() },
-    { keys: ["ArrowRight"], names: ["→"], does: "Step forward", when: hasPlayer, run: () => stepBy(1) },
-    { keys: ["ArrowLeft"], names: ["←"], does: "Step back", when: hasPlayer, run: () => stepBy(-1) },
-    { keys: ["Home"], names: ["Home"], does: "Go to the first step", when: hasPlayer, run: () => { player.pause(); player.go(0); } },
-    { keys: ["End"], names: ["End"], does: "Go to the last step", when: hasPlayer, run: () => { player.pause(); player.go(player.steps()); } },
-    { keys: ["+", "="], names: ["+"], does: "Faster", when: hasPlayer, run: () => player.nudgeSpeed(1) },
-    { keys: ["-", "_"], names: ["−"], does: "Slower", when: hasPlayer, run: () => player.nudgeSpeed(-1) },
-    { keys: ["PageDown"], names: ["Page Down"], does: "Next stop in a tour; elsewhere, step forward (a clicker's forward button)",
+    { keys: [" "], names: ["space"], does: "key_play", when: hasPlayer, run: () => player.toggle() },
+    { keys: ["ArrowRight"], names: ["→"], does: "key_forward", when: hasPlayer, run: () => stepBy(1) },
+    { keys: ["ArrowLeft"], names: ["←"], does: "key_back", when: hasPlayer, run: () => stepBy(-1) },
+    { keys: ["Home"], names: ["Home"], does: "key_home", when: hasPlayer, run: () => { player.pause(); player.go(0); } },
+    { keys: ["End"], names: ["End"], does: "key_end", when: hasPlayer, run: () => { player.pause(); player.go(player.steps()); } },
+    { keys: ["+", "="], names: ["+"], does: "key_faster", when: hasPlayer, run: () => player.nudgeSpeed(1) },
+    { keys: ["-", "_"], names: ["−"], does: "key_slower", when: hasPlayer, run: () => player.nudgeSpeed(-1) },
+    { keys: ["PageDown"], names: ["page_down"], does: "key_pagedown",
       when: () => Boolean(document.getElementById("tour")) || hasPlayer(), run: () => tourMove("next") || stepBy(1) },
-    { keys: ["PageUp"], names: ["Page Up"], does: "Previous stop in a tour; elsewhere, step back (a clicker's back button)",
+    { keys: ["PageUp"], names: ["page_up"], does: "key_pageup",
       when: () => Boolean(document.getElementById("tour")) || hasPlayer(), run: () => tourMove("prev") || stepBy(-1) },
-    { keys: ["p", "P"], names: ["P"], does: "Projector mode on or off", run: toggleProjector },
-    { keys: ["b", "B", "."], names: ["B", "."], does: "Blank the screen; any key or click brings it back", run: blank },
-    { keys: ["?"], names: ["?"], does: "Show this list of keys; Escape or ? closes it", run: () => toggleHelp() },
+    { keys: ["p", "P"], names: ["P"], does: "key_projector", run: toggleProjector },
+    { keys: ["b", "B", "."], names: ["B", "."], does: "key_blank", run: blank },
+    { keys: ["?"], names: ["?"], does: "key_help", run: () => toggleHelp() },
   ];
 
   function helpDialog() {
@@ -632,29 +649,24 @@
       dialog.className = "keys-help";
       dialog.setAttribute("aria-labelledby", "keys-help-title");
       const make = (tag, text, props) => Object.assign(document.createElement(tag), { textContent: text || "" }, props);
-      dialog.appendChild(make("h2", "Keys", { id: "keys-help-title" }));
+      dialog.appendChild(make("h2", text("keys"), { id: "keys-help-title" }));
       const table = make("table");
       const head = table.createTHead().insertRow();
-      head.append(make("th", "Key", { scope: "col" }), make("th", "What it does", { scope: "col" }));
+      head.append(make("th", text("key"), { scope: "col" }), make("th", text("what_it_does"), { scope: "col" }));
       const body = table.createTBody();
       KEYMAP.forEach((entry) => {
         const row = body.insertRow();
         row.dataset.keys = entry.keys.join(" ");
         const names = make("th", "", { scope: "row" });
         entry.names.forEach((name, i) => {
-          if (i) names.append(" or ");
-          names.appendChild(make("kbd", name));
+          if (i) names.append(text("or"));
+          names.appendChild(make("kbd", text(name)));
         });
-        row.append(names, make("td", entry.does));
+        row.append(names, make("td", text(entry.does)));
       });
       dialog.appendChild(table);
-      dialog.appendChild(make("p", "These keys work wherever the focus is, except while typing in a " +
-        "text field: Escape leaves the field. Tab moves between controls; ↑ and ↓ still change a " +
-        "focused list, option or slider. A stride, padding or dilation slider reached with Tab " +
-        "takes ← and → as well (Escape hands them back); once moved with the mouse, it leaves " +
-        "them to the player. Their − and + buttons are pressed with Enter. In a grid reached " +
-        "with Tab, the arrow keys move between cells and Enter edits a value.", { className: "note" }));
-      const close = make("button", "Close", { type: "button", className: "close" });
+      dialog.appendChild(make("p", text("keys_note"), { className: "note" }));
+      const close = make("button", text("close"), { type: "button", className: "close" });
       close.addEventListener("click", () => dialog.close());
       dialog.appendChild(close);
     });
