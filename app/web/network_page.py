@@ -59,8 +59,17 @@ async def network_response(request: Request) -> Response:
                     settings.network_checkpoints)
             except ConvolutionError as exc:  # e.g. a batch larger than the training set
                 error, status = exc.message, 422
+    if "format" in request.query_params:  # the scene in another form (app/web/formats.py)
+        return await in_worker(request, _formatted, request, view, trained, error, status)
     return await in_worker(request, _render, request, view, trained, error, limit, status,
                            errors)
+
+
+def _formatted(request: Request, view: ViewNetwork, trained, error, status) -> Response:
+    from . import pages  # pages imports this module
+
+    scene = SceneNetwork(view, trained) if trained is not None else None
+    return pages._formatted(request, "network", view, scene, error, status)
 
 
 def _render(request: Request, view: ViewNetwork, trained, error, limit, status,

@@ -36,7 +36,7 @@ from ..engine import PADDING_MODES
 from ..engine.cost import forward_cost
 from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOLUMES
 from ..workers import in_worker
-from . import playback
+from . import code, playback  # noqa: F401  (code registers ?format=numpy, torch)
 from .controls import slider_ranges
 from .formats import FORMATS
 from .forms import Form, parse_leniently
