@@ -6,7 +6,7 @@ CHROMIUM ?= /usr/bin/chromium
 NGINX ?= /usr/sbin/nginx
 WRK ?= /usr/bin/wrk
 
-.PHONY: run test bench load faults lint browser nginx clean locale messages
+.PHONY: run test bench load faults lint browser nginx clean locale messages torch-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,3 +89,8 @@ faults: $(VENV)/.installed-test nginx $(CATALOGUES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis screenshots
+
+# The PyTorch scripts (?format=torch) against the engine: needs a Python with torch, which CI
+# does not install (bench/code_scripts.py says why): make torch-check TORCH_PYTHON=/path/python
+torch-check: $(VENV)/.installed-test $(CATALOGUES)
+	CONVSCOPE_TORCH_PYTHON=$(TORCH_PYTHON) $(BIN)/python bench/code_scripts.py --torch

@@ -36,6 +36,7 @@ from ..engine import PADDING_MODES
 from ..engine.cost import forward_cost
 from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOLUMES
 from ..workers import in_worker
+from . import code as _code  # noqa: F401  (registers ?format=numpy and torch)
 from . import export as _export  # noqa: F401  (registers ?format=png and gif)
 from . import playback
 from .controls import slider_ranges

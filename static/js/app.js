@@ -47,7 +47,13 @@
   // view's, so it is in the URL, and every link to a page of the app carries it.
   function projectorOn() { return document.body.classList.contains("projector"); }
 
-  function carried(url) { return setParam(url, "projector", projectorOn() ? "1" : null); }
+  // embed mode (embed=1: the scene and the player only, in a frame) is carried the same way
+  function embedOn() { return document.body.classList.contains("embed"); }
+
+  function carried(url) {
+    const next = setParam(url, "projector", projectorOn() ? "1" : null);
+    return embedOn() ? setParam(next, "embed", "1") : next;
+  }
 
   function isPage(href) {  // a page of this app (not the API, its docs or a static file)
     return /^\/(?!\/)/.test(href) && !/^\/(api|docs|static)(\/|$|\?|#)/.test(href);
@@ -56,7 +62,7 @@
   function carryProjector() {
     document.querySelectorAll("a[href]").forEach((a) => {
       const href = a.getAttribute("href");
-      if (!isPage(href)) return;
+      if (!isPage(href) || a.hasAttribute("data-open")) return;  // "Open in ConvScope": no embed
       const next = carried(href);
       if (next !== href) a.setAttribute("href", next);
     });
@@ -208,7 +214,7 @@
       if (!this.urlBehind || !p || p !== this.el()) return;
       this.urlBehind = false;
       const step = p.dataset.step;
-      const url = setParam(p.dataset.base, "step", step !== "0" ? step : null);
+      const url = carried(setParam(p.dataset.base, "step", step !== "0" ? step : null));
       if (url !== location.pathname + location.search + location.hash) {
         history.replaceState(history.state, "", url);
       }
@@ -929,7 +935,62 @@
     event.detail.path = carried(event.detail.path);
     if (event.detail.parameters) delete event.detail.parameters.projector;
   });
+  // the address the server pushes (its view's) keeps embed=1 in a frame
+  document.addEventListener("htmx:beforeHistoryUpdate", (event) => {
+    event.detail.history.path = carried(event.detail.history.path);
+  });
   document.addEventListener("htmx:afterSettle", carryProjector);
+
+  // ---- the export menu (share.html): the page's script, and the embed snippet ------------
+  // The address shown now, without embed: what "Open in ConvScope", the scripts and the
+  // snippet are of (the player's step included).
+  function here() { return setParam(location.href, "embed", null); }
+
+  function copyText(text) {  // navigator.clipboard needs a secure context (https, localhost)
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "copy-buffer";
+    document.body.appendChild(area);
+    area.select();
+    const done = document.execCommand("copy");
+    area.remove();
+    return done ? Promise.resolve() : Promise.reject(new Error("copy refused"));
+  }
+
+  function say(menu, ok) {
+    const status = menu.querySelector(".share-status");
+    if (status) status.textContent = ok ? status.dataset.copied : status.dataset.failed;
+  }
+
+  function snippet() {
+    const src = new URL(setParam(here(), "embed", "1"), location.href).href;
+    return `<iframe src="${src}" width="800" height="450" title="ConvScope" ` +
+      `style="border: 0" allow="clipboard-write"></iframe>`;
+  }
+
+  document.addEventListener("click", (event) => {
+    const open = event.target.closest("a[data-open]");
+    if (open) open.href = here();
+    const menu = event.target.closest(".share");
+    if (!menu) return;
+    const code = event.target.closest(".copy-code");
+    if (code) {
+      fetch(setParam(here(), "format", code.dataset.format))
+        .then((r) => (r.ok ? r.text() : Promise.reject(new Error(r.statusText))))
+        .then(copyText).then(() => say(menu, true), () => say(menu, false));
+    } else if (event.target.closest(".copy-embed")) {
+      copyText(snippet()).then(() => say(menu, true), () => say(menu, false));
+    }
+  });
+  document.addEventListener("toggle", (event) => {
+    const item = event.target;
+    if (item.classList && item.classList.contains("embed-item") && item.open) {
+      const area = item.querySelector("textarea");
+      if (area) area.value = snippet();
+    }
+  }, true);
   document.addEventListener("htmx:historyRestore", () => { player.pause(); restoreFromUrl(); });
   window.addEventListener("pageshow", (event) => { if (event.persisted) restoreFromUrl(); });
 
