@@ -19,7 +19,7 @@ def test_download_png_is_the_state_after_a_control_change(page: Page) -> None:
     expect(page.locator("#step-status")).to_have_text("Step 2 of 4")
     page.get_by_role("radio", name="Convolution").check()  # a control: the mode
     expect(page).to_have_url(re.compile("mode=convolution"))
-    page.locator("#share summary").click()
+    page.locator("#share > summary").click()
     with page.expect_download() as info:
         page.get_by_role("link", name="Download PNG").click()
     download = info.value
@@ -35,7 +35,7 @@ def test_download_png_is_the_state_after_a_control_change(page: Page) -> None:
 
 def test_keys_work_with_the_export_menu_focused(page: Page) -> None:
     page.goto(LESSON)
-    page.locator("#share summary").focus()
+    page.locator("#share > summary").focus()
     page.keyboard.press("ArrowRight")
     expect(page.locator("#step-status")).to_have_text("Step 1 of 4")
     page.keyboard.press("End")
