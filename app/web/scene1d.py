@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from ..engine import forward
 from ..engine.cost import Cost, forward_cost
+from ..i18n import gettext
 from .axes import Axis, polyline_points, tick_marks, ticks, value_ticks
 from .formatting import format_factor, format_number, format_product
 from .scenes import Scene, shared, stepwise
@@ -286,8 +287,9 @@ class Scene1D(Scene):
         value = format_number(float(record.value))
         if self.view.dense:
             overlap = int(np.count_nonzero(record.products))
-            return (f"Σ f(τ)·g(t − τ) over {len(record.products)} samples "
-                    f"({overlap} overlapping) = {value}")
+            return gettext("Σ f(τ)·g(t − τ) over %(samples)s samples (%(overlap)s "
+                           "overlapping) = %(value)s") % {
+                "samples": len(record.products), "overlap": overlap, "value": value}
         terms = " + ".join(format_product(w, x)
                            for w, x in zip(record.weights, record.inputs, strict=True))
         if self.view.bias:
