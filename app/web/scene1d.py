@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from ..engine import forward
 from ..engine.cost import Cost, forward_cost
-from ..i18n import gettext
+from ..i18n import N_, gettext
 from .axes import Axis, polyline_points, tick_marks, ticks, value_ticks
 from .formatting import format_factor, format_number, format_product
 from .scenes import Scene, shared, stepwise
@@ -60,6 +60,12 @@ class Scene1D(Scene):
     @property
     def other_mode(self) -> str:
         return "cross-correlation" if self.view.mode == "convolution" else "convolution"
+
+    @property
+    def other_mode_name(self) -> str:
+        """The other operation's name, as the legend says it (in the request's language)."""
+        return gettext(N_("cross-correlation") if self.view.mode == "convolution" else
+                       N_("convolution"))
 
     def cost(self) -> Cost:
         return forward_cost(self.geom).times(2 if self.view.compare else 1)
