@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .engine import forward
-from .i18n import N_
+from .i18n import N_, pgettext
 
 
 @dataclass(frozen=True)
@@ -160,9 +160,15 @@ KERNELS_1D_DENSE: dict[str, tuple[str, list]] = {
         ("ramp", N_("Asymmetric ramp")), ("spiky", N_("Decaying spike")))
 }
 SIGNALS_1D: dict[str, str] = {name: name.capitalize() for name in _SIGNAL_WORDS}
-#: the signals' titles, marked for translation: the 1-D page's chooser says them in Korean too
-SIGNAL_TITLES = (N_("Box"), N_("Spiky"), N_("Triangle"), N_("Gaussian"), N_("Sine"), N_("Step"),
-                 N_("Noise"))
+
+
+def signal_titles() -> dict[str, str]:
+    """:data:`SIGNALS_1D`'s titles in the request's language, as the 1-D page's chooser says
+    them (in the context "signal": the signal "Step" is not the player's "Step")."""
+    return {"box": pgettext("signal", "Box"), "spiky": pgettext("signal", "Spiky"),
+            "triangle": pgettext("signal", "Triangle"),
+            "gaussian": pgettext("signal", "Gaussian"), "sine": pgettext("signal", "Sine"),
+            "step": pgettext("signal", "Step"), "noise": pgettext("signal", "Noise")}
 
 
 def signal_values(name: str, dense: bool) -> list[float]:

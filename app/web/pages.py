@@ -35,7 +35,7 @@ from markupsafe import escape
 from ..engine import PADDING_MODES
 from ..engine.cost import forward_cost
 from ..i18n import N_, gettext
-from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOLUMES
+from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, VOLUMES, signal_titles
 from ..workers import in_worker
 from . import playback
 from .controls import slider_ranges
@@ -352,7 +352,7 @@ async def page_3d(request: Request) -> Response:
 async def page_1d(request: Request) -> Response:
     """The 1D page, its scene fragment, or one step's changes."""
     return await _render(request, "page_1d.html", "1d", parse_view_1d, Scene1D,
-                   {"signals": {k: (t, None) for k, t in SIGNALS_1D.items()}})
+                   {"signals": {k: (t, None) for k, t in signal_titles().items()}})
 
 
 @router.get("/pool")

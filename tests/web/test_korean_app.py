@@ -8,6 +8,7 @@ fails the first test.
 
 from __future__ import annotations
 
+import contextvars
 import re
 from pathlib import Path
 
@@ -17,31 +18,33 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
+from app.i18n import gettext, pgettext, set_locale
 from app.web.lesson import STOPS
 from tests.web.html import Page
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None,
+            "pgettext": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdr]")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 KO = {"lang": "ko"}
 
 
-def _extracted() -> dict[str, str]:
-    """Every msgid Babel extracts from app/**.py, with where it was found."""
+def _extracted() -> dict[tuple[str, str | None], str]:
+    """Every (msgid, context) Babel extracts from app/**.py, with where it was found."""
     with (ROOT / "app/locale/app.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    found: dict[str, str] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    found: dict[tuple[str, str | None], str] = {}
+    for filename, lineno, message, _comments, context in extract_from_dir(
             ROOT, method_map, options_map, keywords=KEYWORDS):
         for msgid in (message if isinstance(message, tuple) else (message,)):
             if msgid:
-                found.setdefault(msgid, f"{filename}:{lineno}")
+                found.setdefault((msgid, context), f"{filename}:{lineno}")
     return found
 
 
-def _catalogue():
-    with (ROOT / "app/locale/ko/LC_MESSAGES/app.po").open("rb") as po:
+def _catalogue(domain: str = "app"):
+    with (ROOT / f"app/locale/ko/LC_MESSAGES/{domain}.po").open("rb") as po:
         return read_po(po)
 
 
@@ -50,8 +53,8 @@ def test_every_marked_python_string_has_korean_with_the_same_placeholders() -> N
     assert len(extracted) > 50  # the extraction itself found the app's strings
     catalogue = _catalogue()
     problems = []
-    for msgid, where in sorted(extracted.items()):
-        message = catalogue.get(msgid) or next(
+    for (msgid, context), where in sorted(extracted.items(), key=str):
+        message = catalogue.get(msgid, context=context) or next(
             (m for m in catalogue if isinstance(m.id, tuple) and msgid in m.id), None)
         if message is None:
             problems.append(f"{where}: {msgid!r} is not in app.po (run make messages)")
@@ -68,6 +71,31 @@ def test_every_marked_python_string_has_korean_with_the_same_placeholders() -> N
                     re.search(r"[A-Za-z]{3}", PLACEHOLDER.sub("", msgid)):
                 problems.append(f"{where}: {msgid!r}: {string!r} has no Korean in it")
     assert not problems, "\n".join(problems)
+
+
+def test_no_python_word_changes_a_template_words_korean() -> None:
+    """The two catalogues are merged into one at run time, the app's last: a msgid both have
+    must mean the same in both, or the template's word turns into the Python's (the signal
+    "Step" would rename the player's "Step"). A word that says two things takes a context
+    (``pgettext``)."""
+    pages = {m.id: m.string for m in _catalogue("pages") if m.id and not m.context}
+    clashes = [f"{m.id!r}: app.po {m.string!r}, pages.po {pages[m.id]!r}"
+               for m in _catalogue() if m.id and not m.context and m.id in pages
+               and pages[m.id] and m.string != pages[m.id]]
+    assert not clashes, "\n".join(clashes)
+
+
+def test_the_step_signal_is_not_the_players_step(client: httpx.Client) -> None:
+    page = client.get("/1d?lang=ko").text
+    assert '<option value="step">계단 함수</option>' in page
+    assert '<option value="step">Step</option>' in client.get("/1d?lang=en").text
+    def in_korean() -> tuple[str, str]:
+        set_locale("ko")
+        return pgettext("signal", "Step"), gettext("Step")
+
+    signal, player = contextvars.copy_context().run(in_korean)
+    assert signal == "계단 함수"
+    assert player != "계단 함수"  # the player's word is left to pages.po
 
 
 def test_a_korean_page_says_its_error_in_korean_naming_the_field(client: httpx.Client) -> None:
