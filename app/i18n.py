@@ -94,6 +94,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the request's language, as meant in ``context``: for a word that says
+    two things (the signal "Step" is not the player's "Step")."""
+    return translations(_current.get()).pgettext(context, message)
+
+
 _ = gettext
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .engine import forward
+from .i18n import N_, pgettext
 
 
 @dataclass(frozen=True)
@@ -71,15 +72,15 @@ _SIGNAL_WORDS = {
 }
 
 KERNELS_2D: dict[str, tuple[str, list]] = {
-    "lesson": ("The lesson's kernel", [[0, 1], [2, 3]]),
-    "identity": ("Identity", [[0, 0, 0], [0, 1, 0], [0, 0, 0]]),
-    "box-blur": ("Box blur", (np.ones((3, 3)) / 9).round(4).tolist()),
-    "gaussian": ("Gaussian blur", (np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16).tolist()),
-    "sharpen": ("Sharpen", [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
-    "sobel-x": ("Sobel x (vertical edges)", [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]),
-    "sobel-y": ("Sobel y (horizontal edges)", [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]),
-    "laplacian": ("Laplacian", [[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
-    "emboss": ("Emboss", [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
+    "lesson": (N_("The lesson's kernel"), [[0, 1], [2, 3]]),
+    "identity": (N_("Identity"), [[0, 0, 0], [0, 1, 0], [0, 0, 0]]),
+    "box-blur": (N_("Box blur"), (np.ones((3, 3)) / 9).round(4).tolist()),
+    "gaussian": (N_("Gaussian blur"), (np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16).tolist()),
+    "sharpen": (N_("Sharpen"), [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
+    "sobel-x": (N_("Sobel x (vertical edges)"), [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]),
+    "sobel-y": (N_("Sobel y (horizontal edges)"), [[-1, -2, -1], [0, 0, 0], [1, 2, 1]]),
+    "laplacian": (N_("Laplacian"), [[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+    "emboss": (N_("Emboss"), [[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
 }
 
 _DIGIT = [  # a handwritten 7, 8x8
@@ -117,23 +118,23 @@ def _digit28() -> list[list[int]]:
 
 
 IMAGES_2D: dict[str, tuple[str, list]] = {
-    "lesson": ("The lesson's input", [[0, 1, 2], [3, 4, 5], [6, 7, 8]]),
-    "digit": ("A handwritten 7", _DIGIT),
-    "digit28": ("A 28x28 digit, MNIST's size", _digit28()),
-    "smiley": ("A smiley", _SMILEY),
-    "edge": ("A vertical edge", [[0] * 4 + [9] * 4 for _ in range(8)]),
-    "checkerboard": ("A checkerboard", [[(r + c) % 2 for c in range(8)] for r in range(8)]),
-    "random": ("Random integers", np.random.default_rng(3).integers(-4, 5, (6, 6)).tolist()),
+    "lesson": (N_("The lesson's input"), [[0, 1, 2], [3, 4, 5], [6, 7, 8]]),
+    "digit": (N_("A handwritten 7"), _DIGIT),
+    "digit28": (N_("A 28x28 digit, MNIST's size"), _digit28()),
+    "smiley": (N_("A smiley"), _SMILEY),
+    "edge": (N_("A vertical edge"), [[0] * 4 + [9] * 4 for _ in range(8)]),
+    "checkerboard": (N_("A checkerboard"), [[(r + c) % 2 for c in range(8)] for r in range(8)]),
+    "random": (N_("Random integers"), np.random.default_rng(3).integers(-4, 5, (6, 6)).tolist()),
 }
 
 KERNELS_1D: dict[str, tuple[str, list]] = {
-    "box": ("Box", [1, 1, 1]),
-    "lesson": ("The lesson's w1, w2, w3", [2, -1, 1]),
-    "edge": ("Edge [-1, 0, 1]", [-1, 0, 1]),
-    "moving-average": ("Moving average of 5", [0.2] * 5),
-    "gaussian": ("Gaussian", _round(np.exp(-0.5 * (np.arange(-3, 4) / 1.2) ** 2) /
+    "box": (N_("Box"), [1, 1, 1]),
+    "lesson": (N_("The lesson's w1, w2, w3"), [2, -1, 1]),
+    "edge": (N_("Edge [-1, 0, 1]"), [-1, 0, 1]),
+    "moving-average": (N_("Moving average of 5"), [0.2] * 5),
+    "gaussian": (N_("Gaussian"), _round(np.exp(-0.5 * (np.arange(-3, 4) / 1.2) ** 2) /
                                     np.exp(-0.5 * (np.arange(-3, 4) / 1.2) ** 2).sum())),
-    "ramp": ("Asymmetric ramp", [1, 2, 3, 4]),
+    "ramp": (N_("Asymmetric ramp"), [1, 2, 3, 4]),
 }
 
 # Densely sampled versions for the continuous view: 200-sample signals and 66-sample kernels
@@ -155,10 +156,19 @@ def _dense_kernel(name: str) -> list[float]:
 
 KERNELS_1D_DENSE: dict[str, tuple[str, list]] = {
     name: (title, _dense_kernel(name)) for name, title in (
-        ("box", "Box"), ("triangle", "Triangle"), ("gaussian", "Gaussian"),
-        ("ramp", "Asymmetric ramp"), ("spiky", "Decaying spike"))
+        ("box", N_("Box")), ("triangle", N_("Triangle")), ("gaussian", N_("Gaussian")),
+        ("ramp", N_("Asymmetric ramp")), ("spiky", N_("Decaying spike")))
 }
 SIGNALS_1D: dict[str, str] = {name: name.capitalize() for name in _SIGNAL_WORDS}
+
+
+def signal_titles() -> dict[str, str]:
+    """:data:`SIGNALS_1D`'s titles in the request's language, as the 1-D page's chooser says
+    them (in the context "signal": the signal "Step" is not the player's "Step")."""
+    return {"box": pgettext("signal", "Box"), "spiky": pgettext("signal", "Spiky"),
+            "triangle": pgettext("signal", "Triangle"),
+            "gaussian": pgettext("signal", "Gaussian"), "sine": pgettext("signal", "Sine"),
+            "step": pgettext("signal", "Step"), "noise": pgettext("signal", "Noise")}
 
 
 def signal_values(name: str, dense: bool) -> list[float]:
@@ -254,18 +264,18 @@ def _edge_target() -> list:
 
 BACKPROP: dict[str, BackpropPreset] = {
     "lesson-1d": BackpropPreset(
-        "The lesson's 1-D example: x1..x5, w1..w3, δ1..δ3",
+        N_("The lesson's 1-D example: x1..x5, w1..w3, δ1..δ3"),
         [LESSON_1D["x"]], [[LESSON_1D["w"]]], "custom", delta=[LESSON_1D["delta"]]),
     "lesson-2d": BackpropPreset(
-        "The worked 2-D example, L = sum of the outputs",
+        N_("The worked 2-D example, L = sum of the outputs"),
         [IMAGES_2D["lesson"][1]], [[KERNELS_2D["lesson"][1]]], "sum"),
     "channels": BackpropPreset(
-        "Two input channels, two kernels, mean squared error",
+        N_("Two input channels, two kernels, mean squared error"),
         [[[1, 0, 2], [0, 1, 0], [2, 0, 1]], [[0, 1, 0], [1, 2, 1], [0, 1, 0]]],
         [[[[1, 0], [0, 1]], [[0, 1], [1, 0]]], [[[1, 1], [0, 0]], [[0, 0], [1, -1]]]],
         "mse", target=[[[2, 1], [1, 2]], [[1, 0], [0, 1]]], eta=0.05),
     "learn-sobel": BackpropPreset(
-        "Learn a Sobel edge detector from the smiley and its edge map, starting from zeros",
+        N_("Learn a Sobel edge detector from the smiley and its edge map, starting from zeros"),
         [(np.array(_SMILEY) * 4).tolist()], np.zeros((1, 1, 3, 3)).tolist(), "mse",
         target=[_edge_target()], eta=0.02),
 }
@@ -312,43 +322,44 @@ _ZERO3 = [[0, 0, 0]] * 3
 
 CHANNELS: dict[str, ChannelsPreset] = {
     "lesson": ChannelsPreset(
-        "Two channels, one 2x2 kernel: sums you can do by hand",
+        N_("Two channels, one 2x2 kernel: sums you can do by hand"),
         [[[[1, 0, 2], [0, 1, 0], [2, 0, 1]], [[0, 1, 0], [1, 2, 1], [0, 1, 0]]]],
         [[[[1, 0], [0, 1]], [[0, 1], [1, 0]]]], bias=[1],
-        channel_names=("channel 1", "channel 2")),
+        channel_names=(N_("channel 1"), N_("channel 2"))),
     "rgb-edge": ChannelsPreset(
-        "An 8x8 RGB image and one RGB edge kernel (Sobel x on every channel)",
+        N_("An 8x8 RGB image and one RGB edge kernel (Sobel x on every channel)"),
         [_rgb_image()], [[_SOBEL_X, _SOBEL_X, _SOBEL_X]],
         channel_names=("R", "G", "B")),
     "three-kernels": ChannelsPreset(
-        "Three kernels over RGB: one output map per kernel",
+        N_("Three kernels over RGB: one output map per kernel"),
         [_rgb_image()],
         [[_SOBEL_X, _SOBEL_X, _SOBEL_X],                       # edges in all channels
          [KERNELS_2D["sobel-y"][1], _ZERO3, _ZERO3],            # horizontal edges in red
          [_ZERO3, _ZERO3, (np.ones((3, 3)) / 9).round(3).tolist()]],  # blurred blue
         bias=[0, 0, 0], channel_names=("R", "G", "B"),
-        kernel_names=("RGB edge", "red, horizontal", "blue blur")),
+        kernel_names=(N_("RGB edge"), N_("red, horizontal"), N_("blue blur"))),
     "depthwise": ChannelsPreset(
-        "Depthwise (groups = 3): each kernel sees only its own channel",
+        N_("Depthwise (groups = 3): each kernel sees only its own channel"),
         [_rgb_image()],
         [[KERNELS_2D["sobel-x"][1], _ZERO3, _ZERO3], [_ZERO3, KERNELS_2D["sobel-y"][1], _ZERO3],
          [_ZERO3, _ZERO3, KERNELS_2D["laplacian"][1]]],
         groups=3, channel_names=("R", "G", "B"),
-        kernel_names=("Sobel x on R", "Sobel y on G", "Laplacian on B")),
+        kernel_names=(N_("Sobel x on R"), N_("Sobel y on G"),
+                      N_("Laplacian on B"))),
     "batch": ChannelsPreset(
-        "A batch of two inputs: the same kernels on each",
+        N_("A batch of two inputs: the same kernels on each"),
         [[[[1, 0, 2], [0, 1, 0], [2, 0, 1]], [[0, 1, 0], [1, 2, 1], [0, 1, 0]]],
          [[[3, 1, 0], [1, 0, 1], [0, 1, 3]], [[1, 1, 1], [0, 0, 0], [1, 1, 1]]]],
         [[[[1, 0], [0, 1]], [[0, 1], [1, 0]]], [[[1, 1], [0, 0]], [[0, 0], [1, 1]]]],
-        channel_names=("channel 1", "channel 2")),
+        channel_names=(N_("channel 1"), N_("channel 2"))),
 }
 
 VOLUMES: dict[str, tuple[str, list, list]] = {
     # name: (title, volume (D, H, W), kernel (KD, KH, KW))
-    "box": ("A 4x5x5 volume with a 3x3x3 box kernel",
+    "box": (N_("A 4x5x5 volume with a 3x3x3 box kernel"),
             np.random.default_rng(11).integers(0, 5, (4, 5, 5)).tolist(),
             np.ones((3, 3, 3), dtype=int).tolist()),
-    "edge": ("A bright block in a dark volume with a 3-D edge kernel (depth difference)",
+    "edge": (N_("A bright block in a dark volume with a 3-D edge kernel (depth difference)"),
              np.pad(np.full((2, 3, 3), 6), ((1, 2), (1, 1), (1, 1))).tolist(),
              np.stack([-np.ones((3, 3)), np.zeros((3, 3)), np.ones((3, 3))]).astype(int)
              .tolist()),

@@ -63,6 +63,8 @@ class Scene1DContract(SceneContract, Protocol):
     formulas: list[str]
     #: The operation not chosen (with ``compare``, its result is drawn too).
     other_mode: str
+    #: Its name as the legend says it, in the request's language.
+    other_mode_name: str
     #: That operation's output, (L_out,), when the view compares; else None.
     other_output: np.ndarray | None
     #: That output's SVG points (empty when the view does not compare).

@@ -11,6 +11,8 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
 
+from ..i18n import gettext
+
 #: form name -> what makes it: (request, page, view, scene) -> response
 FORMATS: dict[str, Callable[[Request, str, Any, Any], Response]] = {}
 
@@ -30,8 +32,9 @@ def formatted(request: Request, page: str, view, scene, error: str | None,
     make = FORMATS.get(name)
     if make is None:
         known = ", ".join(sorted(FORMATS)) or "none"
-        return PlainTextResponse(f"format: {name[:40]!r} is not a form of this page; it has "
-                                 f"{known}.", status_code=422)
+        return PlainTextResponse(gettext("format: %(name)s is not a form of this page; it "
+                                         "has %(known)s.")
+                                 % {"name": repr(name[:40]), "known": known}, status_code=422)
     if scene is None:
         return PlainTextResponse(f"{error}", status_code=status)
     return make(request, page, view, scene)

@@ -14,7 +14,15 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 
+from ..i18n import gettext
 from .parsing import StateError
+
+
+def too_long(size: int, most: int) -> str:
+    """Why a page refuses an address whose query is ``size`` bytes (page_max_query_bytes)."""
+    return gettext("The address is too long: its query has %(size)s bytes, and a page takes at "
+                   "most %(most)s (page_max_query_bytes).") % {"size": f"{size:,}",
+                                                               "most": f"{most:,}"}
 
 
 def parse_leniently(parse: Callable, query: Mapping[str, str],

@@ -12,18 +12,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from ..i18n import N_, gettext
 from .links import with_lang
 
 
 @dataclass(frozen=True)
 class Stop:
     """One stop: its anchor on ``/``, its heading there, the page that shows it (written as
-    its canonical URL) and its caption, one line in the lesson's words."""
+    its canonical URL) and its caption, one line in the lesson's words. The heading and the
+    caption are written in English (marked for translation) and read in the request's
+    language: :attr:`title`, :attr:`caption`."""
 
     id: str
-    title: str
+    english_title: str
     scene: str
-    caption: str
+    english_caption: str
+
+    @property
+    def title(self) -> str:
+        return gettext(self.english_title)
+
+    @property
+    def caption(self) -> str:
+        return gettext(self.english_caption)
 
     @property
     def path(self) -> str:
@@ -35,35 +46,42 @@ class Stop:
 
 
 STOPS = (
-    Stop("operation", "The convolution operation", "/1d",
-         "The yellow area is the overlap being integrated; the black line, the result so far."),
-    Stop("flip", "Cross-correlation vs convolution", "/1d?signal=step&kernel=ramp&compare=1",
-         "CNNs compute cross-correlation: the kernel is not flipped. Convolution flips it first."),
-    Stop("dimensions", "Convolution in N dimensions", "/3d",
-         "When the input gains a dimension, so does the kernel; it keeps its size as it slides."),
-    Stop("worked-example", "The worked example", "/2d",
-         "Output (1, 1) is 0·0 + 1·1 + 2·3 + 3·4 = 19; the whole output is [[19, 25], [37, 43]]."),
-    Stop("output-size", "Output size", "/2d?input=digit&kernel=sobel-x&stride=2&padding=1",
-         "With padding P, stride S and dilation D: O = ⌊(H + 2P − D·(K − 1) − 1) / S⌋ + 1."),
-    Stop("channels", "Many channels, one kernel", "/channels",
-         "Each kernel channel meets its input channel; all the results sum into one output map."),
-    Stop("kernels", "Many channels, many kernels", "/channels?preset=three-kernels",
-         "One output map per kernel: as many output channels as there are kernels."),
-    Stop("backprop", "Backpropagation through a convolution", "/backprop",
-         "Use the upstream derivatives as the kernel and slide them over the input: the "
-         "kernel's gradients."),
-    Stop("matrix", "The convolution as a matrix", "/matrix?input=random&kernel=sobel-x",
-         "Each row of W is the kernel slid to one window: vec(y) = W · vec(x), and "
-         "∂L/∂x = Wᵀ · vec(δ)."),
-    Stop("transposed", "Transposed convolution", "/transposed?input=ones4&kernel=k3&stride=2",
-         "Each input cell stamps the kernel, scaled by its value; where stamps overlap they add "
-         "up. Kernel 3 with stride 2: a checkerboard."),
-    Stop("pooling", "Pooling: max and average", "/pool?part=backward",
-         "A max pool sends each δ back to its window's winner alone; a tie goes to the first "
-         "maximum in window order."),
-    Stop("network", "A small CNN, learning", "/network?panel=backward",
-         "The same operations, stacked: step the gradient back from the softmax to conv1, "
-         "or train it live."),
+    Stop("operation", N_("The convolution operation"), "/1d",
+         N_("The yellow area is the overlap being integrated; the black line, the result so "
+            "far.")),
+    Stop("flip", N_("Cross-correlation vs convolution"),
+         "/1d?signal=step&kernel=ramp&compare=1",
+         N_("CNNs compute cross-correlation: the kernel is not flipped. Convolution flips it "
+            "first.")),
+    Stop("dimensions", N_("Convolution in N dimensions"), "/3d",
+         N_("When the input gains a dimension, so does the kernel; it keeps its size as it "
+            "slides.")),
+    Stop("worked-example", N_("The worked example"), "/2d",
+         N_("Output (1, 1) is 0·0 + 1·1 + 2·3 + 3·4 = 19; the whole output is "
+            "[[19, 25], [37, 43]].")),
+    Stop("output-size", N_("Output size"), "/2d?input=digit&kernel=sobel-x&stride=2&padding=1",
+         N_("With padding P, stride S and dilation D: O = ⌊(H + 2P − D·(K − 1) − 1) / S⌋ + 1.")),
+    Stop("channels", N_("Many channels, one kernel"), "/channels",
+         N_("Each kernel channel meets its input channel; all the results sum into one output "
+            "map.")),
+    Stop("kernels", N_("Many channels, many kernels"), "/channels?preset=three-kernels",
+         N_("One output map per kernel: as many output channels as there are kernels.")),
+    Stop("backprop", N_("Backpropagation through a convolution"), "/backprop",
+         N_("Use the upstream derivatives as the kernel and slide them over the input: the "
+            "kernel's gradients.")),
+    Stop("matrix", N_("The convolution as a matrix"), "/matrix?input=random&kernel=sobel-x",
+         N_("Each row of W is the kernel slid to one window: vec(y) = W · vec(x), and "
+            "∂L/∂x = Wᵀ · vec(δ).")),
+    Stop("transposed", N_("Transposed convolution"),
+         "/transposed?input=ones4&kernel=k3&stride=2",
+         N_("Each input cell stamps the kernel, scaled by its value; where stamps overlap they "
+            "add up. Kernel 3 with stride 2: a checkerboard.")),
+    Stop("pooling", N_("Pooling: max and average"), "/pool?part=backward",
+         N_("A max pool sends each δ back to its window's winner alone; a tie goes to the "
+            "first maximum in window order.")),
+    Stop("network", N_("A small CNN, learning"), "/network?panel=backward",
+         N_("The same operations, stacked: step the gradient back from the softmax to conv1, "
+            "or train it live.")),
 )
 
 

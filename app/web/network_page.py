@@ -22,7 +22,7 @@ from ..engine.errors import ConvolutionError
 from ..engine.training import advance
 from ..workers import in_process, in_worker
 from .formats import formatted
-from .forms import Form, parse_leniently
+from .forms import Form, parse_leniently, too_long
 from .lesson import place
 from .links import with_lang
 from .scene_network import SceneNetwork, ViewNetwork, parse_view_network, request_budget
@@ -44,8 +44,7 @@ async def network_response(request: Request) -> Response:
     trained, error, limit, status, errors = None, None, None, 200, {}
     if size > settings.page_max_query_bytes:
         view = ViewNetwork()
-        error = (f"The address is too long: its query has {size:,} bytes, and a page takes at "
-                 f"most {settings.page_max_query_bytes:,} (page_max_query_bytes).")
+        error = too_long(size, settings.page_max_query_bytes)
         limit, status = "page_max_query_bytes", 414
     else:
         view, errors = parse_leniently(parse_view_network, request.query_params, settings)

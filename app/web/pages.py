@@ -34,14 +34,15 @@ from markupsafe import escape
 
 from ..engine import PADDING_MODES
 from ..engine.cost import forward_cost
-from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, SIGNALS_1D, VOLUMES
+from ..i18n import N_, gettext
+from ..presets import BACKPROP, CHANNELS, IMAGES_2D, KERNELS_2D, VOLUMES, signal_titles
 from ..workers import in_worker
 from . import code as _code  # noqa: F401  (registers ?format=numpy and torch)
 from . import export as _export  # noqa: F401  (registers ?format=png and gif)
 from . import playback
 from .controls import slider_ranges
 from .formats import formatted
-from .forms import Form, parse_leniently
+from .forms import Form, parse_leniently, too_long
 from .lesson import STOPS, place, tour_url
 from .links import with_lang
 from .network_page import network_response
@@ -122,8 +123,7 @@ def _view_and_scene(request: Request, parse, scene_class):
     settings = request.app.state.settings
     size = len(request.scope.get("query_string", b""))
     if size > settings.page_max_query_bytes:
-        message = (f"The address is too long: its query has {size:,} bytes, and a page takes "
-                   f"at most {settings.page_max_query_bytes:,} (page_max_query_bytes).")
+        message = too_long(size, settings.page_max_query_bytes)
         return (parse({}, settings), Explained(None, message, limit="page_max_query_bytes"),
                 414, {})
     view, errors = parse_leniently(parse, request.query_params, settings)
@@ -237,15 +237,16 @@ async def page_2d(request: Request) -> Response:
 def page_2d_extra(settings, upload_error: str | None = None) -> dict:
     """What the 2D page's template needs besides its scene: presets, grey scales, the
     upload's limits and, after a refused upload, why."""
-    return {"images": IMAGES_2D, "kernels": KERNELS_2D, "grey_scales": GREY_SCALES,
+    grey_scales = {key: gettext(words) for key, words in GREY_SCALES.items()}
+    return {"images": IMAGES_2D, "kernels": KERNELS_2D, "grey_scales": grey_scales,
             "upload_limit": f"{settings.upload_max_bytes / 1e6:g} MB",
             "upload_side": settings.page_max_grid_side, "upload_error": upload_error}
 
 
 #: the grey scales a picture can have (:data:`~app.web.views.SCALES`), as the chooser says them
-GREY_SCALES = {"shared": "One for both (their whole range)",
-               "input": "The input's, for both (clips)",
-               "each": "Each picture its own"}
+GREY_SCALES = {"shared": N_("One for both (their whole range)"),
+               "input": N_("The input's, for both (clips)"),
+               "each": N_("Each picture its own")}
 
 
 #: where the 2D page's picture upload goes (it caps its own body: app.web.upload)
@@ -265,9 +266,10 @@ async def upload_2d(request: Request) -> Response:
     x = tuple(tuple(float(v) for v in row) for row in pixels)
     query = replace(view, input=View2D.input, x=x, show="picture", step=0).query()
     if len(query) > settings.page_max_query_bytes:  # 32x32 levels take 4 kB of 16
-        raise UploadError(f"This picture's address would be {len(query):,} bytes, and a page "
-                          f"takes {settings.page_max_query_bytes:,} (page_max_query_bytes).",
-                          413)
+        raise UploadError(gettext("This picture's address would be %(size)s bytes, and a "
+                                  "page takes %(most)s (page_max_query_bytes).")
+                          % {"size": f"{len(query):,}",
+                             "most": f"{settings.page_max_query_bytes:,}"}, 413)
     return RedirectResponse(with_lang(f"/2d?{query}"), status_code=303)
 
 
@@ -312,7 +314,8 @@ async def page_matrix(request: Request) -> Response:
                          SceneMatrix, {
                              "images": small_inputs(settings.page_max_matrix_side),
                              "kernels": small_kernels(settings.page_max_matrix_kernel),
-                             "matrices": MATRICES, "max_side": settings.page_max_matrix_side})
+                             "matrices": {k: gettext(t) for k, t in MATRICES.items()},
+                             "max_side": settings.page_max_matrix_side})
 @router.get("/transposed")
 async def page_transposed(request: Request) -> Response:
     """The transposed-convolution page, its scene fragment, or one step's changes."""
@@ -339,14 +342,15 @@ async def page_3d(request: Request) -> Response:
 async def page_1d(request: Request) -> Response:
     """The 1D page, its scene fragment, or one step's changes."""
     return await _render(request, "page_1d.html", "1d", parse_view_1d, Scene1D,
-                   {"signals": {k: (t, None) for k, t in SIGNALS_1D.items()}})
+                   {"signals": {k: (t, None) for k, t in signal_titles().items()}})
 
 
 @router.get("/pool")
 async def page_pool(request: Request) -> Response:
     """The pool page, its scene fragment, or one step's changes."""
     return await _render(request, "page_pool.html", "pool", parse_view_pool, ScenePool,
-                         {"inputs": INPUTS, "conv_kernels": CONV_KERNELS})
+                         {"inputs": INPUTS,
+                          "conv_kernels": {k: gettext(t) for k, t in CONV_KERNELS.items()}})
 
 
 @router.get("/network")

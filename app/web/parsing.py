@@ -15,6 +15,7 @@ from ..config import Settings
 from ..engine import MODES, PADDING_MODES
 from ..engine.loss import LOSSES as ENGINE_LOSSES
 from ..engine.trace import PARTS
+from ..i18n import gettext
 from ..presets import (
     BACKPROP,
     CHANNELS,
@@ -44,24 +45,28 @@ def parse_matrix(text: str, field: str, max_side: int | None = None,
     """``"0,1,2;3,4,5"`` (or one row per line, spaces allowed) to a rectangular matrix."""
     rows = [r for r in re.split(r"[;\n]", text.strip()) if r.strip()]
     if not rows:
-        raise StateError(field, f"{field} is empty")
+        raise StateError(field, gettext("%(field)s is empty") % {"field": field})
     matrix = []
     for row in rows:
         cells = [c for c in re.split(r"[,\s]+", row.strip()) if c]
         try:
             values = [float(c) for c in cells]
         except ValueError:
-            raise StateError(field, f"{field} must hold numbers separated by commas or "
-                                    "spaces, rows by ';' or new lines") from None
+            raise StateError(field, gettext(
+                "%(field)s must hold numbers separated by commas or spaces, rows by ';' or "
+                "new lines") % {"field": field}) from None
         if not all(math.isfinite(v) for v in values):
-            raise StateError(field, f"{field} must hold finite numbers")
+            raise StateError(field, gettext("%(field)s must hold finite numbers")
+                             % {"field": field})
         matrix.append(values)
     if len({len(r) for r in matrix}) != 1:
-        raise StateError(field, f"{field} must be rectangular: every row needs the same "
-                                "number of values")
+        raise StateError(field, gettext(
+            "%(field)s must be rectangular: every row needs the same number of values")
+            % {"field": field})
     if max_side is not None and max(len(matrix), len(matrix[0])) > max_side:
-        raise StateError(field, f"{field} can be at most {max_side} x {max_side} here "
-                                f"({limit}={max_side})", limit)
+        raise StateError(field, gettext(
+            "%(field)s can be at most %(side)s x %(side)s here (%(limit)s=%(side)s)")
+            % {"field": field, "side": max_side, "limit": limit}, limit)
     return matrix
 
 
@@ -69,25 +74,30 @@ def parse_vector(text: str, field: str, max_len: int, limit: str) -> list[float]
     """``"1, 2, 3"`` (commas, spaces or new lines) to a list of numbers."""
     values = parse_matrix(text.replace(";", " ").replace("\n", " "), field)[0]
     if len(values) > max_len:
-        raise StateError(field, f"{field} can hold at most {max_len} values here "
-                                f"({limit}={max_len})", limit)
+        raise StateError(field, gettext(
+            "%(field)s can hold at most %(most)s values here (%(limit)s=%(most)s)")
+            % {"field": field, "most": max_len, "limit": limit}, limit)
     return values
 
 
 def _axis_ints(text: str, field: str, minimum: int, axes: int) -> int | tuple[int, ...]:
     """One whole number, or (on a 2D page) two separated by a comma: rows, columns."""
     parts = [p.strip() for p in text.split(",")]
-    shape = "a whole number" if axes == 1 else \
-        "a whole number, or two separated by a comma (rows, columns)" if axes == 2 else \
-        f"a whole number, or {axes} separated by commas (one per axis)"
+    names = {"field": field, "axes": axes}
+    shape = gettext("%(field)s must be a whole number") % names if axes == 1 else \
+        gettext("%(field)s must be a whole number, or two separated by a comma (rows, "
+                "columns)") % names if axes == 2 else \
+        gettext("%(field)s must be a whole number, or %(axes)s separated by commas (one per "
+                "axis)") % names
     try:
         values = [int(p) for p in parts]
     except ValueError:
-        raise StateError(field, f"{field} must be {shape}") from None
+        raise StateError(field, shape) from None
     if len(values) not in (1, axes):
-        raise StateError(field, f"{field} must be {shape}")
+        raise StateError(field, shape)
     if min(values) < minimum or max(values) > 99:
-        raise StateError(field, f"{field} must be between {minimum} and 99")
+        raise StateError(field, gettext("%(field)s must be between %(lo)s and %(hi)s")
+                         % {"field": field, "lo": minimum, "hi": 99})
     return values[0] if len(values) == 1 else tuple(values)
 
 
@@ -95,9 +105,11 @@ def _preset(query: Mapping[str, str], field: str, names: Mapping[str, object]) -
     if field not in query or query[field] == "custom":  # edited values: no preset's
         return {}
     if query[field] not in names:
-        kind = "" if field == "preset" else f"{field} "
-        raise StateError(field, f"no {kind}preset is named {query[field][:40]!r}; "
-                                f"choose one of {', '.join(names)}")
+        values = {"field": field, "name": repr(query[field][:40]), "names": ", ".join(names)}
+        raise StateError(field, (gettext("no preset is named %(name)s; choose one of %(names)s")
+                                 if field == "preset" else
+                                 gettext("no %(field)s preset is named %(name)s; choose one of "
+                                         "%(names)s")) % values)
     return {field: query[field]}
 
 
@@ -121,9 +133,11 @@ def _whole(query: Mapping[str, str], field: str, lo: int, hi: int) -> dict:
     try:
         value = int(query[field])
     except ValueError:
-        raise StateError(field, f"{field} must be a whole number") from None
+        raise StateError(field, gettext("%(field)s must be a whole number")
+                         % {"field": field}) from None
     if not lo <= value <= hi:
-        raise StateError(field, f"{field} must be between {lo} and {hi}")
+        raise StateError(field, gettext("%(field)s must be between %(lo)s and %(hi)s")
+                         % {"field": field, "lo": lo, "hi": hi})
     return {field: value}
 
 
@@ -134,9 +148,9 @@ def _common(query: Mapping[str, str], axes: int, default: View) -> dict:
         try:
             bias = float(query["bias"])
         except ValueError:
-            raise StateError("bias", "bias must be a number") from None
+            raise StateError("bias", gettext("bias must be a number")) from None
         if not math.isfinite(bias):
-            raise StateError("bias", "bias must be a finite number")
+            raise StateError("bias", gettext("bias must be a finite number"))
         changes["bias"] = bias
     for name, minimum in (("stride", 1), ("dilation", 1)):
         if query.get(name, "").strip():
@@ -146,19 +160,21 @@ def _common(query: Mapping[str, str], axes: int, default: View) -> dict:
         changes["padding"] = padding if padding in ("valid", "same", "full") else \
             _axis_ints(padding, "padding", 0, axes)
     changes |= _choice(query, "padding_mode", PADDING_MODES,
-                       "padding_mode must be one of " + ", ".join(PADDING_MODES))
+                       gettext("padding_mode must be one of %(names)s")
+                       % {"names": ", ".join(PADDING_MODES)})
     changes |= _choice(query, "mode", MODES,
-                       "mode must be 'cross-correlation' or 'convolution'")
+                       gettext("mode must be 'cross-correlation' or 'convolution'"))
     if query.get("step", "").strip():
         try:
             changes["step"] = max(0, int(query["step"]))
         except ValueError:
-            raise StateError("step", "step must be a whole number") from None
+            raise StateError("step", gettext("step must be a whole number")) from None
     if query.get("speed", "").strip():
         try:
             speed = float(query["speed"])
         except ValueError:
-            raise StateError("speed", "speed must be a number of steps per second") from None
+            raise StateError("speed", gettext("speed must be a number of steps per second")) \
+                from None
         changes["speed"] = min(max(speed, SPEEDS[0]), SPEEDS[-1]) if math.isfinite(speed) \
             else default.speed
     changes["projector"] = flag(query, "projector")
@@ -170,7 +186,7 @@ def _common(query: Mapping[str, str], axes: int, default: View) -> dict:
 def parse_view_1d(query: Mapping[str, str], limits: Settings) -> View1D:
     """Read the 1D page's state from query parameters; :class:`StateError` names a bad one."""
     changes = _choice(query, "view", ("continuous", "discrete"),
-                      "view must be 'continuous' or 'discrete'")
+                      gettext("view must be 'continuous' or 'discrete'"))
     changes.update(_preset(query, "signal", SIGNALS_1D))
     kernels = View1D(**changes).kernels
     if query.get("kernel") in KERNELS_1D | KERNELS_1D_DENSE and query["kernel"] not in kernels:
@@ -203,9 +219,9 @@ def parse_view_2d(query: Mapping[str, str], limits: Settings) -> View2D:
         w = parse_matrix(query["w"], "w", limits.page_max_kernel_side, "page_max_kernel_side")
         if w != base.kernel_values:
             changes["w"] = tuple(map(tuple, w))
-    changes |= _choice(query, "show", SHOWS, "show must be 'numbers' or 'picture'")
-    changes |= _choice(query, "scale", SCALES,
-                       "scale must be 'shared', 'input' or 'each' (the picture's grey scale)")
+    changes |= _choice(query, "show", SHOWS, gettext("show must be 'numbers' or 'picture'"))
+    changes |= _choice(query, "scale", SCALES, gettext(
+        "scale must be 'shared', 'input' or 'each' (the picture's grey scale)"))
     return View2D(**changes, **_common(query, 2, base))
 
 
@@ -236,9 +252,9 @@ def _backprop_values(query: Mapping[str, str], base: ViewBackprop, axes: int,
         if not query.get(name, "").strip():
             continue
         if not base.editable:
-            raise StateError(name, f"{name} can be typed in on the presets with one input "
-                                   "channel and one kernel; this one takes its values from "
-                                   "the preset")
+            raise StateError(name, gettext(
+                "%(field)s can be typed in on the presets with one input channel and one "
+                "kernel; this one takes its values from the preset") % {"field": name})
         long, long_limit, side, side_limit = sizes[name]
         if axes == 1:
             values = tuple(parse_vector(query[name], name, long, long_limit))
@@ -259,7 +275,8 @@ def parse_view_backprop(query: Mapping[str, str], limits: Settings) -> ViewBackp
     changes: dict = _preset(query, "preset", BACKPROP)
     axes = np.ndim(BACKPROP[changes.get("preset", "lesson-1d")].w) - 2
     changes |= _backprop_values(query, ViewBackprop(**changes), axes, limits)
-    changes |= _choice(query, "loss", LOSSES, "loss must be 'custom' (edit δ), 'sum' or 'mse'")
+    changes |= _choice(query, "loss", LOSSES,
+                       gettext("loss must be 'custom' (edit δ), 'sum' or 'mse'"))
     example = BACKPROP[changes.get("preset", "lesson-1d")]
     for name in ("delta", "target"):
         if query.get(name, "").strip():
@@ -270,26 +287,28 @@ def parse_view_backprop(query: Mapping[str, str], limits: Settings) -> ViewBackp
             preset = getattr(example, name)
             if preset is None or list(values) != np.ravel(preset).tolist():
                 changes[name] = values
-    changes |= _choice(query, "part", PARTS, "part must be 'weight', 'input' or 'bias'")
+    changes |= _choice(query, "part", PARTS, gettext("part must be 'weight', 'input' or 'bias'"))
     if query.get("eta", "").strip():
         try:
             eta = float(query["eta"])
         except ValueError:
-            raise StateError("eta", "eta (the learning rate) must be a number") from None
+            raise StateError("eta", gettext("eta (the learning rate) must be a number")) \
+                from None
         if not (math.isfinite(eta) and 0 < eta <= 10):
-            raise StateError("eta", "eta (the learning rate) must be above 0 and at most 10")
+            raise StateError("eta", gettext(
+                "eta (the learning rate) must be above 0 and at most %(most)s") % {"most": 10})
         changes["eta"] = eta
     if query.get("epoch", "").strip():
         try:
             epoch = int(query["epoch"])
         except ValueError:
-            raise StateError("epoch", "epoch must be a whole number") from None
+            raise StateError("epoch", gettext("epoch must be a whole number")) from None
         if epoch < 0:
-            raise StateError("epoch", "epoch must be 0 or more")
+            raise StateError("epoch", gettext("epoch must be 0 or more"))
         if epoch > limits.page_max_epochs:
-            raise StateError("epoch", f"epoch can be at most {limits.page_max_epochs} here "
-                                      f"(page_max_epochs={limits.page_max_epochs})",
-                             "page_max_epochs")
+            raise StateError("epoch", gettext(
+                "epoch can be at most %(most)s here (page_max_epochs=%(most)s)")
+                % {"most": limits.page_max_epochs}, "page_max_epochs")
         changes["epoch"] = epoch
     base = ViewBackprop(**changes)
     return ViewBackprop(**changes, **_common(query, max(axes, 1), base))

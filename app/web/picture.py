@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..i18n import gettext
 from .formatting import format_number
 
 LEVELS = 255  # the brightest grey: 8 bits, what a screen shows
@@ -59,5 +60,7 @@ class GreyScale:
     def words(self) -> str:
         """The scale in words: ``black = −4, white = 9``."""
         if self.lo == self.hi:
-            return f"every value is {format_number(self.lo)}, drawn mid-grey"
-        return f"black = {format_number(self.lo)}, white = {format_number(self.hi)}"
+            return gettext("every value is %(value)s, drawn mid-grey") % {
+                "value": format_number(self.lo)}
+        return gettext("black = %(lo)s, white = %(hi)s") % {"lo": format_number(self.lo),
+                                                           "hi": format_number(self.hi)}

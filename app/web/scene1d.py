@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from ..engine import forward
 from ..engine.cost import Cost, forward_cost
+from ..i18n import N_, gettext
 from .axes import Axis, polyline_points, tick_marks, ticks, value_ticks
 from .formatting import format_factor, format_number, format_product
 from .scenes import Scene, shared, stepwise
@@ -59,6 +60,12 @@ class Scene1D(Scene):
     @property
     def other_mode(self) -> str:
         return "cross-correlation" if self.view.mode == "convolution" else "convolution"
+
+    @property
+    def other_mode_name(self) -> str:
+        """The other operation's name, as the legend says it (in the request's language)."""
+        return gettext(N_("cross-correlation") if self.view.mode == "convolution" else
+                       N_("convolution"))
 
     def cost(self) -> Cost:
         return forward_cost(self.geom).times(2 if self.view.compare else 1)
@@ -286,8 +293,9 @@ class Scene1D(Scene):
         value = format_number(float(record.value))
         if self.view.dense:
             overlap = int(np.count_nonzero(record.products))
-            return (f"Σ f(τ)·g(t − τ) over {len(record.products)} samples "
-                    f"({overlap} overlapping) = {value}")
+            return gettext("Σ f(τ)·g(t − τ) over %(samples)s samples (%(overlap)s "
+                           "overlapping) = %(value)s") % {
+                "samples": len(record.products), "overlap": overlap, "value": value}
         terms = " + ".join(format_product(w, x)
                            for w, x in zip(record.weights, record.inputs, strict=True))
         if self.view.bias:

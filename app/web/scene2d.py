@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..i18n import gettext
 from .cells import Cell, bucket, fit
 from .formatting import format_factor, format_full, format_number
 from .picture import GreyScale
@@ -95,12 +96,12 @@ class Scene2D(GridScene):
         """The grey scales in words, one per scale drawn, with the values each clips."""
         x_scale, out_scale = self.grey_scales
         if x_scale == out_scale:
-            pictures = "input and output" if self.view.scale == "shared" else \
-                "input and output (the input's range)"
+            pictures = gettext("input and output") if self.view.scale == "shared" else \
+                gettext("input and output (the input's range)")
             return [Scale(pictures, x_scale.words,
                           x_scale.clipped(self.padded) + out_scale.clipped(self.output))]
-        return [Scale("input", x_scale.words, x_scale.clipped(self.padded)),
-                Scale("output", out_scale.words, out_scale.clipped(self.output))]
+        return [Scale(gettext("input"), x_scale.words, x_scale.clipped(self.padded)),
+                Scale(gettext("output"), out_scale.words, out_scale.clipped(self.output))]
 
     @staticmethod
     def _pixel(cell: Cell, value: float, scale: GreyScale) -> Cell:

@@ -16,6 +16,7 @@ from ..engine import backward, forward
 from ..engine.cost import Cost, backward_cost, forward_cost
 from ..engine.loss import LOSSES, delta_loss, finite_difference_error, loss_and_delta, train
 from ..engine.trace import BackwardTrace
+from ..i18n import gettext
 from ..workers import in_process
 from .axes import Axis, polyline_points, tick_marks, ticks, value_ticks
 from .cells import Cell, badge, bucket
@@ -85,11 +86,12 @@ class SceneBackprop(Scene):
             w, history, self.diverged_at = run.weight, list(run.losses[:-1]), run.diverged_at
             self.w_before = run.previous
             if run.diverged_at is not None:
-                self.notes.append(
-                    f"Training diverged at update {run.diverged_at}: with η = "
-                    f"{format_number(self.eta)} the weights grew past what float64 holds "
-                    f"(about 1.8 × 10³⁰⁸). This shows the {run.updates} updates before it; a "
-                    f"smaller η, such as {format_number(self.eta / 10)}, converges.")
+                self.notes.append(gettext(
+                    "Training diverged at update %(update)s: with η = %(eta)s the weights grew "
+                    "past what float64 holds (about 1.8 × 10³⁰⁸). This shows the %(updates)s "
+                    "updates before it; a smaller η, such as %(smaller)s, converges.") % {
+                    "update": run.diverged_at, "eta": format_number(self.eta),
+                    "updates": run.updates, "smaller": format_number(self.eta / 10)})
         else:
             w, history, self.w_before = self.w0, [], None
         self.updates = len(history)
@@ -102,9 +104,10 @@ class SceneBackprop(Scene):
             self.grads = backward(self.x, w, self.delta, **self.params)
         if not all(np.isfinite(g).all() for g in self.grads) or \
                 (self.loss_value is not None and not math.isfinite(self.loss_value)):
-            self.notes.append("Some results overflowed: ∞ (or −∞) marks a number too large "
-                              "for float64 (beyond ±1.8 × 10³⁰⁸), NaN one that has no value "
-                              "(∞ − ∞). Smaller δ or inputs keep every number finite.")
+            self.notes.append(gettext(
+                "Some results overflowed: ∞ (or −∞) marks a number too large for float64 "
+                "(beyond ±1.8 × 10³⁰⁸), NaN one that has no value (∞ − ∞). Smaller δ or "
+                "inputs keep every number finite."))
         self.trace = BackwardTrace(self.x, w, self.delta, view.part, **self.params)
 
     def _sized(self, given, preset_value, shape, name) -> np.ndarray | None:
@@ -117,11 +120,16 @@ class SceneBackprop(Scene):
         if array.size == math.prod(shape):
             return array.reshape(shape)
         if given is not None:
-            raise ValueError(f"{name} needs {math.prod(shape)} values (the output's shape "
-                             f"{list(shape)}), got {array.size}")
-        fallback = "δ is 1 everywhere" if name == "delta" else "the target is 0"
-        self.notes.append(f"The preset's {name} has {array.size} values but the output now "
-                          f"has {math.prod(shape)}: {fallback} until you type new ones.")
+            raise ValueError(gettext(
+                "%(field)s needs %(needed)s values (the output's shape %(shape)s), got "
+                "%(got)s") % {"field": name, "needed": math.prod(shape), "shape": list(shape),
+                              "got": array.size})
+        numbers = {"field": name, "has": array.size, "needed": math.prod(shape)}
+        self.notes.append((gettext(
+            "The preset's %(field)s has %(has)s values but the output now has %(needed)s: δ is "
+            "1 everywhere until you type new ones.") if name == "delta" else gettext(
+            "The preset's %(field)s has %(has)s values but the output now has %(needed)s: the "
+            "target is 0 until you type new ones.")) % numbers)
         return None
 
     def delta_of(self, y: np.ndarray) -> tuple[np.ndarray, float | None]:
@@ -219,13 +227,15 @@ class SceneBackprop(Scene):
                         name=self.cell_name(symbol, c, index[1:])))
                 rows.append(cells)
             flat_offset += plane.size
-            suffix = f" channel {c + 1}" if len(array) > 1 else ""
-            grids.append(Grid(label + suffix, f"{name}-{c}", rows))
+            shown_label = gettext("%(grid)s channel %(channel)s") % {
+                "grid": label, "channel": c + 1} if len(array) > 1 else label
+            grids.append(Grid(shown_label, f"{name}-{c}", rows))
         return grids
 
     @shared
     def weight_grids(self) -> list[Grid]:
-        return self.grids("Kernel", "w", self.w.reshape(-1, *self.w.shape[2:]), symbol="w")
+        return self.grids(gettext("Kernel"), "w", self.w.reshape(-1, *self.w.shape[2:]),
+                          symbol="w")
 
     # --- the current step -----------------------------------------------------------------
     def result_array(self) -> np.ndarray:
@@ -270,10 +280,10 @@ class SceneBackprop(Scene):
         if part == "bias":
             current = (0, current[0]) if current else None
         return {
-            "input": self.grids("Input", "x", self.x, marks=marks_x, symbol="x",
+            "input": self.grids(gettext("Input"), "x", self.x, marks=marks_x, symbol="x",
                                 current=current if part == "input" else None),
             "delta": self.grids("δ = ∂L/∂o", "d", self.delta, marks=marks_d, symbol="δ"),
-            "kernel": self.grids("Kernel", "k", self.w.reshape(-1, *self.w.shape[2:]),
+            "kernel": self.grids(gettext("Kernel"), "k", self.w.reshape(-1, *self.w.shape[2:]),
                                  marks=marks_w, symbol="w"),
             "result": self.grids(names[part], "g", result_planes, shown=step,
                                  current=current),
@@ -309,7 +319,7 @@ class SceneBackprop(Scene):
                                f"{self.w_symbol(co, c % self.geom.c_in_group, k)}")
                 numbers.append(format_product(rec.deltas[t], rec.weights[t]))
             if not symbols:
-                symbols, numbers = ["0 (no window reads this cell)"], ["0"]
+                symbols, numbers = [gettext("0 (no window reads this cell)")], ["0"]
         else:
             co = int(rec.index[0])
             lhs = "∂L/∂b" + (f"[{co + 1}]" if self.geom.c_out > 1 else "")
@@ -353,12 +363,12 @@ class SceneBackprop(Scene):
                 tap = int(np.ravel_multi_index(j, g.kernel))
                 for co in range(group * g.c_out_group, (group + 1) * g.c_out_group):
                     marks[(co, *cell)] = (tap, badge(float(flipped[co, c_local][j])))
-        return self.grids("δ, dilated by the stride, with a zero border", "f",
+        return self.grids(gettext("δ, dilated by the stride, with a zero border"), "f",
                           self.full_delta, marks=marks, symbol="δ-full")
 
     def flipped_grids(self) -> list[Grid]:
         flipped = self.flipped_kernel
-        return self.grids("Flipped kernel", "kf", flipped.reshape(-1, *flipped.shape[2:]),
+        return self.grids(gettext("Flipped kernel"), "kf", flipped.reshape(-1, *flipped.shape[2:]),
                           symbol="w-flipped")
 
     # --- checks -----------------------------------------------------------------------------

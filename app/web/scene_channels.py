@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..i18n import gettext
 from .cells import Cell
 from .formatting import format_product
 from .scenes import GridScene, padded_view, shared, stepwise
@@ -62,11 +63,16 @@ class SceneChannels(GridScene):
     # --- names and shapes ---------------------------------------------------------------
     def channel_name(self, c: int) -> str:
         names = self.view.example.channel_names
-        return names[c] if c < len(names) else f"channel {c + 1}"
+        if c < len(names):
+            return gettext(names[c])
+        return gettext("channel %(channel)s") % {"channel": c + 1}
 
     def kernel_name(self, co: int) -> str:
         names = self.view.example.kernel_names
-        return f"kernel {co + 1}" + (f" ({names[co]})" if co < len(names) else "")
+        if co < len(names):
+            return gettext("kernel %(kernel)s (%(name)s)") % {"kernel": co + 1,
+                                                               "name": gettext(names[co])}
+        return gettext("kernel %(kernel)s") % {"kernel": co + 1}
 
     def sees(self, co: int) -> list[int]:
         """The input channels kernel ``co`` is applied to (its group's)."""

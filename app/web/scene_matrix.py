@@ -23,6 +23,7 @@ from ..config import Settings
 from ..engine import backward
 from ..engine.cost import Cost, backward_cost, forward_cost
 from ..engine.matrix import conv_matrix, im2col, matrix_entries, matrix_terms
+from ..i18n import N_, gettext
 from ..presets import IMAGES_2D, KERNELS_2D
 from .cells import Cell, bucket, fit
 from .formatting import format_exact, format_full, format_matrix
@@ -32,7 +33,7 @@ from .scenes import TooBig, shared, stepwise
 from .views import GridValues, View
 
 #: the page's three views of the matrix, as the toggle names them
-MATRICES = {"im2col": "im2col: patches × kernel", "W": "W · vec(x)", "Wt": "Wᵀ · vec(δ)"}
+MATRICES = {"im2col": N_("im2col: patches × kernel"), "W": "W · vec(x)", "Wt": "Wᵀ · vec(δ)"}
 
 
 def small_inputs(side: int) -> dict:
@@ -83,7 +84,7 @@ def parse_view_matrix(query: Mapping[str, str], limits: Settings) -> ViewMatrix:
         changes["delta"] = tuple(parse_vector(query["delta"], "delta",
                                               limits.page_max_signal, "page_max_signal"))
     changes |= _choice(query, "matrix", MATRICES,
-                       "matrix must be 'im2col', 'W' or 'Wt' (the view of the matrix)")
+                       gettext("matrix must be 'im2col', 'W' or 'Wt' (the view of the matrix)"))
     return ViewMatrix(**changes, **_common(query, 2, base))
 
 
@@ -127,10 +128,12 @@ class SceneMatrix(Scene2D):
         entries, limit = matrix_entries(g), self.budget.matrix_entries
         if entries > limit:
             rows, cols = g.c_out * math.prod(g.out_spatial), g.c_in * math.prod(g.in_spatial)
-            raise TooBig(f"This setting's matrix W would be {rows} × {cols}, {entries:,} "
-                         f"entries, and this page draws at most {limit:,} "
-                         "(page_max_matrix_entries): less padding, a larger stride or a "
-                         "smaller input will fit.", "page_max_matrix_entries")
+            raise TooBig(gettext(
+                "This setting's matrix W would be %(rows)s × %(cols)s, %(entries)s entries, and "
+                "this page draws at most %(most)s (page_max_matrix_entries): less padding, a "
+                "larger stride or a smaller input will fit.") % {
+                "rows": rows, "cols": cols, "entries": f"{entries:,}", "most": f"{limit:,}"},
+                "page_max_matrix_entries")
         # the forward pass and its trace, the backward pass, and the matrices built
         return forward_cost(g) + backward_cost(g) + Cost(3 * entries, 3 * entries, 3,
                                                          8 * 3 * entries)
@@ -149,8 +152,10 @@ class SceneMatrix(Scene2D):
         elif len(self.view.delta) == self.output.size:
             self.delta = np.asarray(self.view.delta, dtype=np.float64).reshape(out)
         else:
-            raise ValueError(f"delta needs {self.output.size} values (the output is "
-                             f"{out[0]}×{out[1]}), got {len(self.view.delta)}")
+            raise ValueError(gettext(
+                "delta needs %(needed)s values (the output is %(rows)s×%(cols)s), got %(got)s")
+                % {"needed": self.output.size, "rows": out[0], "cols": out[1],
+                   "got": len(self.view.delta)})
         self.grads = backward(x, w, self.delta[None], **self.params)
 
     # --- what the matrices are made of ------------------------------------------------
@@ -266,7 +271,7 @@ class SceneMatrix(Scene2D):
         now = self.highlighted
         if self.kind == "im2col":
             return {
-                "top": self._vector("vec(w), the kernel as it slides", "vw",
+                "top": self._vector(gettext("vec(w), the kernel as it slides"), "vw",
                                     self.sliding_kernel, across=True, taps=True),
                 "side": self._vector("vec(y) = P · vec(w)", "vy", self.output, across=False,
                                      shown=made, current=now),
@@ -289,9 +294,10 @@ class SceneMatrix(Scene2D):
     @property
     def matrix_label(self) -> str:
         rows, cols = self.shape
-        return {"im2col": f"Patches matrix P, {rows} × {cols}",
-                "W": f"Weight matrix W, {rows} × {cols}",
-                "Wt": f"Transposed matrix Wᵀ, {rows} × {cols}"}[self.kind]
+        label = {"im2col": N_("Patches matrix P, %(rows)s × %(cols)s"),
+                 "W": N_("Weight matrix W, %(rows)s × %(cols)s"),
+                 "Wt": N_("Transposed matrix Wᵀ, %(rows)s × %(cols)s")}[self.kind]
+        return gettext(label) % {"rows": rows, "cols": cols}
 
     @property
     def matrix_caption(self) -> str:
@@ -304,16 +310,20 @@ class SceneMatrix(Scene2D):
     def matrix_sentence(self) -> str:
         """What the highlighted row (or column) does at this step, in words."""
         if not self.step:
-            return {"im2col": "Each row of P is one window of the input, unrolled.",
-                    "W": "Each row of W is the kernel slid to one window; the rest are zeros.",
-                    "Wt": "Each column of Wᵀ is the kernel stamped where one output's "
-                          "window lay."}[self.kind]
+            words = {
+                "im2col": N_("Each row of P is one window of the input, unrolled."),
+                "W": N_("Each row of W is the kernel slid to one window; the rest are zeros."),
+                "Wt": N_("Each column of Wᵀ is the kernel stamped where one output's window "
+                         "lay.")}[self.kind]
+            return gettext(words)
         i, (r, c) = self.step, self.out_position()
-        where = f"output ({r + 1}, {c + 1})"
-        return {"im2col": f"Row {i} of P is the window of {where}, unrolled.",
-                "W": f"Row {i} of W is the kernel over the window of {where}.",
-                "Wt": f"Column {i} of Wᵀ stamps the kernel, times δ {i}, back onto the "
-                      f"window of {where}."}[self.kind]
+        sentence = {
+            "im2col": N_("Row %(i)s of P is the window of output (%(row)s, %(col)s), unrolled."),
+            "W": N_("Row %(i)s of W is the kernel over the window of output (%(row)s, "
+                    "%(col)s)."),
+            "Wt": N_("Column %(i)s of Wᵀ stamps the kernel, times δ %(i)s, back onto the window "
+                     "of output (%(row)s, %(col)s).")}[self.kind]
+        return gettext(sentence) % {"i": i, "row": r + 1, "col": c + 1}
 
     # --- the link to /backprop ----------------------------------------------------------
     @property

@@ -32,6 +32,7 @@ from ..config import Settings
 from ..engine import digits as digits_data
 from ..engine.layers import softmax
 from ..engine.training import EVAL_EVERY, TRAIN_PROBE, TrainConfig, Trained, confusion_matrix
+from ..i18n import N_, gettext
 from . import playback
 from .axes import Axis, polyline_points, tick_marks, ticks
 from .formatting import format_exact, format_number
@@ -97,19 +98,29 @@ class ViewNetwork:
 
 def _whole(query: Mapping[str, str], field: str, lo: int, hi: int, limit: str | None = None,
            what: str = "") -> dict:
+    """``field``, a whole number from ``lo`` to ``hi``; ``what`` (marked for translation)
+    says what it counts, in parentheses after the range."""
     text = query.get(field, "").strip()
     if not text:
         return {}
+    what = f" ({gettext(what)})" if what else ""
+    numbers = {"field": field, "lo": lo, "hi": hi, "what": what, "limit": limit}
     if len(text) > 12 or not text.isdigit():
         if text.startswith("-") and text[1:].isdigit():
-            raise StateError(field, f"{field} must be between {lo} and {hi}, got a negative "
-                                    "number")
-        raise StateError(field, f"{field} must be a whole number from {lo} to {hi}{what}")
+            raise StateError(field, gettext(
+                "%(field)s must be between %(lo)s and %(hi)s, got a negative number") % numbers)
+        raise StateError(field, gettext("%(field)s must be a whole number from %(lo)s to "
+                                        "%(hi)s%(what)s") % numbers)
     value = int(text)
     if not lo <= value <= hi:
-        suffix = f" ({limit}={hi})" if limit and value > hi else ""
-        raise StateError(field, f"{field} must be between {lo} and {hi}{what}, got {value}"
-                                f"{suffix}", limit if value > hi else None)
+        numbers["value"] = value
+        if limit and value > hi:
+            message = gettext("%(field)s must be between %(lo)s and %(hi)s%(what)s, got "
+                              "%(value)s (%(limit)s=%(hi)s)") % numbers
+        else:
+            message = gettext("%(field)s must be between %(lo)s and %(hi)s%(what)s, got "
+                              "%(value)s") % numbers
+        raise StateError(field, message, limit if value > hi else None)
     return {field: value}
 
 
@@ -118,29 +129,31 @@ def parse_view_network(query: Mapping[str, str], limits: Settings) -> ViewNetwor
     changes: dict = {}
     changes |= _whole(query, "seed", 0, 2**31 - 1)
     changes |= _whole(query, "batch", 1, limits.network_max_batch, "network_max_batch",
-                      " (digits in a training step)")
+                      N_("digits in a training step"))
     changes |= _whole(query, "steps", 0, limits.network_max_steps, "network_max_steps",
-                      " (training steps)")
+                      N_("training steps"))
     changes |= _whole(query, "train", 0, limits.network_max_steps, "network_max_steps",
-                      " (the step live training goes to)")
+                      N_("the step live training goes to"))
     changes |= _whole(query, "digit", 1, len(digits_data.split().test), None,
-                      " (one of the 300 test digits)")
+                      N_("one of the 300 test digits"))
     changes |= _whole(query, "step", 0, 10**6)
     if query.get("lr", "").strip():
         text = query["lr"].strip()
         try:
             lr = float(text[:40])
         except ValueError:
-            raise StateError("lr", "lr must be a number (the learning rate), e.g. 0.01") from None
+            raise StateError("lr", gettext("lr must be a number (the learning rate), e.g. "
+                                           "0.01")) from None
         if not (math.isfinite(lr) and 0 < lr <= 1):
-            raise StateError("lr", f"lr must be a number above 0 and at most 1, got "
-                                   f"{text[:20]}")
+            raise StateError("lr", gettext("lr must be a number above 0 and at most 1, got "
+                                           "%(value)s") % {"value": text[:20]})
         changes["lr"] = lr
     if query.get("speed", "").strip():
         try:
             speed = float(query["speed"][:40])
         except ValueError:
-            raise StateError("speed", "speed must be a number of steps per second") from None
+            raise StateError("speed", gettext("speed must be a number of steps per second")) \
+                from None
         listed = playback.speeds("network")
         changes["speed"] = playback.playable(min(max(speed, listed[0]), listed[-1]), listed) \
             if math.isfinite(speed) else DEFAULT_SPEED
@@ -149,19 +162,20 @@ def parse_view_network(query: Mapping[str, str], limits: Settings) -> ViewNetwor
         cells = text.split(",")
         if len(cells) != 64 or not all(c.strip().isdigit() and len(c.strip()) <= 2
                                        for c in cells):
-            raise StateError("draw", "draw must be 64 whole numbers from 0 to 16 separated "
-                                     "by commas (an 8 x 8 drawing, row by row), got "
-                                     f"{min(len(cells), 9999)} values")
+            raise StateError("draw", gettext(
+                "draw must be 64 whole numbers from 0 to 16 separated by commas (an 8 x 8 "
+                "drawing, row by row), got %(got)s values") % {"got": min(len(cells), 9999)})
         pixels = tuple(int(c) for c in cells)
         if max(pixels) > digits_data.MAX_PIXEL:
-            raise StateError("draw", f"draw's pixels must be from 0 to 16, got {max(pixels)}")
+            raise StateError("draw", gettext("draw's pixels must be from 0 to 16, got %(got)s")
+                             % {"got": max(pixels)})
         changes["draw"] = pixels
     if query.get("panel", "").strip():
         if query["panel"] not in PANELS:
-            raise StateError("panel", "panel must be 'train' (the curves), 'backward' (the "
-                                      "backward pass, step by step), 'results' (the "
-                                      "confusion matrix, kernels and mistakes) or 'draw' "
-                                      "(the drawing pad)")
+            raise StateError("panel", gettext(
+                "panel must be 'train' (the curves), 'backward' (the backward pass, step by "
+                "step), 'results' (the confusion matrix, kernels and mistakes) or 'draw' (the "
+                "drawing pad)"))
         changes["panel"] = query["panel"]
     changes["projector"] = flag(query, "projector")
     changes |= _whole(query, "tour", 1, len(STOPS))
@@ -276,9 +290,9 @@ def _symmetric(a: np.ndarray) -> GreyScale:
 def _maps(title: str, a: np.ndarray) -> list[Map]:
     """One map per channel of ``a`` (C, H, W) on one symmetric scale."""
     scale = _symmetric(a)
-    return [Map(f"{title}, channel {c + 1} of {len(a)}", a[c],
-                map_svg(a[c], scale, f"{title}, channel {c + 1} of {len(a)}"))
-            for c in range(len(a))]
+    labels = [gettext("%(map)s, channel %(channel)s of %(channels)s") % {
+        "map": gettext(title), "channel": c + 1, "channels": len(a)} for c in range(len(a))]
+    return [Map(label, a[c], map_svg(a[c], scale, label)) for c, label in enumerate(labels)]
 
 
 class BackwardMixin:
@@ -300,33 +314,33 @@ class BackwardMixin:
         r = self.records
         items = [
             BackItem("dx", "∂L/∂x", r["conv1"].delta_input.shape,
-                     _maps("∂L/∂x, the input's gradient", r["conv1"].delta_input[0]), 8,
+                     _maps(N_("∂L/∂x, the input's gradient"), r["conv1"].delta_input[0]), 8,
                      "delta"),
             BackItem("dw1", "W₁ | ∂L/∂W₁", r["conv1"].grads["weight"].shape,
                      _beside(r["conv1"].params["weight"][:, 0],
                              r["conv1"].grads["weight"][:, 0]), 8, "grad"),
             BackItem("d-conv1", "δ conv1", r["conv1"].output.shape,
-                     _maps("δ at conv1's output", r["relu1"].delta_input[0]), 7, "delta"),
+                     _maps(N_("δ at conv1's output"), r["relu1"].delta_input[0]), 7, "delta"),
             BackItem("d-relu1", "δ ReLU", r["relu1"].output.shape,
-                     _maps("δ at the first ReLU's output", r["pool1"].delta_input[0]), 6,
+                     _maps(N_("δ at the first ReLU's output"), r["pool1"].delta_input[0]), 6,
                      "delta"),
             BackItem("d-pool1", "δ pool", r["pool1"].output.shape,
-                     _maps("δ at pool1's output", r["conv2"].delta_input[0]), 5, "delta"),
+                     _maps(N_("δ at pool1's output"), r["conv2"].delta_input[0]), 5, "delta"),
             BackItem("dw2", "∂L/∂W₂", r["conv2"].grads["weight"].shape,
-                     _maps("∂L/∂W of conv2, output channel's kernels",
+                     _maps(N_("∂L/∂W of conv2, output channel's kernels"),
                            _mosaic(r["conv2"].grads["weight"])), 5, "grad"),
             BackItem("d-conv2", "δ conv2", r["conv2"].output.shape,
-                     _maps("δ at conv2's output", r["relu2"].delta_input[0]), 4, "delta"),
+                     _maps(N_("δ at conv2's output"), r["relu2"].delta_input[0]), 4, "delta"),
             BackItem("d-relu2", "δ ReLU", r["relu2"].output.shape,
-                     _maps("δ at the second ReLU's output", r["pool2"].delta_input[0]), 3,
+                     _maps(N_("δ at the second ReLU's output"), r["pool2"].delta_input[0]), 3,
                      "delta"),
             BackItem("d-pool2", "δ pool", r["pool2"].output.shape,
-                     _maps("δ at pool2's output", r["flatten"].delta_input[0]), 2, "delta"),
+                     _maps(N_("δ at pool2's output"), r["flatten"].delta_input[0]), 2, "delta"),
             BackItem("dwfc", "∂L/∂W fc", r["fc"].grads["weight"].shape,
-                     _maps("∂L/∂W of the linear layer", r["fc"].grads["weight"][None]), 2,
+                     _maps(N_("∂L/∂W of the linear layer"), r["fc"].grads["weight"][None]), 2,
                      "grad"),
             BackItem("d-logits", "δ logits", r["fc"].output.shape,
-                     _maps("δ = ∂L/∂z at the logits", r["fc"].delta_output[0][:, None][None]),
+                     _maps(N_("δ = ∂L/∂z at the logits"), r["fc"].delta_output[0][:, None][None]),
                      1, "delta"),
         ]
         return items
@@ -336,34 +350,44 @@ class BackwardMixin:
         step = self.step if step is None else step
         r = self.records
         if step == 0:
-            return ("Press Play or Step forward: the gradient of the loss flows back, layer "
-                    "by layer, from the softmax to conv1.")
+            return gettext("Press Play or Step forward: the gradient of the loss flows back, "
+                           "layer by layer, from the softmax to conv1.")
         if step == 1:
             d = r["fc"].delta_output[0]
-            return (f"Softmax and loss: δ = ∂L/∂z = p − onehot({self.label}): "
-                    f"{format_number(d[self.label])} at class {self.label}, the other nine "
-                    f"their probabilities (Σδ = {format_number(float(d.sum()))}).")
+            return gettext("Softmax and loss: δ = ∂L/∂z = p − onehot(%(label)s): %(value)s at "
+                           "class %(label)s, the other nine their probabilities (Σδ = "
+                           "%(sum)s).") % {"label": self.label,
+                                           "value": format_number(d[self.label]),
+                                           "sum": format_number(float(d.sum()))}
         if step == 2:
             g = r["fc"].grads["weight"]
-            return (f"Linear: δ to its input = Wᵀδ (32 values, drawn as pool2's "
-                    f"[1, 8, 2, 2]); ∂L/∂W = δ xᵀ, shape {shape_text(g.shape)}, "
-                    f"largest |∂L/∂W| {format_number(float(np.abs(g).max()))}.")
+            return gettext("Linear: δ to its input = Wᵀδ (32 values, drawn as pool2's "
+                           "[1, 8, 2, 2]); ∂L/∂W = δ xᵀ, shape %(shape)s, largest |∂L/∂W| "
+                           "%(largest)s.") % {"shape": shape_text(g.shape),
+                                              "largest": format_number(float(np.abs(g).max()))}
         if step in (3, 6):
             name = "pool2" if step == 3 else "pool1"
             d = r[name].delta_input
-            return (f"Max pool ({name}): each δ goes to the winner of its 2×2 window, the "
-                    f"other three get 0: {int(np.count_nonzero(d))} of {d.size} nonzero.")
+            return gettext("Max pool (%(name)s): each δ goes to the winner of its 2×2 window, "
+                           "the other three get 0: %(nonzero)s of %(size)s nonzero.") % {
+                "name": name, "nonzero": int(np.count_nonzero(d)), "size": d.size}
         if step in (4, 7):
             name, conv = ("relu2", "conv2") if step == 4 else ("relu1", "conv1")
             x = r[name].input
-            return (f"ReLU: δ passes where {conv}'s output was > 0 "
-                    f"({int(np.count_nonzero(x > 0))} of {x.size}) and is blocked elsewhere.")
+            return gettext("ReLU: δ passes where %(conv)s's output was > 0 (%(positive)s of "
+                           "%(size)s) and is blocked elsewhere.") % {
+                "conv": conv, "positive": int(np.count_nonzero(x > 0)), "size": x.size}
         name = "conv2" if step == 5 else "conv1"
         g = r[name].grads
-        gx = "pool1's output" if name == "conv2" else "the input digit"
-        return (f"{name}: ∂L/∂W = δ slid over its input (shape {shape_text(g['weight'].shape)}), "
-                f"∂L/∂b = Σδ = [{', '.join(format_number(v) for v in g['bias'])}]; "
-                f"∂L/∂X to {gx} = the full convolution of δ with the flipped kernels.")
+        values = {"name": name, "shape": shape_text(g["weight"].shape),
+                  "bias": ", ".join(format_number(v) for v in g["bias"])}
+        if name == "conv2":
+            return gettext("%(name)s: ∂L/∂W = δ slid over its input (shape %(shape)s), ∂L/∂b = "
+                           "Σδ = [%(bias)s]; ∂L/∂X to pool1's output = the full convolution of "
+                           "δ with the flipped kernels.") % values
+        return gettext("%(name)s: ∂L/∂W = δ slid over its input (shape %(shape)s), ∂L/∂b = Σδ "
+                       "= [%(bias)s]; ∂L/∂X to the input digit = the full convolution of δ with "
+                       "the flipped kernels.") % values
 
     def shown(self, item: BackItem, step: int | None = None) -> bool:
         step = self.step if step is None else step
@@ -373,7 +397,7 @@ class BackwardMixin:
 def _beside(weight: np.ndarray, grad: np.ndarray) -> list[Map]:
     """Each kernel (K, 3, 3) and its gradient side by side, kernel by kernel: W₁, ∂L/∂W₁, W₂,
     ... (the weights on one symmetric scale, the gradients on another)."""
-    ws, gs = _maps("conv1's kernel", weight), _maps("∂L/∂W of conv1's kernel", grad)
+    ws, gs = _maps(N_("conv1's kernel"), weight), _maps(N_("∂L/∂W of conv1's kernel"), grad)
     return [m for pair in zip(ws, gs, strict=True) for m in pair]
 
 
@@ -467,9 +491,9 @@ class SceneNetwork(BackwardMixin):
     def input_column(self) -> Column:
         x = self.x[0, 0]
         scale = GreyScale(0.0, 1.0)
-        label = ("Input: your drawing, 8 × 8, pixels / 16" if self.drawn else
-                 f"Input: test digit {self.view.digit} of 300 (a {self.label}), 8 × 8, "
-                 "pixels / 16")
+        label = gettext("Input: your drawing, 8 × 8, pixels / 16") if self.drawn else \
+            gettext("Input: test digit %(digit)s of 300 (a %(label)s), 8 × 8, pixels / 16") % {
+                "digit": self.view.digit, "label": self.label}
         return Column("input", "input", "x / 16", self.x.shape,
                       [Map(label, x, map_svg(x, scale, label))], scale)
 
@@ -483,21 +507,24 @@ class SceneNetwork(BackwardMixin):
             scale = GreyScale.of(a)
             maps = []
             for c in range(a.shape[0]):
-                label = f"{title} ({key}) channel {c + 1} of {a.shape[0]}, " \
-                        f"{a.shape[1]} × {a.shape[2]}"
+                label = gettext("%(title)s (%(key)s) channel %(channel)s of %(channels)s, "
+                                "%(rows)s × %(cols)s") % {
+                    "title": title, "key": key, "channel": c + 1, "channels": a.shape[0],
+                    "rows": a.shape[1], "cols": a.shape[2]}
                 link, link_title = None, ""
                 if record.kind == "conv":
                     weight, bias = record.params["weight"], record.params["bias"]
                     if key == "conv1":
                         link = _conv_link(record.input[0, 0], weight[c, 0], float(bias[c]))
-                        link_title = f"Open this convolution on /2d: the digit ⋆ kernel {c + 1}" \
-                                     " + its bias"
+                        link_title = gettext("Open this convolution on /2d: the digit ⋆ "
+                                             "kernel %(kernel)s + its bias") % {"kernel": c + 1}
                     else:
                         link = _conv_link(record.input[0, 0], weight[c, 0], None)
-                        link_title = (f"Open on /2d the first of the {weight.shape[1]} "
-                                      f"convolutions this map adds: pool1's channel 1 ⋆ "
-                                      f"kernel {c + 1}'s channel 1 (the map adds all "
-                                      f"{weight.shape[1]} and its bias)")
+                        link_title = gettext(
+                            "Open on /2d the first of the %(count)s convolutions this map adds: "
+                            "pool1's channel 1 ⋆ kernel %(kernel)s's channel 1 (the map adds "
+                            "all %(count)s and its bias)") % {"count": weight.shape[1],
+                                                              "kernel": c + 1}
                 maps.append(Map(label, a[c], map_svg(a[c], scale, label), link, link_title))
             out.append(Column(key, title, module, record.output.shape, maps, scale))
         return out
@@ -505,7 +532,7 @@ class SceneNetwork(BackwardMixin):
     @cached_property
     def logits_svg(self) -> Markup:
         z = self.logits[None, :].T  # a column of ten
-        label = "Linear(32, 10): the ten logits, 0 at the top to 9 at the bottom"
+        label = gettext("Linear(32, 10): the ten logits, 0 at the top to 9 at the bottom")
         return map_svg(z, GreyScale.of(z), label, "logits")
 
     @property
@@ -601,7 +628,7 @@ class SceneNetwork(BackwardMixin):
     def kernels(self) -> list[Map]:
         """conv1's four learned kernels (3 x 3), on one symmetric scale (mid-grey 0)."""
         w = self.params["conv1.weight"][:, 0]
-        return _maps("conv1's kernel", w)
+        return _maps(N_("conv1's kernel"), w)
 
     #: how many wrongly classified test digits the page draws
     MISTAKES_SHOWN = 12
@@ -615,7 +642,8 @@ class SceneNetwork(BackwardMixin):
         out = []
         for i in wrong[:self.MISTAKES_SHOWN]:
             label, guess = int(self.test.labels[i]), int(self.test_predictions[i])
-            text = f"Test digit {i + 1}: a {label}, predicted {guess}"
+            text = gettext("Test digit %(digit)s: a %(label)s, predicted %(guess)s") % {
+                "digit": i + 1, "label": label, "guess": guess}
             out.append((int(i) + 1, label, guess,
                         map_svg(self.test.images[i].astype(float), scale, text, "mistake")))
         return out

@@ -24,6 +24,7 @@ from ..engine.errors import ParameterError
 from ..engine.pool import avg_pool, avg_pool_backward, max_pool, max_pool_backward
 from ..engine.pool_geometry import pool_plan, pool_size_formulas
 from ..engine.pool_trace import PoolBackwardTrace, PoolTrace
+from ..i18n import gettext
 from ..presets import KERNELS_2D
 from .cells import Cell, bucket, fit
 from .formatting import format_full, format_number
@@ -130,10 +131,12 @@ class ScenePool(Stepped):
         title, values = KERNELS_2D[self.view.conv]
         w = np.asarray(values, dtype=np.float64)
         if w.shape != (kh, kw):
-            raise ParameterError("conv", f"the {title.lower()} kernel is {w.shape[0]}×"
-                                         f"{w.shape[1]}, and the pool's window {kh}×{kw}: to "
-                                         "compare them over the same windows choose a kernel "
-                                         "of the window's size, or the mean")
+            raise ParameterError("conv", gettext(
+                "the %(kernel)s kernel is %(rows)s×%(cols)s, and the pool's window "
+                "%(kh)s×%(kw)s: to compare them over the same windows choose a kernel of the "
+                "window's size, or the mean") % {"kernel": gettext(title).lower(),
+                                                 "rows": w.shape[0], "cols": w.shape[1],
+                                                 "kh": kh, "kw": kw})
         return w
 
     def cells(self, conv_geom=None) -> int:
@@ -188,13 +191,17 @@ class ScenePool(Stepped):
         g = self.geom
         (top, bottom), (left, right) = self.extent
         note = f"{g.in_spatial[0]}×{g.in_spatial[1]}"
-        around = []
-        if any(g.padding):
-            around.append(f"padding {self.pad_text}")
-        if (bottom, right) != tuple(i + p for i, p in zip(g.in_spatial, g.padding, strict=True)):
-            around.append("the overhang of ceil_mode")
-        if around:
-            note += f", drawn {bottom - top}×{right - left} with " + " and ".join(around)
+        padded = any(g.padding)
+        overhang = (bottom, right) != tuple(i + p for i, p in
+                                            zip(g.in_spatial, g.padding, strict=True))
+        values = {"size": note, "drawn": f"{bottom - top}×{right - left}", "pad": self.pad_text}
+        if padded and overhang:
+            return gettext("%(size)s, drawn %(drawn)s with padding %(pad)s and the overhang of "
+                           "ceil_mode") % values
+        if padded:
+            return gettext("%(size)s, drawn %(drawn)s with padding %(pad)s") % values
+        if overhang:
+            return gettext("%(size)s, drawn %(drawn)s with the overhang of ceil_mode") % values
         return note
 
     @shared
@@ -491,18 +498,23 @@ class ScenePool(Stepped):
         if self.view.kind == "max":
             win = self.winner_position()
             if win is None:
-                return f"{name} is lost: its window holds padding alone."
+                return gettext("%(delta)s is lost: its window holds padding alone.") % {
+                    "delta": name}
             i, j = win
-            was, now = format_number(before[i, j]), format_number(after[i, j])
-            return (f"{name} goes to the window's maximum, all of it: ∂L/∂x({i + 1},{j + 1}) = "
-                    f"{was} + {delta} = {now}")
+            return gettext("%(delta)s goes to the window's maximum, all of it: "
+                           "∂L/∂x(%(row)s,%(col)s) = %(was)s + %(value)s = %(now)s") % {
+                "delta": name, "row": i + 1, "col": j + 1, "was": format_number(before[i, j]),
+                "value": delta, "now": format_number(after[i, j])}
         divisor = self.trace_divisor(rec)
-        share = format_number(float(rec.delta) / divisor)
         lost = int(np.sum(rec.padding & (rec.shares != 0)))
-        text = f"{name} is shared: {delta} / {divisor} = {share} to each of its {divisor} cells"
+        values = {"delta": name, "value": delta, "divisor": divisor, "lost": lost,
+                  "share": format_number(float(rec.delta) / divisor)}
         if lost:
-            text += f"; the {lost} in the padding lose theirs"
-        return text
+            return gettext("%(delta)s is shared: %(value)s / %(divisor)s = %(share)s to each of "
+                           "its %(divisor)s cells; the %(lost)s in the padding lose "
+                           "theirs") % values
+        return gettext("%(delta)s is shared: %(value)s / %(divisor)s = %(share)s to each of its "
+                       "%(divisor)s cells") % values
 
     @staticmethod
     def trace_divisor(rec) -> int:
@@ -513,8 +525,8 @@ class ScenePool(Stepped):
     # --- comparison ---------------------------------------------------------------------------
     @property
     def conv_title(self) -> str:
-        return "the window's mean" if self.view.conv == "mean" else \
-            KERNELS_2D[self.view.conv][0].lower()
+        return gettext("the window's mean") if self.view.conv == "mean" else \
+            gettext(KERNELS_2D[self.view.conv][0]).lower()
 
     @shared
     def agreement(self) -> float | None:

@@ -17,6 +17,7 @@ import numpy as np
 from ..engine import conv_transpose, overlap_counts, plan_transposed
 from ..engine.cost import Cost, transposed_cost, transposed_trace_terms_per_step
 from ..engine.transposed_trace import GatherTrace, ScatterTrace
+from ..i18n import gettext
 from .cells import Cell, bucket, fit
 from .formatting import SUBSCRIPTS, format_factor, format_fit, format_full, format_number
 from .scenes import Budget, Stepped, shared, stepwise
@@ -362,12 +363,15 @@ class SceneTransposed(Stepped):
         (``limits``, the app's :class:`~app.config.Settings`, say what /backprop takes)."""
         g = self.geom
         if any(op >= s for op, s in zip(g.output_padding, g.stride, strict=True)):
-            return None, ("With output_padding as large as the stride, the convolution of this "
-                          "output's size makes more values than this input has: no δ fits.")
+            return None, gettext(
+                "With output_padding as large as the stride, the convolution of this output's "
+                "size makes more values than this input has: no δ fits.")
         side = limits.page_max_signal if self.one_d else limits.page_max_grid_side
         if max(g.out_spatial) > side or self.x.size > limits.page_max_signal:
-            return None, (f"/backprop takes an input of at most {side} values a side and a δ "
-                          f"of at most {limits.page_max_signal} values: this output is larger.")
+            return None, gettext(
+                "/backprop takes an input of at most %(side)s values a side and a δ of at most "
+                "%(most)s values: this output is larger.") % {"side": side,
+                                                              "most": limits.page_max_signal}
         zeros = np.zeros(self.output.shape)
         x = tuple(zeros.tolist()) if self.one_d else tuple(map(tuple, zeros.tolist()))
         w = tuple(self.w.tolist()) if self.one_d else tuple(map(tuple, self.w.tolist()))
@@ -375,6 +379,6 @@ class SceneTransposed(Stepped):
                             loss="custom", delta=tuple(self.x.ravel().tolist()), part="input",
                             stride=_one_if_same(g.stride), padding=_one_if_same(g.padding),
                             dilation=_one_if_same(g.dilation), projector=self.view.projector)
-        return "/backprop?" + view.query(), (
+        return "/backprop?" + view.query(), gettext(
             "The transposed convolution is the backward pass of a convolution: this output is "
             "its ∂L/∂X for δ = this input, with the same kernel, stride, padding and dilation.")

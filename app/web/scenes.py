@@ -25,6 +25,7 @@ from ..engine.cache import BoundedCache
 from ..engine.cost import Cost, forward_cost
 from ..engine.geometry import size_formulas
 from ..engine.trace import ForwardTrace
+from ..i18n import current, gettext
 from .cells import Cell, badge, bucket, fit
 from .formatting import format_full
 
@@ -60,19 +61,26 @@ class Budget:
     def check(self, cells: int, cost: Cost) -> None:
         """Refuse, in words, a scene over any limit."""
         if cells > self.cells:
-            raise TooBig(f"This setting would draw {cells:,} values, and a page draws at most "
-                         f"{self.cells:,} (page_max_cells): less padding, dilation or a "
-                         "smaller input will fit.", "page_max_cells")
+            raise TooBig(gettext(
+                "This setting would draw %(cells)s values, and a page draws at most "
+                "%(most)s (page_max_cells): less padding, dilation or a smaller input will "
+                "fit.") % {"cells": f"{cells:,}", "most": f"{self.cells:,}"}, "page_max_cells")
         if cost.macs > self.macs:
-            raise TooBig(f"This setting needs {cost.macs:,} multiply-adds, and a page computes "
-                         f"at most {self.macs:,} (max_macs).", "max_macs")
+            raise TooBig(gettext(
+                "This setting needs %(macs)s multiply-adds, and a page computes at most "
+                "%(most)s (max_macs).") % {"macs": f"{cost.macs:,}", "most": f"{self.macs:,}"},
+                "max_macs")
         if cost.peak_bytes > self.work_bytes:
-            raise TooBig(f"This setting would need {cost.peak_bytes:,} bytes of working "
-                         f"memory, and a page may use {self.work_bytes:,} (max_work_bytes).",
-                         "max_work_bytes")
+            raise TooBig(gettext(
+                "This setting would need %(bytes)s bytes of working memory, and a page may "
+                "use %(most)s (max_work_bytes).")
+                % {"bytes": f"{cost.peak_bytes:,}", "most": f"{self.work_bytes:,}"},
+                "max_work_bytes")
         if cost.loops > self.loops:
-            raise TooBig(f"This setting needs {cost.loops:,} steps of Python, and a page may "
-                         f"take {self.loops:,} (max_loops).", "max_loops")
+            raise TooBig(gettext(
+                "This setting needs %(loops)s steps of Python, and a page may take %(most)s "
+                "(max_loops).") % {"loops": f"{cost.loops:,}", "most": f"{self.loops:,}"},
+                "max_loops")
 
 
 def padded_view(x: np.ndarray, geom) -> np.ndarray:
@@ -405,12 +413,16 @@ SCENES_KEPT = 32
 
 _built = BoundedCache(lambda key: key[0](key[1], key[2]), lambda scene: 1,
                       max_entries=SCENES_KEPT, max_bytes=SCENES_KEPT, max_item_bytes=1)
-"""Scenes by (scene class, view at step 0, budget): entries counted, not sized (see above)."""
+"""Scenes by (scene class, view at step 0, budget, language): entries counted, not sized
+(see above)."""
 
 
 def _scene_key(build: type[Scene], view, budget: Budget) -> tuple:
-    """A scene does not depend on the step, the speed, projector mode or the tour stop."""
-    return build, replace(view, step=0, speed=type(view).speed, projector=False, tour=0), budget
+    """A scene does not depend on the step, the speed, projector mode or the tour stop. It
+    does depend on the request's language: its words (a legend, a note) are made in it and
+    may be kept with it (:class:`shared`), so each language keeps its own scenes."""
+    return (build, replace(view, step=0, speed=type(view).speed, projector=False, tour=0),
+            budget, current())
 
 
 def is_built(build: type[Scene], view, budget: Budget) -> bool:

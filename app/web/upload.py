@@ -31,6 +31,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from ..api.bodylimit import content_length
+from ..i18n import gettext
 
 FORMATS = ("PNG", "JPEG")
 
@@ -44,8 +45,9 @@ class UploadError(ValueError):
 
 
 def _too_big(limit: int) -> UploadError:
-    return UploadError(f"The file is too big: a picture may have at most {limit:,} bytes "
-                       f"(upload_max_bytes): a smaller PNG or JPEG will do.", 413)
+    return UploadError(gettext("The file is too big: a picture may have at most %(most)s "
+                               "bytes (upload_max_bytes): a smaller PNG or JPEG will do.")
+                       % {"most": f"{limit:,}"}, 413)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -53,7 +55,8 @@ async def read_body(request: Request, limit: int) -> bytes:
     length is over, and as soon as what arrives passes it."""
     declared = content_length(request.headers.raw)
     if declared == -1:
-        raise UploadError("The Content-Length header must be one whole number of bytes.", 400)
+        raise UploadError(gettext("The Content-Length header must be one whole number of "
+                                  "bytes."), 400)
     if declared is not None and declared > limit:
         raise _too_big(limit)
     chunks, size = [], 0
@@ -68,8 +71,8 @@ async def read_body(request: Request, limit: int) -> bytes:
 async def image_bytes(request: Request, body: bytes) -> bytes:
     """The bytes of the form's ``image`` file."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise UploadError("Send the picture as a file of the upload form "
-                          "(multipart/form-data).", 415)
+        raise UploadError(gettext("Send the picture as a file of the upload form "
+                                  "(multipart/form-data)."), 415)
 
     async def stream() -> AsyncIterator[bytes]:
         yield body
@@ -78,16 +81,18 @@ async def image_bytes(request: Request, body: bytes) -> bytes:
         form = await MultiPartParser(request.headers, stream(), max_files=1, max_fields=8,
                                      max_part_size=64_000).parse()
     except MultiPartException as exc:
-        raise UploadError(f"The upload form could not be read: {exc.message}.", 400) from None
+        raise UploadError(gettext("The upload form could not be read: %(reason)s.")
+                          % {"reason": exc.message}, 400) from None
     try:
         image = form.get("image")
         if not isinstance(image, UploadFile) or not image.filename:
-            raise UploadError("Choose a PNG or JPEG file first, then Upload.", 400)
+            raise UploadError(gettext("Choose a PNG or JPEG file first, then Upload."), 400)
         data = await image.read()
     finally:
         await form.close()
     if not data:
-        raise UploadError(f"The file {image.filename[:60]!r} is empty.", 400)
+        raise UploadError(gettext("The file %(name)s is empty.")
+                          % {"name": repr(image.filename[:60])}, 400)
     return data
 
 
@@ -100,10 +105,12 @@ def grey_pixels(data: bytes, max_pixels: int, side: int) -> list[list[int]]:
             with Image.open(io.BytesIO(data), formats=FORMATS) as opened:
                 width, height = opened.size  # from the header: nothing decoded yet
                 if width * height > max_pixels:
-                    raise UploadError(
-                        f"The picture is {width:,}×{height:,} = {width * height:,} pixels, and "
-                        f"the page decodes at most {max_pixels:,} (upload_max_pixels): it was "
-                        "refused before decoding.", 413)
+                    raise UploadError(gettext(
+                        "The picture is %(width)s×%(height)s = %(pixels)s pixels, and the page "
+                        "decodes at most %(most)s (upload_max_pixels): it was refused before "
+                        "decoding.") % {"width": f"{width:,}", "height": f"{height:,}",
+                                        "pixels": f"{width * height:,}",
+                                        "most": f"{max_pixels:,}"}, 413)
                 opened.draft("L", (side, side))  # a JPEG decodes small; others ignore it
                 picture = ImageOps.exif_transpose(opened)  # a phone's photo, upright
                 if picture.mode not in ("L", "LA", "RGB", "RGBA"):
@@ -116,12 +123,14 @@ def grey_pixels(data: bytes, max_pixels: int, side: int) -> list[list[int]]:
         except UploadError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise UploadError("Pillow takes this picture for a decompression bomb (far more "
-                              "pixels than its file's size suggests): refused.", 413) from None
+            raise UploadError(gettext(
+                "Pillow takes this picture for a decompression bomb (far more pixels than its "
+                "file's size suggests): refused."), 413) from None
         except UnidentifiedImageError:
-            raise UploadError("This file is not a PNG or JPEG picture: choose a .png or .jpg "
-                              "file.", 415) from None
+            raise UploadError(gettext("This file is not a PNG or JPEG picture: choose a .png "
+                                      "or .jpg file."), 415) from None
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise UploadError(f"The picture is damaged: Pillow could not decode it "
-                              f"({str(exc)[:120]}).", 422) from None
+            raise UploadError(gettext("The picture is damaged: Pillow could not decode it "
+                                      "(%(reason)s).") % {"reason": str(exc)[:120]},
+                              422) from None
     return np.asarray(grey).tolist()

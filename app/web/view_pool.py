@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from ..config import Settings
 from ..engine import POOL_KINDS
+from ..i18n import N_, gettext
 from ..presets import IMAGES_2D, KERNELS_2D
 from .parsing import StateError, _axis_ints, _choice, _common, _preset, flag
 from .views import View
@@ -22,10 +23,10 @@ from .views import View
 #: the inputs: small grids with ties first (PyTorch sends a tie to the first maximum in
 #: window order), then the 2D page's pictures
 INPUTS: dict[str, tuple[str, list]] = {
-    "ties": ("Ties: equal maxima in a window", [[1, 3, 3, 0], [2, 3, 1, 1], [0, 1, 4, 4],
+    "ties": (N_("Ties: equal maxima in a window"), [[1, 3, 3, 0], [2, 3, 1, 1], [0, 1, 4, 4],
                                                 [2, 2, 4, 4]]),
-    "lesson-4x4": ("Distinct values 0..15", [[r * 4 + c for c in range(4)] for r in range(4)]),
-    "peak": ("A peak under overlapping windows", [[1, 2, 0, 1, 2], [0, 3, 1, 2, 1],
+    "lesson-4x4": (N_("Distinct values 0..15"), [[r * 4 + c for c in range(4)] for r in range(4)]),
+    "peak": (N_("A peak under overlapping windows"), [[1, 2, 0, 1, 2], [0, 3, 1, 2, 1],
                                                   [2, 1, 9, 0, 3], [1, 2, 0, 4, 1],
                                                   [3, 0, 2, 1, 2]]),
     **{name: preset for name, preset in IMAGES_2D.items() if name != "lesson"},
@@ -33,7 +34,7 @@ INPUTS: dict[str, tuple[str, list]] = {
 
 #: what the pool is compared with: a strided convolution over the same windows, its kernel
 #: the window's mean (1 / cells everywhere) or one of the 2D page's kernels of that size
-CONV_KERNELS: dict[str, str] = {"mean": "Mean of the window (box)",
+CONV_KERNELS: dict[str, str] = {"mean": N_("Mean of the window (box)"),
                                 **{k: t for k, (t, _) in KERNELS_2D.items()}}
 
 PARTS = ("forward", "backward")
@@ -107,10 +108,10 @@ class ViewPool(View):
 def parse_view_pool(query: Mapping[str, str], limits: Settings) -> ViewPool:
     """Read the pool page's state; :class:`~app.web.parsing.StateError` names a bad one."""
     changes: dict = _preset(query, "input", INPUTS)
-    changes |= _choice(query, "kind", POOL_KINDS, "kind must be 'max' or 'avg'")
-    changes |= _choice(query, "part", PARTS, "part must be 'forward' or 'backward'")
-    changes |= _choice(query, "conv", CONV_KERNELS,
-                       "conv must be one of " + ", ".join(CONV_KERNELS))
+    changes |= _choice(query, "kind", POOL_KINDS, gettext("kind must be 'max' or 'avg'"))
+    changes |= _choice(query, "part", PARTS, gettext("part must be 'forward' or 'backward'"))
+    changes |= _choice(query, "conv", CONV_KERNELS, gettext("conv must be one of %(names)s")
+                       % {"names": ", ".join(CONV_KERNELS)})
     for name, minimum in (("kernel", 1), ("stride", 1), ("padding", 0), ("dilation", 1)):
         if query.get(name, "").strip():
             changes[name] = _axis_ints(query[name], name, minimum, 2)
@@ -121,9 +122,9 @@ def parse_view_pool(query: Mapping[str, str], limits: Settings) -> ViewPool:
     if query.get("count_include_pad", "").strip():
         value = query["count_include_pad"].strip().lower()
         if value not in YES + NO:
-            raise StateError("count_include_pad", "count_include_pad must be 1 (divide by "
-                                                  "the window's cells, padding included) or "
-                                                  "0 (by its input cells only)")
+            raise StateError("count_include_pad", gettext(
+                "count_include_pad must be 1 (divide by the window's cells, padding included) "
+                "or 0 (by its input cells only)"))
         changes["count_include_pad"] = value in YES
     changes["compare"] = flag(query, "compare")
     base = ViewPool(**changes)

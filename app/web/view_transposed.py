@@ -16,26 +16,27 @@ import numpy as np
 from ..config import Settings
 from ..engine.transposed import transposed_size_formulas
 from ..engine.transposed_trace import VIEWS
+from ..i18n import N_, gettext
 from .parsing import _axis_ints, _choice, _common, _preset, parse_matrix, parse_vector
 from .views import View
 
 #: inputs: name -> (title, values); a flat list is a 1-D input
 INPUTS_T: dict[str, tuple[str, list]] = {
-    "d2l": ("2×2: 0 1 / 2 3 (the worked example)", [[0, 1], [2, 3]]),
-    "ones4": ("4×4 of ones: the overlap shows as it is", [[1] * 4 for _ in range(4)]),
-    "ramp3": ("3×3: 1 to 9", [[1, 2, 3], [4, 5, 6], [7, 8, 9]]),
-    "signal": ("1-D: 1 2 3 4", [1, 2, 3, 4]),
-    "ones-1d": ("1-D: six ones", [1] * 6),
+    "d2l": (N_("2×2: 0 1 / 2 3 (the worked example)"), [[0, 1], [2, 3]]),
+    "ones4": (N_("4×4 of ones: the overlap shows as it is"), [[1] * 4 for _ in range(4)]),
+    "ramp3": (N_("3×3: 1 to 9"), [[1, 2, 3], [4, 5, 6], [7, 8, 9]]),
+    "signal": (N_("1-D: 1 2 3 4"), [1, 2, 3, 4]),
+    "ones-1d": (N_("1-D: six ones"), [1] * 6),
 }
 
 #: kernels: name -> (title, 2-D values, 1-D values); a 1-D input takes the 1-D form
 KERNELS_T: dict[str, tuple[str, list, list]] = {
-    "d2l": ("2×2: 0 1 / 2 3", [[0, 1], [2, 3]], [1, 2]),
-    "k3": ("3×3 of ones (k3: with stride 2, a checkerboard)", [[1] * 3 for _ in range(3)],
+    "d2l": (N_("2×2: 0 1 / 2 3"), [[0, 1], [2, 3]], [1, 2]),
+    "k3": (N_("3×3 of ones (k3: with stride 2, a checkerboard)"), [[1] * 3 for _ in range(3)],
            [1, 1, 1]),
-    "k4": ("4×4 of ones (k4: with stride 2, even)", [[1] * 4 for _ in range(4)], [1] * 4),
-    "k2": ("2×2 of ones", [[1, 1], [1, 1]], [1, 1]),
-    "bilinear": ("4×4 bilinear upsampling (stride 2, padding 1)",
+    "k4": (N_("4×4 of ones (k4: with stride 2, even)"), [[1] * 4 for _ in range(4)], [1] * 4),
+    "k2": (N_("2×2 of ones"), [[1, 1], [1, 1]], [1, 1]),
+    "bilinear": (N_("4×4 bilinear upsampling (stride 2, padding 1)"),
                  np.outer([0.25, 0.75, 0.75, 0.25], [0.25, 0.75, 0.75, 0.25]).tolist(),
                  [0.25, 0.75, 0.75, 0.25]),
 }
@@ -126,6 +127,6 @@ def parse_view_transposed(query: Mapping[str, str], limits: Settings) -> ViewTra
                                                base.ndim)
     if query.get("padding", "").strip():
         changes["padding"] = _axis_ints(query["padding"], "padding", 0, base.ndim)
-    changes |= _choice(query, "show", VIEWS, "show must be 'scatter' or 'gather'")
+    changes |= _choice(query, "show", VIEWS, gettext("show must be 'scatter' or 'gather'"))
     common = _common({k: v for k, v in query.items() if k != "padding"}, base.ndim, base)
     return ViewTransposed(**changes, **common)
