@@ -7,9 +7,10 @@ arithmetic (its template's macro, rendered and stripped of markup), so a picture
 page says. The pictures are language-neutral but for the arithmetic's few English words: they
 are drawn in English whatever the request's language (DejaVu Sans has no Hangul).
 
-Cost: the frames are counted (``export_max_frames``) and the planned picture's pixels times
-the frames (``export_max_pixels``) checked before anything is drawn; over either, a 413
-naming the setting.
+Cost: the frames are counted (``export_max_frames``) and their pixels at the largest frame
+(:func:`planned_size`) times the frames (``export_max_pixels``) checked before any step is
+looked at; over either, a 413 naming the setting. A GIF's frames repaint only what changed
+(:class:`.draw.Incremental`).
 """
 
 from __future__ import annotations
