@@ -84,13 +84,14 @@ class Settings(BaseSettings):
     network_checkpoints: int = Field(32, description="checkpoints kept per training run (each "
                                                      "~40 kB); a state between them is "
                                                      "replayed from the nearest before it")
-    export_max_frames: int = Field(200, description="frames of one ?format=gif animation "
+    export_max_frames: int = Field(300, description="frames of one ?format=gif animation "
                                                     "(steps 0 to the last; 413 above)")
     export_max_pixels: int = Field(
-        30_000_000, description="pixels one ?format=gif animation draws (frames x width x "
-                                "height, planned before anything is drawn; 413 above): "
-                                "~50-65 ns a pixel drawn and encoded here, ~2 s at most "
-                                "(bench/export.py)")
+        105_000_000, description="pixels of one ?format=gif animation's frames (frames x "
+                                 "width x height at the most: 800x480 on /1d, 1024x768 "
+                                 "elsewhere; checked before any step is looked at; 413 "
+                                 "above): each frame repaints only its changes, so ~2 s "
+                                 "at most here (bench/export.py)")
     cors_origins: list[str] = Field(["*"], description="origins allowed to call the API")
     frame_ancestors: list[str] = Field(
         [], description="origins allowed to embed the pages in a frame (slides, a course "

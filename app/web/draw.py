@@ -57,6 +57,7 @@ def font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT), size)
 
 
+@lru_cache(maxsize=8192)
 def text_width(text: str, size: int) -> float:
     return font(size).getlength(text)
 
@@ -121,17 +122,29 @@ class Layout:
 
 
 def wrap(text: str, size: int, width: int) -> list[str]:
-    """``text`` in lines of at most ``width`` px, broken at spaces (a word longer than a line
-    is a line of its own)."""
+    """``text`` in lines of at most ``width`` px: each of its own lines (``\\n``) broken at
+    spaces (a word longer than a line is a line of its own)."""
     lines: list[str] = []
-    line = ""
+    for paragraph in text.split("\n"):
+        lines += _wrap_line(paragraph, size, width)
+    return lines
+
+
+def _wrap_line(text: str, size: int, width: int) -> list[str]:
+    """One line of text broken at spaces; a line's width is its words' (each measured once,
+    cached: sums repeat their words from step to step) and the spaces between them."""
+    lines: list[str] = []
+    line, used = "", 0.0
+    space = text_width(" ", size)
     for word in text.split(" "):
-        candidate = f"{line} {word}" if line else word
-        if line and text_width(candidate, size) > width:
+        wide = text_width(word, size)
+        if line and used + space + wide > width:
             lines.append(line)
-            line = word
+            line, used = word, wide
+        elif line:
+            line, used = f"{line} {word}", used + space + wide
         else:
-            line = candidate
+            line, used = word, wide
     if line:
         lines.append(line)
     return lines
@@ -217,42 +230,46 @@ class Painter:
     to frame: the GIF pastes them)."""
 
     def __init__(self) -> None:
-        self._tiles: dict = {}
+        self.tiles: dict = {}
 
-    def tile(self, cell: Cell, side: int, size: int | None) -> Image.Image:
+    def tile(self, cell: Cell, side: int, size: int | None) -> tuple:
+        """The key of the cell's tile (drawn now if new)."""
         key = (cell.text, cell.bucket, cell.ghost, cell.current, cell.empty, cell.tap,
                cell.badge, cell.grey, cell.name, side, size)
-        tile = self._tiles.get(key)
-        if tile is None:
-            tile = self._tiles[key] = _tile(cell, side, size)
-        return tile
+        if key not in self.tiles:
+            self.tiles[key] = _tile(cell, side, size)
+        return key
 
-    def paint(self, layout: Layout, panels: list[Panel], text: str, header: str) -> Image.Image:
-        """The picture of ``panels`` placed by ``layout``, ``text`` under them."""
-        image = Image.new("RGB", (layout.width, layout.height), BG)
-        draw = ImageDraw.Draw(image)
-        draw.text((layout.width - MARGIN, MARGIN // 2), header, font=font(16), fill=MUTED,
-                  anchor="ra")
+    def ops(self, layout: Layout, panels: list[Panel], text: str, header: str) -> list[Op]:
+        """The operations that paint ``panels`` placed by ``layout``, ``text`` under them."""
+        ops: list[Op] = [("text", (layout.width - MARGIN, MARGIN // 2), header, 16, MUTED,
+                          "ra")]
         for (tx, ty), panel, placed in zip(layout.titles, panels, layout.grids, strict=True):
-            draw.text((tx, ty), panel.title, font=font(TITLE - 2), fill=FG)
+            ops.append(("text", (tx, ty), panel.title, TITLE - 2, FG, "la"))
             for grid, at in zip(panel.grids, placed, strict=True):
-                self._grid(image, draw, grid, at)
+                self._grid(ops, grid, at)
         size = layout.text_size
         for i, line in enumerate(wrap(text, size, MAX_WIDTH - 2 * MARGIN)):
-            draw.text((MARGIN, layout.text_top + i * size * 1.3), line, font=font(size),
-                      fill=FG)
+            ops.append(("text", (MARGIN, layout.text_top + round(i * size * 1.3)), line, size,
+                        FG, "la"))
+        return ops
+
+    def paint(self, layout: Layout, panels: list[Panel], text: str, header: str) -> Image.Image:
+        """The picture of ``panels`` placed by ``layout``, ``text`` under them, painted whole."""
+        ops = self.ops(layout, panels, text, header)
+        image = Image.new("RGB", (layout.width, layout.height), BG)
+        paint(image, ops, [box_of(op) for op in ops], (0, 0, *image.size), self.tiles)
         return image
 
-    def _grid(self, image: Image.Image, draw: ImageDraw.ImageDraw, grid: Grid,
-              at: Placed) -> None:
+    def _grid(self, ops: list[Op], grid: Grid, at: Placed) -> None:
         size = _number_size(grid, at.cell)
         if grid.label:
-            draw.text((at.x, at.y - 2), grid.label, font=font(12), fill=MUTED, anchor="ld")
+            ops.append(("text", (at.x, at.y - 2), grid.label, 12, MUTED, "ld"))
         window = []
         for row in grid.rows:
             for cell in row:
                 box = at.box(cell.row, cell.col)
-                image.paste(self.tile(cell, at.cell, size), box[:2])
+                ops.append(("tile", self.tile(cell, at.cell, size), box[:2], at.cell))
                 if grid.window and cell.tap is not None:
                     window.append(box)
         if window:  # the kernel's window: a frame around the cells it covers
@@ -260,7 +277,152 @@ class Painter:
             top = min(b[1] for b in window) - 3
             right = max(b[2] for b in window) + 3
             bottom = max(b[3] for b in window) + 3
-            draw.rectangle((left, top, right, bottom), outline=WINDOW, width=3)
+            ops.append(("rect", (left, top, right, bottom), None, WINDOW, 3))
+
+
+# --------------------------------------------------------------------------- operations
+#: one drawing operation, hashable (two frames' operations are compared as sets):
+#: ("line", points, colour, width), ("polygon", points, colour),
+#: ("rect", box, fill, outline, width), ("ellipse", box, fill, outline),
+#: ("text", (x, y), text, size, colour, anchor), ("tile", key, (x, y), side) (a
+#: :class:`Painter`'s cell); coordinates in the picture's px
+Op = tuple
+Box = tuple[int, int, int, int]
+
+
+@lru_cache(maxsize=4096)
+def _text_box(text: str, size: int, anchor: str) -> tuple[int, int, int, int]:
+    return font(size).getbbox(text, anchor=anchor)
+
+
+def box_of(op: Op) -> Box:
+    """The px an operation may touch, (left, top, right, bottom) with right and bottom
+    excluded: its shape's bounds, the stroke's width and a px or two of antialiasing."""
+    kind = op[0]
+    if kind == "text":
+        (x, y), text, size, anchor = op[1], op[2], op[3], op[5]
+        left, top, right, bottom = _text_box(text, size, anchor)
+        return int(x + left) - 2, int(y + top) - 2, int(x + right) + 3, int(y + bottom) + 3
+    if kind == "tile":
+        x, y = op[2]
+        return x, y, x + op[3], y + op[3]
+    if kind in ("line", "polygon"):
+        pad = (op[3] if kind == "line" else 1) + 2
+        xs = [p[0] for p in op[1]]
+        ys = [p[1] for p in op[1]]
+        return int(min(xs)) - pad, int(min(ys)) - pad, int(max(xs)) + pad + 1, \
+            int(max(ys)) + pad + 1
+    x0, y0, x1, y1 = op[1]
+    return int(x0) - 2, int(y0) - 2, int(x1) + 3, int(y1) + 3
+
+
+def _meets(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _runs_in(points, width: int, clip: Box):
+    """The runs of a polyline's points whose segments touch ``clip``."""
+    pad = width + 2
+    run: list = []
+    for a, b in itertools.pairwise(points):
+        if min(a[0], b[0]) - pad < clip[2] and clip[0] < max(a[0], b[0]) + pad \
+                and min(a[1], b[1]) - pad < clip[3] and clip[1] < max(a[1], b[1]) + pad:
+            if not run:
+                run.append(a)
+            run.append(b)
+        elif run:
+            yield run
+            run = []
+    if run:
+        yield run
+
+
+def paint(image: Image.Image, ops: list[Op], boxes: list[Box], clip: Box,
+          tiles: dict | None = None) -> None:
+    """Paint into ``image`` (the whole picture's size) every operation of ``ops`` (their
+    ``boxes``) that touches ``clip``, in order, where it belongs: only the px of ``clip``
+    are then as in the whole picture (shapes are drawn at their own coordinates, never
+    shifted, so that they are rasterised alike wherever the clip falls)."""
+    draw = ImageDraw.Draw(image)
+    for op, box in zip(ops, boxes, strict=True):
+        if not _meets(box, clip):
+            continue
+        kind = op[0]
+        if kind == "tile":
+            image.paste(tiles[op[1]], op[2])
+        elif kind == "line":
+            # no joints: each segment is drawn alone, so a run of them as in the whole line
+            for run in _runs_in(op[1], op[3], clip):
+                draw.line(run, fill=op[2], width=op[3])
+        elif kind == "polygon":
+            draw.polygon(op[1], fill=op[2])
+        elif kind == "rect":
+            draw.rectangle(op[1], fill=op[2], outline=op[3], width=op[4])
+        elif kind == "ellipse":
+            draw.ellipse(op[1], fill=op[2], outline=op[3])
+        else:
+            xy, text, size, colour, anchor = op[1:]
+            draw.text(xy, text, font=font(size), fill=colour, anchor=anchor)
+
+
+def merge(boxes: list[Box], size: tuple[int, int], gap: int = 8) -> list[Box]:
+    """``boxes`` cut to the picture, those that overlap or nearly touch joined, until none
+    do."""
+    boxes = [(max(0, b[0]), max(0, b[1]), min(size[0], b[2]), min(size[1], b[3]))
+             for b in boxes]
+    boxes = [b for b in boxes if b[0] < b[2] and b[1] < b[3]]
+    joined = True
+    while joined:
+        joined = False
+        out: list[Box] = []
+        for b in boxes:
+            for i, o in enumerate(out):
+                if b[0] <= o[2] + gap and o[0] <= b[2] + gap and b[1] <= o[3] + gap \
+                        and o[1] <= b[3] + gap:
+                    out[i] = (min(b[0], o[0]), min(b[1], o[1]), max(b[2], o[2]),
+                              max(b[3], o[3]))
+                    joined = True
+                    break
+            else:
+                out.append(b)
+        boxes = out
+    return boxes
+
+
+class Incremental:
+    """A GIF's frames, each the previous one with only its changes repainted: the boxes of
+    the operations that appeared or went away since the last frame, each repainted from the
+    background up with every operation that touches it (the painter's order, clipped), then
+    quantized to ``palette`` and pasted into a copy of the last frame. What stays (axes, a
+    fixed signal, titles, untouched cells) is painted once, in the first frame."""
+
+    def __init__(self, size: tuple[int, int], palette: Image.Image,
+                 tiles: dict | None = None) -> None:
+        self.size, self.palette, self.tiles = size, palette, tiles
+        self.last: set = set()
+        self.image: Image.Image | None = None  # the last frame, quantized
+        self.scratch = Image.new("RGB", size, BG)  # where a frame's changes are repainted
+        self.repainted = 0  # px repainted after the first frame (bench/export.py says)
+
+    def next(self, ops: list[Op]) -> Image.Image:
+        boxes = [box_of(op) for op in ops]
+        now = set(zip(ops, boxes, strict=True))
+        if self.image is None:
+            image = self._patch(ops, boxes, (0, 0, *self.size))
+        else:
+            image = self.image.copy()
+            for clip in merge([b for _, b in self.last ^ now], self.size):
+                image.paste(self._patch(ops, boxes, clip), clip[:2])
+                self.repainted += (clip[2] - clip[0]) * (clip[3] - clip[1])
+        self.last, self.image = now, image
+        return image
+
+    def _patch(self, ops: list[Op], boxes: list[Box], clip: Box) -> Image.Image:
+        """``clip`` repainted on the scratch picture, quantized."""
+        self.scratch.paste(BG, clip)
+        paint(self.scratch, ops, boxes, clip, self.tiles)
+        return self.scratch.crop(clip).quantize(palette=self.palette,
+                                                dither=Image.Dither.NONE)
 
 
 def _tile(cell: Cell, side: int, size: int | None) -> Image.Image:

@@ -7,9 +7,10 @@ arithmetic (its template's macro, rendered and stripped of markup), so a picture
 page says. The pictures are language-neutral but for the arithmetic's few English words: they
 are drawn in English whatever the request's language (DejaVu Sans has no Hangul).
 
-Cost: the frames are counted (``export_max_frames``) and the planned picture's pixels times
-the frames (``export_max_pixels``) checked before anything is drawn; over either, a 413
-naming the setting.
+Cost: the frames are counted (``export_max_frames``) and their pixels at the largest frame
+(:func:`planned_size`) times the frames (``export_max_pixels``) checked before any step is
+looked at; over either, a 413 naming the setting. A GIF's frames repaint only what changed
+(:class:`.draw.Incremental`).
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from PIL import Image
 
 from .. import i18n
 from ..i18n import gettext
+from . import draw, plot1d
 from .cells import Cell
 from .draw import Grid, Layout, Painter, Panel, plan
 from .formats import register
-from .plot1d import frame_1d
 from .templating import templates
 
 # --------------------------------------------------------------------------- the pages' panels
@@ -178,7 +179,25 @@ def sentence(page: str, scene) -> str:
         html = call(macro, scene)
     finally:
         i18n._current.reset(token)
-    return re.sub(r"\s+([,.;:)])", r"\1", Markup(html).striptags())
+    return plain_lines(html)
+
+
+#: a block element's tag or a <br>: where the page starts a new line
+_BLOCK = re.compile(r"<(?:/?(?:div|p|li|ul|ol|tr|table|summary|details|h[1-6])\b[^>]*"
+                    r"|br\b[^>]*)>", re.IGNORECASE)
+#: a closed <details>: the page shows its summary alone
+_CLOSED = re.compile(r"<details\b(?![^>]*\bopen\b)[^>]*>\s*(<summary\b.*?</summary>).*?"
+                     r"</details>", re.IGNORECASE | re.DOTALL)
+
+
+def plain_lines(html: str) -> str:
+    """Markup as the page shows its text: each block (and each ``<br>``) a line of its own,
+    a closed ``<details>`` its summary alone; within a line, tags stripped and spaces
+    collapsed."""
+    html = _CLOSED.sub(r"\1", str(html))
+    lines = (re.sub(r"\s+([,.;:)])", r"\1", Markup(part).striptags())
+             for part in _BLOCK.split(html))
+    return "\n".join(line for line in lines if line)
 
 
 # --------------------------------------------------------------------------- frames
@@ -186,18 +205,18 @@ def sentence(page: str, scene) -> str:
 
 class Frames:
     """The pictures of a scene's steps, one layout for all (planned from every step's
-    arithmetic), painted on demand."""
+    arithmetic; the 1D page's is fixed, :data:`.plot1d.SIZE`), as drawing operations
+    (:meth:`ops`) or painted whole (:meth:`frame`)."""
 
     def __init__(self, page: str, scene, steps: list[int]) -> None:
         self.page, self.scene, self.steps = page, scene, steps
         self.painter = Painter()
+        self.layout: Layout | None = None
         if page == "1d":
-            self.layout = None
-            self.size = (1024, 768)
+            self.size = plot1d.SIZE
             return
         self.texts = {k: sentence(page, self.at(k)) for k in steps}
-        self.layout: Layout | None = plan(PAGES[page][0](self.at(steps[0])),
-                                          list(self.texts.values()))
+        self.layout = plan(PAGES[page][0](self.at(steps[0])), list(self.texts.values()))
         self.size = (self.layout.width, self.layout.height)
 
     def at(self, step: int):
@@ -206,12 +225,27 @@ class Frames:
     def header(self, scene) -> str:
         return f"/{self.page}   {scene.step} / {scene.steps}"
 
-    def frame(self, step: int) -> Image.Image:
+    def ops(self, step: int) -> list:
         scene = self.at(step)
         if self.page == "1d":
-            return frame_1d(scene, sentence("1d", scene), self.header(scene))
-        return self.painter.paint(self.layout, PAGES[self.page][0](scene), self.texts[step],
-                                  self.header(scene))
+            return plot1d.frame_ops(scene, sentence("1d", scene), self.header(scene))
+        return self.painter.ops(self.layout, PAGES[self.page][0](scene), self.texts[step],
+                                self.header(scene))
+
+    def frame(self, step: int) -> Image.Image:
+        """The picture of ``step``, painted whole."""
+        ops = self.ops(step)
+        image = Image.new("RGB", self.size, draw.BG)
+        draw.paint(image, ops, [draw.box_of(op) for op in ops], (0, 0, *self.size),
+                   self.painter.tiles)
+        return image
+
+
+def planned_size(page: str) -> tuple[int, int]:
+    """A frame's size at the most, known before any step is looked at: the 1D page's fixed
+    size; the others' layout needs every step's sentence (:func:`.draw.plan`), so their
+    largest, 1024×768."""
+    return plot1d.SIZE if page == "1d" else (draw.MAX_WIDTH, draw.MAX_HEIGHT)
 
 
 def frame_duration(speed: float) -> int:
@@ -259,10 +293,10 @@ def png(request: Request, page: str, view, scene) -> Response:
     if page not in PAGES:
         return PlainTextResponse(gettext("format: /%(page)s has no picture.") % {"page": page},
                                  status_code=422)
-    frames = Frames(page, scene, [scene.step])
-    refused = _too_big(request, 1, frames.size)
+    refused = _too_big(request, 1, planned_size(page))
     if refused:
         return refused
+    frames = Frames(page, scene, [scene.step])
     data = io.BytesIO()
     frames.frame(scene.step).save(data, "PNG")
     return Response(data.getvalue(), media_type="image/png",
@@ -279,25 +313,23 @@ def gif(request: Request, page: str, view, scene) -> Response:
             "training is a run of thousands of steps, not one scene's animation. Ask for "
             "format=png at the step you want."), status_code=422)
     count = scene.steps + 1
-    settings = request.app.state.settings
-    if count > settings.export_max_frames:  # before any arithmetic is planned
-        return _too_big(request, count, (1, 1))
-    frames = Frames(page, scene, list(range(count)))
-    refused = _too_big(request, count, frames.size)
+    refused = _too_big(request, count, planned_size(page))  # before any step is looked at
     if refused:
         return refused
+    frames = Frames(page, scene, list(range(count)))
     return Response(encode_gif(frames, view.speed), media_type="image/gif",
                     headers=_headers(request, page, f"convscope-{page}.gif"))
 
 
 def encode_gif(frames: Frames, speed: float) -> bytes:
-    """The frames as a looping GIF, each on one palette (:func:`palette`), ``speed`` steps/s."""
-    pal = palette()
-    images = [frames.frame(k).quantize(palette=pal, dither=Image.Dither.NONE)
-              for k in frames.steps]
+    """The frames as a looping GIF, each on one palette (:func:`palette`), ``speed`` steps/s;
+    each frame the last with its changes repainted (:class:`.draw.Incremental`)."""
+    painter = draw.Incremental(frames.size, palette(), frames.painter.tiles)
+    images = [painter.next(frames.ops(k)) for k in frames.steps]
     data = io.BytesIO()
     images[0].save(data, "GIF", save_all=True, append_images=images[1:], loop=0,
                    duration=frame_duration(speed), disposal=1)
+    frames.repainted = painter.repainted
     return data.getvalue()
 
 
@@ -319,9 +351,11 @@ def palette() -> Image.Image:
                 colours.append(tuple(round(b + (i - b) * t) for b, i in zip(back, ink,
                                                                              strict=True)))
     colours = list(dict.fromkeys(colours))
-    greys = [(g, g, g) for g in np.linspace(0, 255, 256 - len(colours)).round().astype(int)]
-    colours = list(dict.fromkeys(colours + [tuple(map(int, g)) for g in greys]))[:256]
+    greys = [(g, g, g) for g in np.linspace(0, 255, 255 - len(colours)).round().astype(int)]
+    # 255 at the most: the GIF writer takes the free index for its unchanged px (else it
+    # counts every frame's colours to find one)
+    colours = list(dict.fromkeys(colours + [tuple(map(int, g)) for g in greys]))[:255]
     image = Image.new("P", (1, 1))
-    image.putpalette([v for c in colours for v in c] + [0] * (768 - 3 * len(colours)))
+    image.putpalette([v for c in colours for v in c])
     _PALETTE.append(image)
     return image

@@ -16,10 +16,12 @@ from PIL import Image, ImageSequence
 from app.config import Settings
 from app.engine.trace import ForwardTrace
 from app.web import draw
-from app.web.export import Frames
+from app.web.export import Frames, sentence
 from app.web.parsing import parse_view_2d
 from app.web.scene2d import Scene2D
+from app.web.scene_transposed import SceneTransposed
 from app.web.scenes import Budget
+from app.web.view_transposed import parse_view_transposed
 from tests.conftest import LiveServer
 
 LESSON = "x=0,1,2;3,4,5;6,7,8&w=0,1;2,3"  # the lecture's example: 3x3 input, 2x2 kernel
@@ -116,11 +118,51 @@ def test_a_picture_output_is_brightest_where_the_output_is_largest(
     assert greys.min() == 0 and greys.max() == 255  # each its own range: black to white
 
 
-def test_a_gif_over_the_frame_limit_is_413_naming_it(client: httpx.Client) -> None:
-    # the 1D page's first signal: 265 steps
-    response = client.get("/1d?format=gif")
+def test_a_gif_over_the_frame_limit_is_413_naming_it() -> None:
+    # the 1D page's first signal: 265 steps, over a limit of 100 frames
+    with LiveServer(Settings(export_max_frames=100)) as server:
+        response = httpx.get(f"{server.url}/1d?format=gif", timeout=30)
     assert response.status_code == 413
     assert "export_max_frames" in response.text and "266 frames" in response.text
+
+
+@pytest.mark.parametrize("url", ["/1d", "/1d?signal=step&kernel=ramp&compare=1"])
+def test_the_lessons_1d_stops_are_gifs_of_every_step_each_frame_its_steps_png(
+        client: httpx.Client, url: str) -> None:
+    join = "&" if "?" in url else "?"
+    response = client.get(f"{url}{join}format=gif")
+    gif = image(response)
+    steps = int(re.search(r'data-steps="(\d+)"', client.get(url).text).group(1))
+    assert gif.n_frames == steps + 1 == 266  # steps 0 to the player's last
+    assert gif.size == (800, 480)  # a slide's picture
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(gif.getpalette())  # the GIF's own colours, read from the file
+    for step in (0, 1, 66, 133, 265):
+        gif.seek(step)
+        shown = np.asarray(gif.convert("RGB"))
+        # the page's PNG at that step, painted whole, in the GIF's colours: every pixel alike
+        png = image(client.get(f"{url}{join}step={step}&format=png"))
+        assert png.size == (800, 480)
+        expected = png.quantize(palette=palette, dither=Image.Dither.NONE).convert("RGB")
+        assert np.array_equal(shown, np.asarray(expected)), step
+
+
+def test_a_picture_keeps_the_pages_lines_as_lines() -> None:
+    # /transposed?input=ones4&kernel=k3&stride=2 at step 5: the page writes three lines
+    settings = Settings()
+    view = parse_view_transposed({"input": "ones4", "kernel": "k3", "stride": "2",
+                                  "step": "5"}, settings)
+    lines = sentence("transposed", SceneTransposed(view, Budget.of(settings))).split("\n")
+    assert lines == ["x(2,1) = 1 stamps 1 × kernel: 9 products onto y(3,1) … y(5,3)",
+                     "y(3,1) complete: 1×1 + 1×1 = 2",
+                     "3 more complete: y(3,2) = 2, y(4,1) = 1, y(4,2) = 1"]
+    # and a line too long for the picture is wrapped within it, each line on its own
+    wrapped = draw.wrap("\n".join(lines), 40, 600)
+    assert wrapped[:3] == ["x(2,1) = 1 stamps 1 × kernel:", "9 products onto y(3,1) …",
+                           "y(5,3)"]  # a new line where the page's line ends
+    assert "y(3,1) complete: 1×1 + 1×1" in wrapped and "3 more complete: y(3,2) = 2," in \
+        wrapped
+    assert all(draw.text_width(line, 40) <= 600 for line in wrapped)
 
 
 def test_a_gif_over_the_pixel_budget_is_413_naming_it() -> None:
