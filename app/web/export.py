@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -316,9 +317,24 @@ def gif(request: Request, page: str, view, scene) -> Response:
     refused = _too_big(request, count, planned_size(page))  # before any step is looked at
     if refused:
         return refused
-    frames = Frames(page, scene, list(range(count)))
-    return Response(encode_gif(frames, view.speed), media_type="image/gif",
+    wait = request.app.state.settings.export_gif_wait_seconds
+    if not _ONE_GIF.acquire(timeout=wait):
+        return PlainTextResponse(gettext(
+            "format: another animation is being drawn (one at a time: %(seconds)s s waited, "
+            "export_gif_wait_seconds); ask again in a moment.") % {"seconds": f"{wait:g}"},
+            status_code=503, headers={"Retry-After": "2"})
+    try:
+        frames = Frames(page, scene, list(range(count)))
+        body = encode_gif(frames, view.speed)
+    finally:
+        _ONE_GIF.release()
+    return Response(body, media_type="image/gif",
                     headers=_headers(request, page, f"convscope-{page}.gif"))
+
+
+#: one GIF drawn at a time in this process: the largest the limits accept keeps ~210 MB of
+#: frames until it is encoded (bench/export.py), so two at once would double that
+_ONE_GIF = threading.Lock()
 
 
 def encode_gif(frames: Frames, speed: float) -> bytes:

@@ -196,3 +196,21 @@ def test_every_page_has_a_png_and_a_gif(client: httpx.Client, url: str) -> None:
     gif = image(client.get(f"{url}{join}format=gif"))
     assert gif.format == "GIF"
     assert gif.n_frames == steps + 1  # steps 0 to the player's last
+
+
+def test_a_gif_while_another_is_drawn_is_503_and_draws_nothing() -> None:
+    # one GIF at a time: while one is being drawn (the lock held, as its request holds it),
+    # another is told to come back, at once with no wait allowed, and the next one is drawn
+    from app.web import export
+
+    with LiveServer(Settings(export_gif_wait_seconds=0)) as server:
+        url = f"{server.url}/2d?{LESSON}&format=gif"
+        assert export._ONE_GIF.acquire(timeout=5)
+        try:
+            busy = httpx.get(url, timeout=30)
+        finally:
+            export._ONE_GIF.release()
+        assert busy.status_code == 503
+        assert busy.headers["retry-after"] == "2"
+        assert "export_gif_wait_seconds" in busy.text
+        assert len(frames(httpx.get(url, timeout=30))) == 5
