@@ -123,6 +123,18 @@ FIT = """() => {
 }"""
 
 
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_untrained_network_fits_a_projector(page: Page, lang: str) -> None:
+    # the page a teacher opens first: no training yet, its guess wrong and saying the answer
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"/network?projector=1&lang={lang}")
+    expect(page.locator("#scene")).to_have_attribute("data-busy", "false", timeout=30_000)
+    page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    m = page.evaluate(FIT)
+    assert m["out"] == [] and not m["scrolls"], m
+    assert m["body"] >= 24, m
+
+
 @pytest.mark.parametrize("panel", ["train", "backward", "results", "draw"])
 @pytest.mark.parametrize("projector", [False, True], ids=["normal", "projector"])
 def test_the_page_fits_one_screen(page: Page, panel: str, projector: bool, axe) -> None:
