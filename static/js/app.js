@@ -36,10 +36,21 @@
   }
 
   // ---- URL state -------------------------------------------------------------------------
+  // url with name=value set in place (or added last; null: removed), every other parameter
+  // kept as written: URLSearchParams would write the lesson's "x=0,1;2,3" as "x=0%2C1%3B2%2C3"
   function setParam(url, name, value) {
     const u = new URL(url, location.href);
-    if (value === null) u.searchParams.delete(name); else u.searchParams.set(name, value);
-    return u.pathname + (u.searchParams.toString() ? "?" + u.searchParams.toString() : "") + u.hash;
+    const key = (pair) => decodeURIComponent(pair.split("=")[0].replace(/\+/g, " "));
+    const pairs = u.search.slice(1).split("&").filter(Boolean);
+    const given = value === null ? null : name + "=" + encodeURIComponent(value);
+    const kept = [];
+    let placed = false;
+    for (const pair of pairs) {
+      if (key(pair) !== name) kept.push(pair);
+      else if (given !== null && !placed) { kept.push(given); placed = true; }
+    }
+    if (given !== null && !placed) kept.push(given);
+    return u.pathname + (kept.length ? "?" + kept.join("&") : "") + u.hash;
   }
 
   // ---- projector mode: in the URL (projector=1), carried by every link to a page --------
