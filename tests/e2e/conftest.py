@@ -72,3 +72,14 @@ def screenshot(tab: Page, name: str, full_page: bool = True) -> None:
     # every input and textarea as style="", which htmx's settle then copies onto the swapped-in
     # fields, and the page's CSP (style-src 'self') logs that as an error
     tab.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page, caret="initial")
+
+
+def poll(tab, script: str, want) -> object:
+    """``script``'s value in ``tab`` (a page or a frame) once it is ``want``, or its last value
+    after ~5 s of the browser's own frames: the caller asserts it."""
+    for _ in range(200):
+        value = tab.evaluate(script)
+        if value == want:
+            return value
+        tab.wait_for_timeout(25)
+    return tab.evaluate(script)

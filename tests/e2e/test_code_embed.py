@@ -7,14 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser
 
-
-def _poll(tab, script: str, want) -> object:
-    for _ in range(200):
-        value = tab.evaluate(script)
-        if value == want:
-            return value
-        tab.wait_for_timeout(25)
-    return tab.evaluate(script)
+from tests.e2e.conftest import poll
 
 
 def test_copy_as_numpy_puts_the_pages_script_on_the_clipboard(browser: Browser,
@@ -25,7 +18,7 @@ def test_copy_as_numpy_puts_the_pages_script_on_the_clipboard(browser: Browser,
     tab.goto(f"{live_server.url}/2d?padding=1&stride=2")
     tab.get_by_text("Export").click()
     tab.get_by_role("button", name="Copy as NumPy").click()
-    assert _poll(tab, "() => document.querySelector('.share-status').textContent",
+    assert poll(tab, "() => document.querySelector('.share-status').textContent",
                  "Copied") == "Copied"
     text = tab.evaluate("() => navigator.clipboard.readText()")
     assert text.startswith("#!/usr/bin/env python3")
@@ -46,12 +39,12 @@ def test_embedded_page_fits_its_frame_and_plays_with_keys(browser: Browser, live
     assert tab.locator(".topbar").count() == 0
     assert not tab.locator("#controls").is_visible()
     tab.keyboard.press("End")
-    status = _poll(tab, "() => document.querySelector('#player').dataset.step", "16")
+    status = poll(tab, "() => document.querySelector('#player').dataset.step", "16")
     assert status == "16"
     # every output cell is shown whole: its text inside its box
     clipped = tab.evaluate("""() => [...document.querySelectorAll('[id^="out-"]')]
         .filter((c) => c.scrollWidth > c.clientWidth + 1 || c.scrollHeight > c.clientHeight + 1)
         .length""")
     assert clipped == 0
-    assert _poll(tab, "() => new URL(location.href).searchParams.get('embed')", "1") == "1"
+    assert poll(tab, "() => new URL(location.href).searchParams.get('embed')", "1") == "1"
     tab.close()

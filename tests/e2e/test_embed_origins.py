@@ -9,10 +9,11 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Frame
+from playwright.sync_api import Browser
 
 from app.config import Settings
 from tests.conftest import LiveServer
+from tests.e2e.conftest import poll
 
 
 class Slides:
@@ -51,15 +52,6 @@ def slides() -> Iterator[Slides]:
     deck.httpd.server_close()
 
 
-def _poll(frame: Frame, script: str, want) -> object:
-    for _ in range(200):
-        value = frame.evaluate(script)
-        if value == want:
-            return value
-        frame.wait_for_timeout(25)
-    return frame.evaluate(script)
-
-
 def test_an_allowed_origin_frames_the_page_and_it_plays(browser: Browser, slides) -> None:
     with LiveServer(Settings(frame_ancestors=[slides.origin])) as app:
         slides.show(f"{app.url}/2d?padding=1&embed=1")
@@ -74,7 +66,7 @@ def test_an_allowed_origin_frames_the_page_and_it_plays(browser: Browser, slides
         assert inner.locator(".topbar").count() == 0
         frame.locator("#scene").click()  # the keys go to the frame the teacher clicked
         tab.keyboard.press("End")
-        assert _poll(inner, "() => document.querySelector('#player').dataset.step",
+        assert poll(inner, "() => document.querySelector('#player').dataset.step",
                      "16") == "16"
         tab.close()
 
