@@ -93,7 +93,7 @@ class Settings(BaseSettings):
                                  "above): each frame repaints only its changes, so ~2 s "
                                  "at most here (bench/export.py)")
     export_gif_wait_seconds: float = Field(
-        10.0, ge=0, description="how long a ?format=gif request waits for the one animation "
+        3.0, ge=0, description="how long a ?format=gif request waits for the one animation "
                                 "being drawn (one at a time: the largest takes ~2 s and ~210 MB "
                                 "while its frames are kept for the encoder); 503 after")
     cors_origins: list[str] = Field(["*"], description="origins allowed to call the API")
