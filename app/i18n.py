@@ -100,8 +100,6 @@ def pgettext(context: str, message: str) -> str:
     return translations(_current.get()).pgettext(context, message)
 
 
-_ = gettext
-
 
 def from_accept_language(header: str) -> str | None:
     """The best of :data:`LOCALES` for an ``Accept-Language`` header (``ko-KR,ko;q=0.9,
